@@ -1,0 +1,23 @@
+//! Table `community_groups`: paid or free community groups run by a creator.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "community_groups")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub creator_id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    /// Membership price in fen; 0 means free.
+    pub price_fen: i64,
+    /// How long a paid membership lasts; None means for ever.
+    pub membership_days: Option<i32>,
+    pub created_at: DateTimeUtc,
+    #[sea_orm(belongs_to, from = "creator_id", to = "id")]
+    pub creator: BelongsTo<super::creator::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,120 @@
+//! Enumerations stored as short strings (portable between SQLite and PostgreSQL).
+
+use sea_orm::entity::prelude::*;
+
+/// What a user may do on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Role {
+    /// Buys and learns.
+    #[sea_orm(string_value = "LEARNER")]
+    Learner,
+    /// Sells courses, livestreams and groups.
+    #[sea_orm(string_value = "CREATOR")]
+    Creator,
+    /// Runs the platform.
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+}
+
+/// Lifecycle of a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CourseStatus {
+    /// Being written; visible to its creator and admins only.
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    /// On sale and listed.
+    #[sea_orm(string_value = "PUBLISHED")]
+    Published,
+    /// Withdrawn from sale; buyers keep access.
+    #[sea_orm(string_value = "ARCHIVED")]
+    Archived,
+}
+
+/// Medium of a lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum LessonKind {
+    /// A video, content is its URL.
+    #[sea_orm(string_value = "VIDEO")]
+    Video,
+    /// An audio track, content is its URL.
+    #[sea_orm(string_value = "AUDIO")]
+    Audio,
+    /// A text article, content is its body.
+    #[sea_orm(string_value = "ARTICLE")]
+    Article,
+}
+
+/// Lifecycle of a livestream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum LivestreamStatus {
+    /// Announced, not started.
+    #[sea_orm(string_value = "SCHEDULED")]
+    Scheduled,
+    /// On air.
+    #[sea_orm(string_value = "LIVE")]
+    Live,
+    /// Finished; may have a replay.
+    #[sea_orm(string_value = "ENDED")]
+    Ended,
+    /// Called off before it started.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// Lifecycle of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum OrderStatus {
+    /// Created, waiting for payment.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// Paid; the entitlement is granted.
+    #[sea_orm(string_value = "PAID")]
+    Paid,
+    /// A refund was requested and is in flight.
+    #[sea_orm(string_value = "REFUNDING")]
+    Refunding,
+    /// Refunded; the entitlement is revoked.
+    #[sea_orm(string_value = "REFUNDED")]
+    Refunded,
+    /// Cancelled or expired unpaid.
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+}
+
+/// What an order or entitlement is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ProductKind {
+    /// A course (all of its lessons).
+    #[sea_orm(string_value = "COURSE")]
+    Course,
+    /// A livestream ticket (live and replay).
+    #[sea_orm(string_value = "LIVESTREAM")]
+    Livestream,
+    /// A community group membership.
+    #[sea_orm(string_value = "GROUP")]
+    Group,
+}
+
+/// Lifecycle of a refund, as WeChat Pay reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum RefundStatus {
+    /// Accepted by the provider, not settled yet.
+    #[sea_orm(string_value = "PROCESSING")]
+    Processing,
+    /// Money returned to the buyer.
+    #[sea_orm(string_value = "SUCCESS")]
+    Success,
+    /// The provider could not return the money.
+    #[sea_orm(string_value = "ABNORMAL")]
+    Abnormal,
+    /// The refund was closed without effect.
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+}

@@ -1,0 +1,22 @@
+//! Table `group_posts`: posts inside a group; members-only content in paid groups.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "group_posts")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub group_id: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub pinned: bool,
+    pub created_at: DateTimeUtc,
+    #[sea_orm(belongs_to, from = "group_id", to = "id")]
+    pub group: BelongsTo<super::community_group::Entity>,
+    #[sea_orm(belongs_to, from = "author_id", to = "id")]
+    pub author: BelongsTo<super::user::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

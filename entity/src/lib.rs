@@ -1,0 +1,21 @@
+//! SeaORM entities of Zhiku: one module per table, plain rows with no GraphQL or
+//! serde derives (GraphQL objects in the `zhiku` crate wrap them).
+//!
+//! Money columns hold integer fen; times are UTC. Status columns hold the
+//! SCREAMING_CASE names of the enums in [`enums`], guarded by CHECK constraints.
+
+pub mod community_group;
+pub mod course;
+pub mod creator;
+pub mod entitlement;
+pub mod enums;
+pub mod follow;
+pub mod group_membership;
+pub mod group_post;
+pub mod lesson;
+pub mod livestream;
+pub mod order;
+pub mod payment_event;
+pub mod rating;
+pub mod refund;
+pub mod user;

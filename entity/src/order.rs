@@ -1,0 +1,38 @@
+//! Table `orders`: one purchase of one product; out_trade_no and (buyer, idempotency key) are unique.
+
+use crate::enums::{OrderStatus, ProductKind};
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Our order number sent to WeChat Pay (6..32 of [0-9A-Za-z_-]); unique.
+    #[sea_orm(unique)]
+    pub out_trade_no: String,
+    pub buyer_id: i64,
+    pub product_kind: ProductKind,
+    pub product_id: i64,
+    /// Amount in fen, copied from the product price when the order was made.
+    pub amount_fen: i64,
+    pub currency: String,
+    pub status: OrderStatus,
+    /// The client's key for retries; unique per buyer.
+    pub idempotency_key: String,
+    /// WeChat Pay's transaction id once paid; unique.
+    #[sea_orm(unique)]
+    pub transaction_id: Option<String>,
+    pub created_at: DateTimeUtc,
+    /// When an unpaid order closes (WeChat Pay time_expire).
+    pub expires_at: DateTimeUtc,
+    pub paid_at: Option<DateTimeUtc>,
+    pub refunded_at: Option<DateTimeUtc>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub updated_at: DateTimeUtc,
+    #[sea_orm(belongs_to, from = "buyer_id", to = "id")]
+    pub buyer: BelongsTo<super::user::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,27 @@
+//! Table `users`: people who sign in through WeChat (learners, creators, admins).
+
+use crate::enums::Role;
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// WeChat openid within our mini-program; unique.
+    #[sea_orm(unique)]
+    pub openid: String,
+    /// WeChat unionid across the developer account, when WeChat gives one; unique.
+    #[sea_orm(unique)]
+    pub unionid: Option<String>,
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+    pub role: Role,
+    /// Set when an admin bans the user; their tokens stop working.
+    pub banned_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

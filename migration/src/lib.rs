@@ -1,0 +1,16 @@
+//! Schema migrations of Zhiku. An applied migration is never edited: a change to the
+//! schema is a new migration appended to [`Migrator::migrations`].
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_initial_schema;
+
+/// Runs every migration of Zhiku in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_initial_schema::Migration)]
+    }
+}

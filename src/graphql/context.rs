@@ -1,0 +1,43 @@
+//! What resolvers read from the GraphQL context: the database, the acting user, the
+//! request's loader. A missing value is a wiring bug, reported as INTERNAL.
+
+use async_graphql::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult};
+use crate::graphql::loaders::RequestLoader;
+
+/// Typed access to the request data every resolver needs.
+pub trait ContextExt {
+    /// The database pool.
+    fn db(&self) -> AppResult<&DatabaseConnection>;
+    /// The acting user.
+    fn actor(&self) -> AppResult<&Actor>;
+    /// The request's batching loader.
+    fn loader(&self) -> AppResult<&RequestLoader>;
+}
+
+/// The error of a context value that was never put there.
+#[derive(Debug, thiserror::Error)]
+#[error("request data missing: {0}")]
+struct MissingData(&'static str);
+
+fn missing(what: &'static str) -> impl FnOnce(async_graphql::Error) -> AppError {
+    move |_| AppError::internal(MissingData(what))
+}
+
+impl ContextExt for Context<'_> {
+    fn db(&self) -> AppResult<&DatabaseConnection> {
+        self.data::<DatabaseConnection>()
+            .map_err(missing("database"))
+    }
+
+    fn actor(&self) -> AppResult<&Actor> {
+        self.data::<Actor>().map_err(missing("actor"))
+    }
+
+    fn loader(&self) -> AppResult<&RequestLoader> {
+        self.data::<RequestLoader>().map_err(missing("loader"))
+    }
+}

@@ -1,0 +1,206 @@
+//! Creators: the `Creator` object and the creators list.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::creator;
+
+use crate::error::AppError;
+use crate::graphql::context::ContextExt;
+use crate::graphql::course::{Course, CourseOrder};
+use crate::graphql::enums::{CourseStatus, LivestreamStatus, OrderDirection};
+use crate::graphql::group::CommunityGroup;
+use crate::graphql::livestream::{Livestream, LivestreamOrder};
+use crate::graphql::loaders::{FollowersOfCreator, UserById};
+use crate::graphql::pagination::{self, Conn};
+use crate::graphql::user::User;
+use crate::graphql::{ids, prefetch};
+use crate::service::{courses, creators, groups, livestreams};
+
+/// The public selling profile of a user.
+pub struct Creator(pub creator::Model);
+
+/// The public selling profile of a user.
+#[Object]
+impl Creator {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode("Creator", self.0.id)
+    }
+    /// Name shown to learners.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    /// About the creator.
+    async fn bio(&self) -> Option<&str> {
+        self.0.bio.as_deref()
+    }
+    /// When the profile was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The user behind the profile.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        ctx.loader()?
+            .load_one(UserById(self.0.user_id))
+            .await?
+            .map(User)
+            .ok_or_else(|| AppError::NotFound("user").into())
+    }
+    /// How many users follow this creator.
+    async fn follower_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(ctx
+            .loader()?
+            .load_one(FollowersOfCreator(self.0.id))
+            .await?
+            .unwrap_or(0))
+    }
+    /// This creator's courses (published unless a status is given and visible to the viewer).
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn courses(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        status: Option<CourseStatus>,
+        order_by: Option<CourseOrder>,
+    ) -> async_graphql::Result<Conn<Course>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let filter = courses::CourseFilter {
+            creator_id: Some(self.0.id),
+            status: status.map(Into::into),
+            ..Default::default()
+        };
+        let order = order_by.unwrap_or_default();
+        let rows = courses::list(
+            db,
+            ctx.actor()?,
+            filter,
+            order.field.into(),
+            order.direction.into(),
+            &page,
+        )
+        .await?;
+        let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();
+        prefetch::courses(ctx, &page_rows).await?;
+        Ok(pagination::connection(db, rows, Course))
+    }
+    /// This creator's livestreams.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn livestreams(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        status: Option<Vec<LivestreamStatus>>,
+        order_by: Option<LivestreamOrder>,
+    ) -> async_graphql::Result<Conn<Livestream>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let filter = livestreams::LivestreamFilter {
+            creator_id: Some(self.0.id),
+            statuses: status.map(|s| s.into_iter().map(Into::into).collect()),
+            ..Default::default()
+        };
+        let order = order_by.unwrap_or_default();
+        let rows = livestreams::list(
+            db,
+            filter,
+            order.field.into(),
+            order.direction.into(),
+            &page,
+        )
+        .await?;
+        Ok(pagination::connection(db, rows, Livestream))
+    }
+    /// This creator's community groups, newest first.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<CommunityGroup>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let filter = groups::GroupFilter {
+            creator_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let rows = groups::list(db, filter, OrderDirection::Desc.into(), &page).await?;
+        Ok(pagination::connection(db, rows, CommunityGroup))
+    }
+}
+
+/// Filters of the creator list.
+#[derive(InputObject, Default)]
+pub struct CreatorFilter {
+    /// Text the display name contains (case-insensitive).
+    pub name_contains: Option<String>,
+}
+
+/// What the creator list is ordered by.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CreatorOrderField {
+    /// When the profile was created.
+    #[default]
+    Newest,
+    /// Display name.
+    Name,
+}
+
+/// Ordering of the creator list.
+#[derive(InputObject, Default)]
+pub struct CreatorOrder {
+    /// Key to order by.
+    #[graphql(default)]
+    pub field: CreatorOrderField,
+    /// Direction (default DESC).
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Creator queries.
+#[derive(Default)]
+pub struct CreatorQuery;
+
+/// Creator queries.
+#[Object]
+impl CreatorQuery {
+    /// Every creator.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn creators(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<CreatorFilter>,
+        order_by: Option<CreatorOrder>,
+    ) -> async_graphql::Result<Conn<Creator>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let filter = creators::CreatorFilter {
+            name_contains: filter.unwrap_or_default().name_contains,
+        };
+        let order = order_by.unwrap_or_default();
+        let sort = match order.field {
+            CreatorOrderField::Newest => creators::CreatorSort::Newest,
+            CreatorOrderField::Name => creators::CreatorSort::Name,
+        };
+        let rows = creators::list(db, filter, sort, order.direction.into(), &page).await?;
+        let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();
+        prefetch::creators(ctx, &page_rows).await?;
+        Ok(pagination::connection(db, rows, Creator))
+    }
+}

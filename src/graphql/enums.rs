@@ -1,0 +1,88 @@
+//! GraphQL enums mirroring the stored ones (SCREAMING_CASE on the wire).
+
+use async_graphql::Enum;
+
+/// What a user may do on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::Role")]
+pub enum Role {
+    /// Buys and learns.
+    Learner,
+    /// Sells courses, livestreams and groups.
+    Creator,
+    /// Runs the platform.
+    Admin,
+}
+
+/// Lifecycle of a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::CourseStatus")]
+pub enum CourseStatus {
+    /// Being written; visible to its creator and admins only.
+    Draft,
+    /// On sale and listed.
+    Published,
+    /// Withdrawn from sale; buyers keep access.
+    Archived,
+}
+
+/// Medium of a lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::LessonKind")]
+pub enum LessonKind {
+    /// A video.
+    Video,
+    /// An audio track.
+    Audio,
+    /// A text article.
+    Article,
+}
+
+/// Lifecycle of a livestream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::LivestreamStatus")]
+pub enum LivestreamStatus {
+    /// Announced, not started.
+    Scheduled,
+    /// On air.
+    Live,
+    /// Finished; may have a replay.
+    Ended,
+    /// Called off.
+    Cancelled,
+}
+
+/// Lifecycle of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::OrderStatus")]
+pub enum OrderStatus {
+    /// Waiting for payment.
+    Pending,
+    /// Paid; access granted.
+    Paid,
+    /// A refund is in flight.
+    Refunding,
+    /// Refunded; access revoked.
+    Refunded,
+    /// Cancelled or expired unpaid.
+    Closed,
+}
+
+/// Sort direction of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+pub enum OrderDirection {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    #[default]
+    Desc,
+}
+
+impl From<OrderDirection> for crate::service::Direction {
+    fn from(value: OrderDirection) -> Self {
+        match value {
+            OrderDirection::Asc => crate::service::Direction::Asc,
+            OrderDirection::Desc => crate::service::Direction::Desc,
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Community groups: `CommunityGroup`, `GroupPost`, members and the groups list.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::{community_group, group_post};
+
+use crate::error::AppError;
+use crate::graphql::context::ContextExt;
+use crate::graphql::creator::Creator;
+use crate::graphql::enums::OrderDirection;
+use crate::graphql::ids;
+use crate::graphql::loaders::{CreatorById, GroupById, UserById};
+use crate::graphql::money::Money;
+use crate::graphql::pagination::{self, Conn};
+use crate::graphql::user::User;
+use crate::service::{access, groups};
+
+/// A free or paid community group run by a creator.
+pub struct CommunityGroup(pub community_group::Model);
+
+/// A free or paid community group run by a creator.
+#[Object]
+impl CommunityGroup {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode("CommunityGroup", self.0.id)
+    }
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What the group is for.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Membership price (zero for free groups).
+    async fn price(&self) -> Money {
+        Money::cny(self.0.price_fen)
+    }
+    /// How long a paid membership lasts; null means for ever.
+    async fn membership_days(&self) -> Option<i32> {
+        self.0.membership_days
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// True when the viewer may not read the posts.
+    async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(!access::can_see_paid_content(
+            ctx.actor()?,
+            self.0.price_fen,
+        ))
+    }
+    /// Who runs it.
+    async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Creator> {
+        ctx.loader()?
+            .load_one(CreatorById(self.0.creator_id))
+            .await?
+            .map(Creator)
+            .ok_or_else(|| AppError::NotFound("creator").into())
+    }
+    /// Members, most recent first.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<User>> {
+        let db = ctx.db()?;
+        let loader = ctx.loader()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let rows = groups::members(db, self.0.id, &page).await?;
+        // Users of the whole page in one query.
+        let users = loader
+            .load_many(rows.0.items.iter().map(|(_, m)| UserById(m.user_id)))
+            .await?;
+        Ok(pagination::connection_filter_map(db, rows, |m| {
+            users.get(&UserById(m.user_id)).cloned().map(User)
+        }))
+    }
+    /// Posts, newest first; bodies are null when locked.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        pinned: Option<bool>,
+    ) -> async_graphql::Result<Conn<GroupPost>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let rows = groups::posts(db, self.0.id, pinned, &page).await?;
+        let price = self.0.price_fen;
+        Ok(pagination::connection(db, rows, |post| GroupPost {
+            post,
+            group_price_fen: price,
+        }))
+    }
+}
+
+/// A post in a group.
+pub struct GroupPost {
+    /// The post row.
+    pub post: group_post::Model,
+    /// Price of its group, which decides whether the body is locked.
+    pub group_price_fen: i64,
+}
+
+/// A post in a group.
+#[Object]
+impl GroupPost {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode("GroupPost", self.post.id)
+    }
+    /// Text of the post; null when locked.
+    async fn body(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(
+            access::can_see_paid_content(ctx.actor()?, self.group_price_fen)
+                .then_some(self.post.body.as_str()),
+        )
+    }
+    /// True when the viewer is not a member of this paid group.
+    async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(!access::can_see_paid_content(
+            ctx.actor()?,
+            self.group_price_fen,
+        ))
+    }
+    /// Pinned to the top by the group's creator.
+    async fn pinned(&self) -> bool {
+        self.post.pinned
+    }
+    /// When it was posted.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.post.created_at
+    }
+    /// Who wrote it.
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        ctx.loader()?
+            .load_one(UserById(self.post.author_id))
+            .await?
+            .map(User)
+            .ok_or_else(|| AppError::NotFound("user").into())
+    }
+    /// The group it was posted in.
+    async fn group(&self, ctx: &Context<'_>) -> async_graphql::Result<CommunityGroup> {
+        ctx.loader()?
+            .load_one(GroupById(self.post.group_id))
+            .await?
+            .map(CommunityGroup)
+            .ok_or_else(|| AppError::NotFound("group").into())
+    }
+}
+
+/// Filters of the group list.
+#[derive(InputObject, Default)]
+pub struct GroupFilter {
+    /// Only this creator's groups.
+    pub creator: Option<ID>,
+    /// Only free (true) or only paid (false) groups.
+    pub free: Option<bool>,
+    /// Text the name contains (case-insensitive).
+    pub name_contains: Option<String>,
+}
+
+/// Group queries.
+#[derive(Default)]
+pub struct GroupQuery;
+
+/// Group queries.
+#[Object]
+impl GroupQuery {
+    /// Community groups, newest first.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<GroupFilter>,
+        #[graphql(default)] direction: OrderDirection,
+    ) -> async_graphql::Result<Conn<CommunityGroup>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let filter = groups::GroupFilter {
+            creator_id: filter
+                .creator
+                .as_ref()
+                .map(|id| ids::decode(id, "Creator"))
+                .transpose()?,
+            free: filter.free,
+            name_contains: filter.name_contains,
+        };
+        let rows = groups::list(db, filter, direction.into(), &page).await?;
+        Ok(pagination::connection(db, rows, CommunityGroup))
+    }
+}

@@ -1,0 +1,189 @@
+//! Livestreams: the `Livestream` object and the schedule list.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::enums::LivestreamStatus as StoredStatus;
+use entity::livestream;
+
+use crate::error::AppError;
+use crate::graphql::context::ContextExt;
+use crate::graphql::creator::Creator;
+use crate::graphql::enums::{LivestreamStatus, OrderDirection};
+use crate::graphql::ids;
+use crate::graphql::loaders::CreatorById;
+use crate::graphql::money::Money;
+use crate::graphql::pagination::{self, Conn};
+use crate::service::{access, livestreams};
+
+/// A live class with a ticket price and, once ended, an optional replay.
+pub struct Livestream(pub livestream::Model);
+
+/// A live class with a ticket price and, once ended, an optional replay.
+#[Object]
+impl Livestream {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode("Livestream", self.0.id)
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// What it is about.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Lifecycle state.
+    async fn status(&self) -> LivestreamStatus {
+        self.0.status.into()
+    }
+    /// When it is planned to start.
+    async fn scheduled_start(&self) -> DateTime<Utc> {
+        self.0.scheduled_start
+    }
+    /// When it went live.
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.0.started_at
+    }
+    /// When it ended.
+    async fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ended_at
+    }
+    /// Ticket price.
+    async fn price(&self) -> Money {
+        Money::cny(self.0.price_fen)
+    }
+    /// Largest audience seen at once.
+    async fn peak_viewers(&self) -> i32 {
+        self.0.peak_viewers
+    }
+    /// True when the viewer has no ticket (play and replay URLs are then null).
+    async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(!access::can_see_paid_content(
+            ctx.actor()?,
+            self.0.price_fen,
+        ))
+    }
+    /// Stream address while live; null when locked or not live.
+    async fn play_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        let open = access::can_see_paid_content(ctx.actor()?, self.0.price_fen);
+        Ok((open && self.0.status == StoredStatus::Live)
+            .then_some(self.0.play_url.as_deref())
+            .flatten())
+    }
+    /// Recording once ended; null when locked or none.
+    async fn replay_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        let open = access::can_see_paid_content(ctx.actor()?, self.0.price_fen);
+        Ok((open && self.0.status == StoredStatus::Ended)
+            .then_some(self.0.replay_url.as_deref())
+            .flatten())
+    }
+    /// Who hosts it.
+    async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Creator> {
+        ctx.loader()?
+            .load_one(CreatorById(self.0.creator_id))
+            .await?
+            .map(Creator)
+            .ok_or_else(|| AppError::NotFound("creator").into())
+    }
+}
+
+/// Filters of the livestream list.
+#[derive(InputObject, Default)]
+pub struct LivestreamFilter {
+    /// Any of these statuses.
+    pub status: Option<Vec<LivestreamStatus>>,
+    /// Only this creator's livestreams.
+    pub creator: Option<ID>,
+    /// Scheduled to start at or after this time.
+    pub starts_after: Option<DateTime<Utc>>,
+    /// Scheduled to start before this time.
+    pub starts_before: Option<DateTime<Utc>>,
+}
+
+/// What the livestream list is ordered by.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LivestreamOrderField {
+    /// Scheduled start.
+    #[default]
+    ScheduledStart,
+    /// Peak audience.
+    PeakViewers,
+}
+
+impl From<LivestreamOrderField> for livestreams::LivestreamSort {
+    fn from(value: LivestreamOrderField) -> Self {
+        match value {
+            LivestreamOrderField::ScheduledStart => livestreams::LivestreamSort::ScheduledStart,
+            LivestreamOrderField::PeakViewers => livestreams::LivestreamSort::PeakViewers,
+        }
+    }
+}
+
+/// Ordering of the livestream list.
+#[derive(InputObject)]
+pub struct LivestreamOrder {
+    /// Key to order by.
+    #[graphql(default)]
+    pub field: LivestreamOrderField,
+    /// Direction (default ASC: soonest first).
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+impl Default for LivestreamOrder {
+    fn default() -> Self {
+        LivestreamOrder {
+            field: LivestreamOrderField::ScheduledStart,
+            direction: OrderDirection::Asc,
+        }
+    }
+}
+
+/// Livestream queries.
+#[derive(Default)]
+pub struct LivestreamQuery;
+
+/// Livestream queries.
+#[Object]
+impl LivestreamQuery {
+    /// The livestream schedule, soonest first unless ordered otherwise.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn livestreams(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<LivestreamFilter>,
+        order_by: Option<LivestreamOrder>,
+    ) -> async_graphql::Result<Conn<Livestream>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let filter = livestreams::LivestreamFilter {
+            statuses: filter
+                .status
+                .map(|s| s.into_iter().map(Into::into).collect()),
+            creator_id: filter
+                .creator
+                .as_ref()
+                .map(|id| ids::decode(id, "Creator"))
+                .transpose()?,
+            starts_after: filter.starts_after,
+            starts_before: filter.starts_before,
+        };
+        let order = order_by.unwrap_or_default();
+        let rows = livestreams::list(
+            db,
+            filter,
+            order.field.into(),
+            order.direction.into(),
+            &page,
+        )
+        .await?;
+        Ok(pagination::connection(db, rows, Livestream))
+    }
+}

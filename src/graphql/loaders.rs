@@ -1,0 +1,214 @@
+//! DataLoaders: every child field reached from a list is fetched for the whole list in
+//! one `IN (...)` query. One loader value lives per request (it may hold per-user data
+//! later, so it is never shared between requests).
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::{community_group, course, creator, lesson, livestream, user};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::error::AppError;
+use crate::service::ratings::RatingSummary;
+use crate::service::{courses, creators, groups, ratings, users};
+
+/// Loads rows by the key types below, for one request.
+pub struct DbLoader {
+    db: DatabaseConnection,
+}
+
+impl DbLoader {
+    /// A loader over this database.
+    pub fn new(db: DatabaseConnection) -> Self {
+        DbLoader { db }
+    }
+}
+
+macro_rules! key {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name(pub i64);
+    };
+}
+
+key!(
+    /// A user by id.
+    UserById
+);
+key!(
+    /// A creator profile by id.
+    CreatorById
+);
+key!(
+    /// The creator profile of a user, by user id.
+    CreatorByUser
+);
+key!(
+    /// A course by id.
+    CourseById
+);
+key!(
+    /// A livestream by id.
+    LivestreamById
+);
+key!(
+    /// A community group by id.
+    GroupById
+);
+key!(
+    /// The ordered lessons of a course, by course id.
+    LessonsOfCourse
+);
+key!(
+    /// The rating summary of a course, by course id.
+    RatingSummaryOfCourse
+);
+key!(
+    /// The follower count of a creator, by creator id.
+    FollowersOfCreator
+);
+
+fn ids<K: Copy>(keys: &[K], inner: impl Fn(K) -> i64) -> Vec<i64> {
+    keys.iter().map(|k| inner(*k)).collect()
+}
+
+impl Loader<UserById> for DbLoader {
+    type Value = user::Model;
+    type Error = AppError;
+    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, user::Model>, AppError> {
+        let rows = users::by_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, row)| (UserById(id), row))
+            .collect())
+    }
+}
+
+impl Loader<CreatorById> for DbLoader {
+    type Value = creator::Model;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[CreatorById],
+    ) -> Result<HashMap<CreatorById, creator::Model>, AppError> {
+        let rows = creators::by_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, row)| (CreatorById(id), row))
+            .collect())
+    }
+}
+
+impl Loader<CreatorByUser> for DbLoader {
+    type Value = creator::Model;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[CreatorByUser],
+    ) -> Result<HashMap<CreatorByUser, creator::Model>, AppError> {
+        let rows = creators::by_user_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, row)| (CreatorByUser(id), row))
+            .collect())
+    }
+}
+
+impl Loader<CourseById> for DbLoader {
+    type Value = course::Model;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[CourseById],
+    ) -> Result<HashMap<CourseById, course::Model>, AppError> {
+        let rows = courses::by_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, row)| (CourseById(id), row))
+            .collect())
+    }
+}
+
+impl Loader<LivestreamById> for DbLoader {
+    type Value = livestream::Model;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[LivestreamById],
+    ) -> Result<HashMap<LivestreamById, livestream::Model>, AppError> {
+        let rows = livestream::Entity::find()
+            .filter(livestream::Column::Id.is_in(ids(keys, |k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (LivestreamById(row.id), row))
+            .collect())
+    }
+}
+
+impl Loader<GroupById> for DbLoader {
+    type Value = community_group::Model;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[GroupById],
+    ) -> Result<HashMap<GroupById, community_group::Model>, AppError> {
+        let rows = groups::by_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, row)| (GroupById(id), row))
+            .collect())
+    }
+}
+
+impl Loader<LessonsOfCourse> for DbLoader {
+    type Value = Vec<lesson::Model>;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[LessonsOfCourse],
+    ) -> Result<HashMap<LessonsOfCourse, Vec<lesson::Model>>, AppError> {
+        let mut found = courses::lessons_of(&self.db, &ids(keys, |k| k.0)).await?;
+        // A course without lessons gets an empty list rather than "not found".
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<RatingSummaryOfCourse> for DbLoader {
+    type Value = RatingSummary;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[RatingSummaryOfCourse],
+    ) -> Result<HashMap<RatingSummaryOfCourse, RatingSummary>, AppError> {
+        let mut found = ratings::summaries(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<FollowersOfCreator> for DbLoader {
+    type Value = i64;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[FollowersOfCreator],
+    ) -> Result<HashMap<FollowersOfCreator, i64>, AppError> {
+        let found = creators::follower_counts(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.get(&k.0).copied().unwrap_or(0)))
+            .collect())
+    }
+}
+
+/// The loader a request carries: batching, with a cache that lives as long as the request.
+pub type RequestLoader =
+    async_graphql::dataloader::DataLoader<DbLoader, async_graphql::dataloader::HashMapCache>;

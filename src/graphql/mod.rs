@@ -1,0 +1,85 @@
+//! The GraphQL schema: one query part per domain, merged; limits on every request.
+//!
+//! Limits: depth, complexity (a connection costs its page size times its children),
+//! recursion and directives per field. Suggestions ("did you mean") and introspection
+//! are development conveniences. Body size and batching are limited in `http`.
+
+pub mod context;
+pub mod course;
+pub mod creator;
+pub mod enums;
+pub mod group;
+pub mod ids;
+pub mod livestream;
+pub mod loaders;
+pub mod money;
+pub mod node;
+pub mod operation_metrics;
+pub mod order;
+pub mod pagination;
+pub mod prefetch;
+pub mod rating;
+pub mod user;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use sea_orm::DatabaseConnection;
+
+use crate::config::{Environment, ServerConfig};
+use crate::telemetry::Metrics;
+
+/// Deepest selection nesting accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Largest total cost of one operation (100 courses with their lessons and summaries
+/// fit; a page of 100 nested in a page of 100 does not).
+pub const MAX_COMPLEXITY: usize = 5_000;
+/// Deepest recursion of fragments and nested input values.
+pub const MAX_RECURSIVE_DEPTH: usize = 24;
+/// Most directives on one field.
+pub const MAX_DIRECTIVES: usize = 4;
+
+/// Every root query field.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    node::NodeQuery,
+    creator::CreatorQuery,
+    course::CourseQuery,
+    livestream::LivestreamQuery,
+    group::GroupQuery,
+    rating::RatingQuery,
+    order::OrderQuery,
+);
+
+/// The schema type served at `/graphql`.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema with its limits; `db` is shared by every request and every
+/// operation is counted in `metrics`.
+pub fn schema(db: DatabaseConnection, config: &ServerConfig, metrics: Arc<Metrics>) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .data(db)
+        .extension(operation_metrics::OperationMetrics(metrics))
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+        .limit_directives(MAX_DIRECTIVES);
+    if config.environment != Environment::Development {
+        builder = builder.disable_suggestions();
+    }
+    if !config.introspection_enabled() {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl_with_options(
+            async_graphql::SDLExportOptions::new()
+                .sorted_fields()
+                .sorted_enum_items(),
+        )
+}

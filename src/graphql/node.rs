@@ -1,0 +1,118 @@
+//! The Relay `Node` interface and `node(id:)` / `nodes(ids:)`.
+
+use async_graphql::{Context, ID, Interface, Object};
+
+use crate::graphql::context::ContextExt;
+use crate::graphql::course::{Course, Lesson};
+use crate::graphql::creator::Creator;
+use crate::graphql::group::{CommunityGroup, GroupPost};
+use crate::graphql::ids;
+use crate::graphql::livestream::Livestream;
+use crate::graphql::order::{Entitlement, Order};
+use crate::graphql::rating::Rating;
+use crate::graphql::user::User;
+use crate::service::{courses, creators, groups, livestreams, orders, ratings, users};
+
+/// An object with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Global ID."))]
+pub enum Node {
+    /// A user.
+    User(User),
+    /// A creator profile.
+    Creator(Creator),
+    /// A course.
+    Course(Course),
+    /// A lesson.
+    Lesson(Lesson),
+    /// A livestream.
+    Livestream(Livestream),
+    /// A community group.
+    CommunityGroup(CommunityGroup),
+    /// A group post.
+    GroupPost(GroupPost),
+    /// An order.
+    Order(Order),
+    /// An entitlement.
+    Entitlement(Entitlement),
+    /// A rating.
+    Rating(Rating),
+}
+
+/// Finds any object by its global ID; `None` when it does not exist or is hidden.
+async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
+    let db = ctx.db()?;
+    let actor = ctx.actor()?;
+    let (type_name, key) = ids::decode_any(id)?;
+    Ok(match type_name.as_str() {
+        "User" => users::get(db, key).await?.map(|u| Node::User(User(u))),
+        "Creator" => creators::get(db, key)
+            .await?
+            .map(|c| Node::Creator(Creator(c))),
+        "Course" => courses::get(db, actor, key)
+            .await?
+            .map(|c| Node::Course(Course(c))),
+        "Lesson" => courses::lesson(db, actor, key)
+            .await?
+            .map(|(lesson, course)| {
+                Node::Lesson(Lesson {
+                    lesson,
+                    course_price_fen: course.price_fen,
+                })
+            }),
+        "Livestream" => livestreams::get(db, key)
+            .await?
+            .map(|l| Node::Livestream(Livestream(l))),
+        "CommunityGroup" => groups::get(db, key)
+            .await?
+            .map(|g| Node::CommunityGroup(CommunityGroup(g))),
+        "GroupPost" => groups::post(db, key).await?.map(|(post, group)| {
+            Node::GroupPost(GroupPost {
+                post,
+                group_price_fen: group.price_fen,
+            })
+        }),
+        "Order" => Some(Node::Order(Order(orders::get(db, actor, key).await?))),
+        "Entitlement" => Some(Node::Entitlement(Entitlement(
+            orders::entitlement(db, actor, key).await?,
+        ))),
+        "Rating" => ratings::get(db, key)
+            .await?
+            .map(|r| Node::Rating(Rating(r))),
+        _ => None,
+    })
+}
+
+/// Node queries.
+#[derive(Default)]
+pub struct NodeQuery;
+
+/// Node queries.
+#[Object]
+impl NodeQuery {
+    /// Any object by its global ID; null when it does not exist or is not visible.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        find(ctx, &id).await
+    }
+
+    /// Several objects by global ID, in the order asked (at most 100).
+    #[graphql(complexity = "ids.len().max(1) * child_complexity")]
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        if ids.len() > crate::service::page::MAX_PAGE_SIZE as usize {
+            return Err(crate::error::AppError::BadUserInput(format!(
+                "at most {} ids at once",
+                crate::service::page::MAX_PAGE_SIZE
+            ))
+            .into());
+        }
+        let mut found = Vec::with_capacity(ids.len());
+        for id in &ids {
+            found.push(find(ctx, id).await?);
+        }
+        Ok(found)
+    }
+}

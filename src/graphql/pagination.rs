@@ -1,0 +1,160 @@
+//! Relay connections on top of [`crate::service::page`]: every list field returns a
+//! `XConnection { edges { cursor node } nodes pageInfo totalCount }`.
+//!
+//! `totalCount` runs its COUNT query only when a client asks for it, once however
+//! many aliases ask.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use async_graphql::connection::{Edge, EmptyFields, PageInfo};
+use async_graphql::{Object, OutputType};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use tokio::sync::OnceCell;
+
+use crate::error::{AppError, AppResult};
+use crate::service::page::{Counted, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+
+type CountFuture = Pin<Box<dyn Future<Output = AppResult<i64>> + Send>>;
+
+/// A Relay connection: one page of a list with cursors, page info and total count.
+pub struct Conn<N: OutputType> {
+    edges: Vec<Edge<String, N, EmptyFields>>,
+    has_previous_page: bool,
+    has_next_page: bool,
+    total: OnceCell<i64>,
+    count_query: Mutex<Option<CountFuture>>,
+}
+
+/// A page of a list (Relay connection): edges with cursors, the nodes alone, page
+/// information and the number of items across all pages.
+#[Object(
+    concrete(name = "CourseConnection", params(crate::graphql::course::Course)),
+    concrete(name = "CreatorConnection", params(crate::graphql::creator::Creator)),
+    concrete(
+        name = "LivestreamConnection",
+        params(crate::graphql::livestream::Livestream)
+    ),
+    concrete(
+        name = "CommunityGroupConnection",
+        params(crate::graphql::group::CommunityGroup)
+    ),
+    concrete(name = "GroupPostConnection", params(crate::graphql::group::GroupPost)),
+    concrete(name = "UserConnection", params(crate::graphql::user::User)),
+    concrete(name = "OrderConnection", params(crate::graphql::order::Order)),
+    concrete(
+        name = "EntitlementConnection",
+        params(crate::graphql::order::Entitlement)
+    ),
+    concrete(name = "RatingConnection", params(crate::graphql::rating::Rating))
+)]
+impl<N: OutputType> Conn<N> {
+    /// The items of this page, each with its cursor.
+    async fn edges(&self) -> &[Edge<String, N, EmptyFields>] {
+        &self.edges
+    }
+
+    /// The items of this page, without cursors.
+    async fn nodes(&self) -> Vec<&N> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|edge| edge.cursor.clone()),
+            end_cursor: self.edges.last().map(|edge| edge.cursor.clone()),
+        }
+    }
+
+    /// Number of items matching the filters, across all pages.
+    #[graphql(complexity = 5)]
+    async fn total_count(&self) -> async_graphql::Result<i64> {
+        let value = self
+            .total
+            .get_or_try_init(|| async {
+                let query = self.count_query.lock().ok().and_then(|mut q| q.take());
+                match query {
+                    Some(query) => query.await,
+                    None => Err(AppError::BadUserInput("totalCount is not available".into())),
+                }
+            })
+            .await?;
+        Ok(*value)
+    }
+}
+
+/// Validates Relay arguments into a page request.
+pub fn page_request(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> AppResult<PageRequest> {
+    PageRequest::new(first, after, last, before)
+}
+
+/// Complexity of a connection field: its page size times the cost of one item.
+pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .map(|n| n.clamp(0, MAX_PAGE_SIZE as i32) as usize)
+        .unwrap_or(DEFAULT_PAGE_SIZE as usize);
+    size.max(1).saturating_mul(child_complexity)
+}
+
+/// Wraps a page of rows as a connection, each row turned into its GraphQL object.
+pub fn connection<E, N>(
+    db: &DatabaseConnection,
+    rows: (Page<E::Model>, Counted<E>),
+    mut wrap: impl FnMut(E::Model) -> N,
+) -> Conn<N>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    N: OutputType,
+{
+    connection_filter_map(db, rows, |row| Some(wrap(row)))
+}
+
+/// Like [`connection`], dropping rows whose object cannot be made (a row whose
+/// referenced user vanished between two queries, say).
+pub fn connection_filter_map<E, N>(
+    db: &DatabaseConnection,
+    (page, counted): (Page<E::Model>, Counted<E>),
+    mut wrap: impl FnMut(E::Model) -> Option<N>,
+) -> Conn<N>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    N: OutputType,
+{
+    let db = db.clone();
+    Conn {
+        edges: page
+            .items
+            .into_iter()
+            .filter_map(|(cursor, row)| wrap(row).map(|node| Edge::new(cursor.encode(), node)))
+            .collect(),
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        total: OnceCell::new(),
+        count_query: Mutex::new(Some(Box::pin(async move { counted.count(&db).await }))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_scales_with_page_size() {
+        assert_eq!(cost(None, None, 3), 60);
+        assert_eq!(cost(Some(100), None, 3), 300);
+        assert_eq!(cost(Some(10_000), None, 3), 300);
+        assert_eq!(cost(None, Some(0), 3), 3);
+    }
+}

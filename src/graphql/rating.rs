@@ -1,0 +1,144 @@
+//! Ratings: the `Rating` object and the ratings list.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::rating;
+
+use crate::error::AppError;
+use crate::graphql::context::ContextExt;
+use crate::graphql::course::Course;
+use crate::graphql::enums::OrderDirection;
+use crate::graphql::ids;
+use crate::graphql::loaders::{CourseById, UserById};
+use crate::graphql::pagination::{self, Conn};
+use crate::graphql::user::User;
+use crate::service::ratings;
+
+/// A buyer's stars and review of a course. Only buyers can rate, so every rating is a
+/// verified purchase.
+pub struct Rating(pub rating::Model);
+
+/// A buyer's stars and review of a course. Only buyers can rate, so every rating is a
+/// verified purchase.
+#[Object]
+impl Rating {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode("Rating", self.0.id)
+    }
+    /// 1 to 5 stars.
+    async fn stars(&self) -> i32 {
+        self.0.stars
+    }
+    /// Review text, if any.
+    async fn review(&self) -> Option<&str> {
+        self.0.review.as_deref()
+    }
+    /// When it was first written.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Who wrote it.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        ctx.loader()?
+            .load_one(UserById(self.0.user_id))
+            .await?
+            .map(User)
+            .ok_or_else(|| AppError::NotFound("user").into())
+    }
+    /// The course rated.
+    async fn course(&self, ctx: &Context<'_>) -> async_graphql::Result<Course> {
+        ctx.loader()?
+            .load_one(CourseById(self.0.course_id))
+            .await?
+            .map(Course)
+            .ok_or_else(|| AppError::NotFound("course").into())
+    }
+}
+
+/// What a rating list is ordered by.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RatingOrderField {
+    /// When written.
+    #[default]
+    Newest,
+    /// Stars.
+    Stars,
+}
+
+impl From<RatingOrderField> for ratings::RatingSort {
+    fn from(value: RatingOrderField) -> Self {
+        match value {
+            RatingOrderField::Newest => ratings::RatingSort::Newest,
+            RatingOrderField::Stars => ratings::RatingSort::Stars,
+        }
+    }
+}
+
+/// Ordering of a rating list.
+#[derive(InputObject, Default)]
+pub struct RatingOrder {
+    /// Key to order by.
+    #[graphql(default)]
+    pub field: RatingOrderField,
+    /// Direction (default DESC).
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Filters of the rating list.
+#[derive(InputObject, Default)]
+pub struct RatingFilter {
+    /// Only ratings of this course.
+    pub course: Option<ID>,
+    /// Only ratings with this many stars.
+    pub stars: Option<i32>,
+}
+
+/// Rating queries.
+#[derive(Default)]
+pub struct RatingQuery;
+
+/// Rating queries.
+#[Object]
+impl RatingQuery {
+    /// Visible ratings, newest first unless ordered otherwise.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn ratings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<RatingFilter>,
+        order_by: Option<RatingOrder>,
+    ) -> async_graphql::Result<Conn<Rating>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let filter = ratings::RatingFilter {
+            course_id: filter
+                .course
+                .as_ref()
+                .map(|id| ids::decode(id, "Course"))
+                .transpose()?,
+            stars: filter.stars,
+        };
+        let order = order_by.unwrap_or_default();
+        let rows = ratings::list(
+            db,
+            filter,
+            order.field.into(),
+            order.direction.into(),
+            &page,
+        )
+        .await?;
+        Ok(pagination::connection(db, rows, Rating))
+    }
+}

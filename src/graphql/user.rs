@@ -1,0 +1,78 @@
+//! Users: public profile fields; entitlements and orders only for the user and admins.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entity::user;
+
+use crate::graphql::context::ContextExt;
+use crate::graphql::creator::Creator;
+use crate::graphql::enums::Role;
+use crate::graphql::ids;
+use crate::graphql::loaders::CreatorByUser;
+use crate::graphql::order::{Entitlement, Order};
+use crate::graphql::pagination::{self, Conn};
+use crate::service::orders;
+
+/// A person on the platform. Only public profile fields are exposed; WeChat
+/// identifiers never are.
+pub struct User(pub user::Model);
+
+/// A person on the platform. Only public profile fields are exposed; WeChat
+/// identifiers never are.
+#[Object]
+impl User {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode("User", self.0.id)
+    }
+    /// Nickname from their WeChat profile or chosen here.
+    async fn nickname(&self) -> Option<&str> {
+        self.0.nickname.as_deref()
+    }
+    /// Avatar image URL.
+    async fn avatar_url(&self) -> Option<&str> {
+        self.0.avatar_url.as_deref()
+    }
+    /// What the user may do.
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    /// When they joined.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Their creator profile, if they sell.
+    async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Creator>> {
+        Ok(ctx
+            .loader()?
+            .load_one(CreatorByUser(self.0.id))
+            .await?
+            .map(Creator))
+    }
+    /// What they have access to (the user themself and admins only).
+    #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
+    async fn entitlements(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<Entitlement>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, None, None)?;
+        let rows = orders::entitlements_of(db, ctx.actor()?, self.0.id, &page).await?;
+        Ok(pagination::connection(db, rows, Entitlement))
+    }
+    /// Their orders, newest first (the user themself and admins only).
+    #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<Order>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, None, None)?;
+        let rows = orders::list(db, ctx.actor()?, Some(self.0.id), &page).await?;
+        Ok(pagination::connection(db, rows, Order))
+    }
+}

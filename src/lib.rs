@@ -1,0 +1,63 @@
+//! Zhiku (知库): a GraphQL API for a knowledge-payment platform in the WeChat ecosystem.
+//!
+//! Layout, one room per concern:
+//!
+//! - [`cli`] parses the command line (`serve`, `migrate`, `schema`, `seed`) and runs it;
+//!   `main.rs` only calls it.
+//! - [`config`] is the typed configuration from flags and `ZHIKU_*` variables.
+//! - [`db`] opens the pool (SQLite or PostgreSQL), migrates, and begins write
+//!   transactions the way each backend needs.
+//! - [`error`] holds the one error type and its stable `extensions.code` mapping.
+//! - [`auth`] says who is acting ([`auth::Actor`]).
+//! - [`service`] holds the domain rules, one module per domain, free of GraphQL types;
+//!   authorisation is enforced there.
+//! - [`graphql`] assembles the schema: one query part per domain, global IDs, Relay
+//!   pagination, Money, DataLoaders, limits.
+//! - [`http`] serves `/graphql`, `/healthz` and `/metrics` with request ids and metrics.
+//! - [`telemetry`] sets up logs and the Prometheus registry.
+//! - [`seed`] writes deterministic demo data.
+//!
+//! [`app`] builds exactly what production serves, so tests drive the real thing.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod service;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use axum::Router;
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::config::{DatabaseConfig, ServerConfig};
+use crate::http::AppState;
+use crate::telemetry::Metrics;
+
+pub use crate::graphql::schema;
+
+/// Opens and migrates the database, with every statement counted in `metrics`.
+pub async fn open_database(
+    config: &DatabaseConfig,
+    metrics: &Arc<Metrics>,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut db = db::connect_and_migrate(config).await?;
+    let metrics = Arc::clone(metrics);
+    db.set_metric_callback(move |info| metrics.observe_statement(info.elapsed, info.failed));
+    Ok(db)
+}
+
+/// The whole HTTP application over an open database.
+pub fn app(db: DatabaseConnection, config: &ServerConfig, metrics: Arc<Metrics>) -> Router {
+    let schema = graphql::schema(db.clone(), config, Arc::clone(&metrics));
+    http::router(AppState {
+        db,
+        schema,
+        metrics,
+    })
+}

@@ -1,0 +1,882 @@
+//! Deterministic demo data at the scale of a small real platform.
+//!
+//! The same seed always gives the same rows: 36 creators, 300 published courses
+//! (plus drafts and archived ones) with lessons, 50 livestreams in each status, 40
+//! groups with members and posts, 2,000 learners with follows, 20,000 paid orders with
+//! their entitlements and 8,000 ratings by buyers.
+//!
+//! Popularity is long-tailed (Zipf-like weights over courses) and learners have
+//! favourite categories, so purchases carry the co-occurrence structure a
+//! recommendation engine should find. Rows are planned in memory, then written with
+//! explicit ids in multi-row inserts inside one transaction, which takes seconds.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
+use entity::enums::{CourseStatus, LessonKind, LivestreamStatus, OrderStatus, ProductKind, Role};
+use entity::{
+    community_group, course, creator, entitlement, follow, group_membership, group_post, lesson,
+    livestream, order, rating, user,
+};
+use rand::distr::{Distribution, weighted::WeightedIndex};
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
+    PaginatorTrait, Statement,
+};
+
+use crate::error::{AppError, AppResult};
+
+/// Seed of the demo data's random generator.
+pub const DEMO_SEED: u64 = 42;
+
+const CREATORS: usize = 36;
+const PUBLISHED_COURSES: usize = 300;
+const DRAFT_COURSES: usize = 12;
+const ARCHIVED_COURSES: usize = 8;
+const LIVESTREAMS_PER_STATUS: usize = 50;
+const GROUPS: usize = 40;
+const LEARNERS: usize = 2_000;
+const PAID_ORDERS: usize = 20_000;
+const RATINGS: usize = 8_000;
+
+const CATEGORIES: [&str; 8] = [
+    "编程开发",
+    "职场提升",
+    "投资理财",
+    "语言学习",
+    "亲子教育",
+    "健康生活",
+    "设计创作",
+    "个人成长",
+];
+const TOPICS: [[&str; 6]; 8] = [
+    [
+        "Python",
+        "Rust",
+        "前端工程",
+        "数据分析",
+        "机器学习",
+        "小程序开发",
+    ],
+    [
+        "高效沟通",
+        "时间管理",
+        "PPT 设计",
+        "职场写作",
+        "项目管理",
+        "面试求职",
+    ],
+    [
+        "基金定投",
+        "家庭理财",
+        "股票入门",
+        "财报分析",
+        "保险规划",
+        "个人税务",
+    ],
+    [
+        "英语口语",
+        "日语入门",
+        "雅思备考",
+        "商务英语",
+        "法语零基础",
+        "韩语发音",
+    ],
+    [
+        "科学育儿",
+        "儿童阅读",
+        "青春期沟通",
+        "家庭教育",
+        "幼小衔接",
+        "亲子游戏",
+    ],
+    [
+        "健身训练",
+        "营养饮食",
+        "睡眠改善",
+        "瑜伽入门",
+        "跑步进阶",
+        "中医养生",
+    ],
+    [
+        "摄影后期",
+        "插画绘制",
+        "视频剪辑",
+        "UI 设计",
+        "书法练习",
+        "平面设计",
+    ],
+    [
+        "心理学",
+        "阅读方法",
+        "思维模型",
+        "情绪管理",
+        "演讲表达",
+        "自律习惯",
+    ],
+];
+const SUFFIXES: [&str; 10] = [
+    "实战课",
+    "入门到精通",
+    "21 天训练营",
+    "精讲",
+    "系统课",
+    "进阶指南",
+    "必修课",
+    "全攻略",
+    "核心方法",
+    "高手之路",
+];
+
+/// How many rows of each kind were written.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SeedCounts {
+    /// Users of every role.
+    pub users: usize,
+    /// Creator profiles.
+    pub creators: usize,
+    /// Courses in every status.
+    pub courses: usize,
+    /// Lessons.
+    pub lessons: usize,
+    /// Livestreams in every status.
+    pub livestreams: usize,
+    /// Community groups.
+    pub groups: usize,
+    /// Group memberships.
+    pub memberships: usize,
+    /// Group posts.
+    pub posts: usize,
+    /// Follows.
+    pub follows: usize,
+    /// Paid orders.
+    pub orders: usize,
+    /// Entitlements.
+    pub entitlements: usize,
+    /// Ratings.
+    pub ratings: usize,
+}
+
+impl fmt::Display for SeedCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} users, {} creators, {} courses, {} lessons, {} livestreams, {} groups, \
+             {} memberships, {} posts, {} follows, {} orders, {} entitlements, {} ratings",
+            self.users,
+            self.creators,
+            self.courses,
+            self.lessons,
+            self.livestreams,
+            self.groups,
+            self.memberships,
+            self.posts,
+            self.follows,
+            self.orders,
+            self.entitlements,
+            self.ratings
+        )
+    }
+}
+
+/// Every row of the demo data, planned before anything is written.
+#[derive(Debug, Default)]
+pub struct DemoPlan {
+    users: Vec<user::Model>,
+    creators: Vec<creator::Model>,
+    courses: Vec<course::Model>,
+    lessons: Vec<lesson::Model>,
+    livestreams: Vec<livestream::Model>,
+    groups: Vec<community_group::Model>,
+    memberships: Vec<group_membership::Model>,
+    posts: Vec<group_post::Model>,
+    follows: Vec<follow::Model>,
+    orders: Vec<order::Model>,
+    entitlements: Vec<entitlement::Model>,
+    ratings: Vec<rating::Model>,
+}
+
+impl DemoPlan {
+    /// Row counts of the plan.
+    pub fn counts(&self) -> SeedCounts {
+        SeedCounts {
+            users: self.users.len(),
+            creators: self.creators.len(),
+            courses: self.courses.len(),
+            lessons: self.lessons.len(),
+            livestreams: self.livestreams.len(),
+            groups: self.groups.len(),
+            memberships: self.memberships.len(),
+            posts: self.posts.len(),
+            follows: self.follows.len(),
+            orders: self.orders.len(),
+            entitlements: self.entitlements.len(),
+            ratings: self.ratings.len(),
+        }
+    }
+}
+
+/// A product a learner can buy, with what the plan needs to know of it.
+#[derive(Clone, Copy)]
+struct Sellable {
+    kind: ProductKind,
+    id: i64,
+    price_fen: i64,
+    category: usize,
+    membership_days: Option<i32>,
+}
+
+/// Plans the demo data. `now` places livestreams around the present; everything else
+/// hangs off a fixed start date, so two plans made the same hour are identical.
+pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let epoch = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now);
+    let now = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+    let mut plan = DemoPlan::default();
+
+    // Users: one admin, the creators, the learners.
+    let mut next_user = 0i64;
+    let mut add_user = |plan: &mut DemoPlan, role: Role, nickname: String, at: DateTime<Utc>| {
+        next_user += 1;
+        plan.users.push(user::Model {
+            id: next_user,
+            openid: format!("demo-openid-{next_user:05}"),
+            unionid: None,
+            nickname: Some(nickname),
+            avatar_url: Some(format!("https://img.zhiku.example/avatars/{next_user}.png")),
+            role,
+            banned_at: None,
+            created_at: at,
+            updated_at: at,
+        });
+        next_user
+    };
+    add_user(&mut plan, Role::Admin, "知库管理员".into(), epoch);
+
+    // Creators, each with a home category.
+    let mut creator_category = Vec::with_capacity(CREATORS);
+    for index in 0..CREATORS {
+        let at = epoch + Duration::hours(index as i64 * 7);
+        let category = index % CATEGORIES.len();
+        let user_id = add_user(
+            &mut plan,
+            Role::Creator,
+            format!("老师{:02}", index + 1),
+            at,
+        );
+        plan.creators.push(creator::Model {
+            id: index as i64 + 1,
+            user_id,
+            display_name: format!("{}·{}老师", CATEGORIES[category], index + 1),
+            bio: Some(format!(
+                "专注{}领域多年，已帮助上万名学员。",
+                CATEGORIES[category]
+            )),
+            created_at: at,
+        });
+        creator_category.push(category);
+    }
+
+    // Courses: published ones with Zipf-like popularity, plus drafts and archived ones.
+    let total_courses = PUBLISHED_COURSES + DRAFT_COURSES + ARCHIVED_COURSES;
+    let mut sellables: Vec<Sellable> = Vec::new();
+    let mut course_weight = Vec::new();
+    let mut course_quality = Vec::new();
+    for index in 0..total_courses {
+        let creator_index = rng.random_range(0..CREATORS);
+        let category = if rng.random_bool(0.85) {
+            creator_category[creator_index]
+        } else {
+            rng.random_range(0..CATEGORIES.len())
+        };
+        let status = if index < PUBLISHED_COURSES {
+            CourseStatus::Published
+        } else if index < PUBLISHED_COURSES + DRAFT_COURSES {
+            CourseStatus::Draft
+        } else {
+            CourseStatus::Archived
+        };
+        let id = index as i64 + 1;
+        let created = epoch + Duration::days(10) + Duration::hours(index as i64 * 17);
+        let price_fen = *[0, 990, 1990, 4900, 9900, 19900, 29900, 49900, 99900]
+            .choose(&mut rng)
+            .unwrap_or(&9900);
+        let topic = TOPICS[category][rng.random_range(0..6)];
+        let suffix = SUFFIXES[rng.random_range(0..SUFFIXES.len())];
+        plan.courses.push(course::Model {
+            id,
+            creator_id: creator_index as i64 + 1,
+            title: format!("{topic}{suffix}（第{}期）", index % 9 + 1),
+            subtitle: Some(format!("{}：从零开始的{}", CATEGORIES[category], topic)),
+            description: Some(format!(
+                "这门课系统讲解{topic}的核心知识与实战方法，适合想在{}方向提升的学员。",
+                CATEGORIES[category]
+            )),
+            cover_url: Some(format!("https://img.zhiku.example/covers/{id}.jpg")),
+            category: CATEGORIES[category].to_owned(),
+            price_fen,
+            status,
+            sales_count: 0,
+            rating_count: 0,
+            rating_sum: 0,
+            published_at: (status != CourseStatus::Draft).then_some(created + Duration::days(2)),
+            created_at: created,
+            updated_at: created,
+        });
+        let lesson_count = rng.random_range(3..=12);
+        for position in 1..=lesson_count {
+            let kind =
+                [LessonKind::Video, LessonKind::Audio, LessonKind::Article][rng.random_range(0..3)];
+            let lesson_id = plan.lessons.len() as i64 + 1;
+            plan.lessons.push(lesson::Model {
+                id: lesson_id,
+                course_id: id,
+                position,
+                title: format!("第{position}讲：{topic}要点{position}"),
+                kind,
+                duration_seconds: rng.random_range(300..3600),
+                free_preview: position == 1,
+                content: Some(match kind {
+                    LessonKind::Article => format!("{topic}第{position}讲正文……"),
+                    _ => format!("https://media.zhiku.example/lessons/{lesson_id}.m3u8"),
+                }),
+                created_at: created,
+            });
+        }
+        // Archived courses still sell through earlier purchases only; drafts never sell.
+        if status == CourseStatus::Published && price_fen > 0 {
+            sellables.push(Sellable {
+                kind: ProductKind::Course,
+                id,
+                price_fen,
+                category,
+                membership_days: None,
+            });
+            let rank = sellables.len() as f64;
+            course_weight.push(1.0 / rank.powf(0.9));
+            course_quality.push(rng.random_range(-1.0f64..1.0));
+        }
+    }
+    // Shuffle which courses are popular so it is not simply the oldest ones.
+    {
+        use rand::seq::SliceRandom;
+        course_weight.shuffle(&mut rng);
+    }
+
+    // Livestreams: fifty in each status around the present.
+    let statuses = [
+        LivestreamStatus::Scheduled,
+        LivestreamStatus::Live,
+        LivestreamStatus::Ended,
+        LivestreamStatus::Cancelled,
+    ];
+    for (s, status) in statuses.iter().enumerate() {
+        for n in 0..LIVESTREAMS_PER_STATUS {
+            let id = plan.livestreams.len() as i64 + 1;
+            let creator_index = rng.random_range(0..CREATORS);
+            let category = creator_category[creator_index];
+            let start = match status {
+                LivestreamStatus::Scheduled => now + Duration::hours(2 + n as i64 * 5),
+                LivestreamStatus::Live => now - Duration::minutes(10 + n as i64),
+                LivestreamStatus::Ended => now - Duration::days(1 + n as i64),
+                LivestreamStatus::Cancelled => now + Duration::days(1 + n as i64),
+            };
+            let price_fen = *[0, 990, 2990, 4990].choose(&mut rng).unwrap_or(&990);
+            plan.livestreams.push(livestream::Model {
+                id,
+                creator_id: creator_index as i64 + 1,
+                title: format!(
+                    "{}直播：{}答疑 #{}",
+                    CATEGORIES[category],
+                    TOPICS[category][n % 6],
+                    s * 100 + n + 1
+                ),
+                description: Some("直播互动答疑，欢迎提问。".into()),
+                status: *status,
+                scheduled_start: start,
+                started_at: matches!(status, LivestreamStatus::Live | LivestreamStatus::Ended)
+                    .then_some(start),
+                ended_at: (*status == LivestreamStatus::Ended)
+                    .then_some(start + Duration::minutes(90)),
+                price_fen,
+                play_url: Some(format!("https://live.zhiku.example/streams/{id}.flv")),
+                replay_url: (*status == LivestreamStatus::Ended && n % 3 != 0)
+                    .then(|| format!("https://media.zhiku.example/replays/{id}.m3u8")),
+                peak_viewers: match status {
+                    LivestreamStatus::Live | LivestreamStatus::Ended => rng.random_range(20..5000),
+                    _ => 0,
+                },
+                created_at: start - Duration::days(7),
+            });
+            if price_fen > 0
+                && matches!(
+                    status,
+                    LivestreamStatus::Scheduled | LivestreamStatus::Live | LivestreamStatus::Ended
+                )
+            {
+                sellables.push(Sellable {
+                    kind: ProductKind::Livestream,
+                    id,
+                    price_fen,
+                    category,
+                    membership_days: None,
+                });
+            }
+        }
+    }
+
+    // Groups: half free, half paid.
+    for index in 0..GROUPS {
+        let id = index as i64 + 1;
+        let creator_index = index % CREATORS;
+        let category = creator_category[creator_index];
+        let paid = index % 2 == 1;
+        let price_fen = if paid {
+            [9900, 19900, 36500][index % 3]
+        } else {
+            0
+        };
+        let membership_days = paid.then_some([30, 90, 365][index % 3]);
+        plan.groups.push(community_group::Model {
+            id,
+            creator_id: creator_index as i64 + 1,
+            name: format!("{}学习圈 {}", CATEGORIES[category], index + 1),
+            description: Some(format!(
+                "和同伴一起学习{}，每周打卡。",
+                CATEGORIES[category]
+            )),
+            price_fen,
+            membership_days,
+            created_at: epoch + Duration::days(5) + Duration::hours(index as i64 * 13),
+        });
+        if paid {
+            sellables.push(Sellable {
+                kind: ProductKind::Group,
+                id,
+                price_fen,
+                category,
+                membership_days,
+            });
+        }
+    }
+
+    // Learners with one or two favourite categories.
+    let first_learner = plan.users.len() as i64 + 1;
+    let mut learner_taste = Vec::with_capacity(LEARNERS);
+    for index in 0..LEARNERS {
+        let at = epoch + Duration::days(20) + Duration::minutes(index as i64 * 97);
+        add_user(
+            &mut plan,
+            Role::Learner,
+            format!("学员{:04}", index + 1),
+            at,
+        );
+        let favourite = rng.random_range(0..CATEGORIES.len());
+        let second = rng.random_range(0..CATEGORIES.len());
+        learner_taste.push((favourite, second));
+    }
+    let learner_id = |index: usize| first_learner + index as i64;
+
+    // Follows: learners follow creators of their favourite category.
+    let mut follow_pairs = HashSet::new();
+    for (index, &(favourite, _)) in learner_taste.iter().enumerate() {
+        for _ in 0..rng.random_range(0..4) {
+            let candidates: Vec<usize> = (0..CREATORS)
+                .filter(|&c| creator_category[c] == favourite)
+                .collect();
+            if let Some(&creator_index) = candidates.choose(&mut rng)
+                && follow_pairs.insert((learner_id(index), creator_index as i64 + 1))
+            {
+                plan.follows.push(follow::Model {
+                    id: plan.follows.len() as i64 + 1,
+                    user_id: learner_id(index),
+                    creator_id: creator_index as i64 + 1,
+                    created_at: epoch
+                        + Duration::days(30)
+                        + Duration::minutes(plan.follows.len() as i64),
+                });
+            }
+        }
+    }
+
+    // Purchases: heavy-tailed counts per learner, products drawn by popularity and taste.
+    let course_sellables: Vec<Sellable> = sellables
+        .iter()
+        .copied()
+        .filter(|s| s.kind == ProductKind::Course)
+        .collect();
+    let other_sellables: Vec<Sellable> = sellables
+        .iter()
+        .copied()
+        .filter(|s| s.kind != ProductKind::Course)
+        .collect();
+    let mut owned: HashSet<(i64, ProductKind, i64)> = HashSet::new();
+    let activity: Vec<f64> = (0..LEARNERS)
+        .map(|_| {
+            let u: f64 = rng.random_range(0.05..1.0);
+            u.powf(-0.8)
+        })
+        .collect();
+    let learner_picker = WeightedIndex::new(&activity).ok();
+    let mut purchases: Vec<(usize, Sellable)> = Vec::with_capacity(PAID_ORDERS);
+    let mut attempts = 0;
+    while purchases.len() < PAID_ORDERS && attempts < PAID_ORDERS * 50 {
+        attempts += 1;
+        let Some(picker) = &learner_picker else { break };
+        let learner = picker.sample(&mut rng);
+        let (favourite, second) = learner_taste[learner];
+        let product = if rng.random_bool(0.88) {
+            // Course: popularity times taste (favourite categories weigh far more).
+            let index = sample_course(
+                &mut rng,
+                &course_weight,
+                &course_sellables,
+                favourite,
+                second,
+            );
+            course_sellables[index]
+        } else {
+            match other_sellables.choose(&mut rng) {
+                Some(product) => *product,
+                None => continue,
+            }
+        };
+        if owned.insert((learner_id(learner), product.kind, product.id)) {
+            purchases.push((learner, product));
+        }
+    }
+
+    // Orders and entitlements, in time order; group purchases also make memberships.
+    let mut membership_pairs = HashSet::new();
+    for (n, (learner, product)) in purchases.iter().enumerate() {
+        let id = n as i64 + 1;
+        let buyer = learner_id(*learner);
+        let created = epoch + Duration::days(40) + Duration::minutes(n as i64 * 13);
+        let paid = created + Duration::seconds(rng.random_range(20..600));
+        plan.orders.push(order::Model {
+            id,
+            out_trade_no: format!("ZK{id:012}"),
+            buyer_id: buyer,
+            product_kind: product.kind,
+            product_id: product.id,
+            amount_fen: product.price_fen,
+            currency: "CNY".into(),
+            status: OrderStatus::Paid,
+            idempotency_key: format!("demo-{id}"),
+            transaction_id: Some(format!("42000{id:015}")),
+            created_at: created,
+            expires_at: created + Duration::minutes(30),
+            paid_at: Some(paid),
+            refunded_at: None,
+            closed_at: None,
+            updated_at: paid,
+        });
+        let expires_at = product
+            .membership_days
+            .map(|days| paid + Duration::days(days.into()));
+        plan.entitlements.push(entitlement::Model {
+            id,
+            user_id: buyer,
+            product_kind: product.kind,
+            product_id: product.id,
+            order_id: Some(id),
+            granted_at: paid,
+            expires_at,
+            revoked_at: None,
+        });
+        if product.kind == ProductKind::Group && membership_pairs.insert((product.id, buyer)) {
+            plan.memberships.push(group_membership::Model {
+                id: plan.memberships.len() as i64 + 1,
+                group_id: product.id,
+                user_id: buyer,
+                joined_at: paid,
+                expires_at,
+            });
+        }
+        if product.kind == ProductKind::Course
+            && let Some(course) = plan.courses.get_mut(product.id as usize - 1)
+        {
+            course.sales_count += 1;
+        }
+    }
+
+    // Free groups: learners of the group's category join.
+    for group in plan.groups.iter().filter(|g| g.price_fen == 0) {
+        let category = creator_category[group.creator_id as usize - 1];
+        for (index, &(favourite, second)) in learner_taste.iter().enumerate() {
+            let interested = favourite == category || second == category;
+            if interested
+                && rng.random_bool(0.3)
+                && membership_pairs.insert((group.id, learner_id(index)))
+            {
+                plan.memberships.push(group_membership::Model {
+                    id: plan.memberships.len() as i64 + 1,
+                    group_id: group.id,
+                    user_id: learner_id(index),
+                    joined_at: group.created_at + Duration::days(rng.random_range(1..200)),
+                    expires_at: None,
+                });
+            }
+        }
+    }
+
+    // Posts by the group's creator and its members.
+    let members_of = |group_id: i64, plan: &DemoPlan| -> Vec<i64> {
+        plan.memberships
+            .iter()
+            .filter(|m| m.group_id == group_id)
+            .map(|m| m.user_id)
+            .collect()
+    };
+    for group_index in 0..plan.groups.len() {
+        let group = plan.groups[group_index].clone();
+        let members = members_of(group.id, &plan);
+        let owner = plan.creators[group.creator_id as usize - 1].user_id;
+        for n in 0..rng.random_range(8..30) {
+            let author = if n % 4 == 0 || members.is_empty() {
+                owner
+            } else {
+                *members.choose(&mut rng).unwrap_or(&owner)
+            };
+            plan.posts.push(group_post::Model {
+                id: plan.posts.len() as i64 + 1,
+                group_id: group.id,
+                author_id: author,
+                body: format!("第{}天打卡：今天学习了新内容，收获很大！", n + 1),
+                pinned: n == 0,
+                created_at: group.created_at + Duration::days(n as i64 + 1),
+            });
+        }
+    }
+
+    // Ratings by buyers of courses: quality plus the buyer's taste decides the stars.
+    let mut course_purchases: Vec<(usize, usize, i64)> = plan
+        .orders
+        .iter()
+        .zip(purchases.iter())
+        .filter(|(o, _)| o.product_kind == ProductKind::Course)
+        .filter_map(|(o, (learner, product))| {
+            course_sellables
+                .iter()
+                .position(|s| s.id == product.id)
+                .map(|index| (*learner, index, o.id))
+        })
+        .collect();
+    {
+        use rand::seq::SliceRandom;
+        course_purchases.shuffle(&mut rng);
+    }
+    for (learner, sellable_index, order_id) in course_purchases.into_iter().take(RATINGS) {
+        let product = course_sellables[sellable_index];
+        let (favourite, second) = learner_taste[learner];
+        let taste = if product.category == favourite {
+            0.6
+        } else if product.category == second {
+            0.3
+        } else {
+            -0.4
+        };
+        let score = 3.6 + course_quality[sellable_index] + taste + rng.random_range(-0.9..0.9);
+        let stars = score.round().clamp(1.0, 5.0) as i32;
+        let at = plan.orders[order_id as usize - 1].paid_at.unwrap_or(epoch) + Duration::days(3);
+        plan.ratings.push(rating::Model {
+            id: plan.ratings.len() as i64 + 1,
+            user_id: learner_id(learner),
+            course_id: product.id,
+            stars,
+            review: (stars >= 4 || rng.random_bool(0.5)).then(|| review_text(stars).to_owned()),
+            hidden_at: None,
+            created_at: at,
+            updated_at: at,
+        });
+        if let Some(course) = plan.courses.get_mut(product.id as usize - 1) {
+            course.rating_count += 1;
+            course.rating_sum += i64::from(stars);
+        }
+    }
+    plan
+}
+
+fn sample_course(
+    rng: &mut ChaCha8Rng,
+    weights: &[f64],
+    courses: &[Sellable],
+    favourite: usize,
+    second: usize,
+) -> usize {
+    // Rejection sampling: draw by popularity, keep by taste.
+    loop {
+        let index = rng.random_range(0..courses.len());
+        let taste = if courses[index].category == favourite {
+            1.0
+        } else if courses[index].category == second {
+            0.5
+        } else {
+            0.05
+        };
+        if rng.random_bool((weights[index] * taste).clamp(0.0, 1.0)) {
+            return index;
+        }
+    }
+}
+
+fn review_text(stars: i32) -> &'static str {
+    match stars {
+        5 => "干货满满，老师讲得非常清楚，强烈推荐！",
+        4 => "内容扎实，收获不少，期待更新。",
+        3 => "中规中矩，部分内容有点浅。",
+        2 => "和预期有差距，节奏偏慢。",
+        _ => "不太适合我，内容比较基础。",
+    }
+}
+
+/// Writes the demo plan into an empty database, in one transaction.
+pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
+    if user::Entity::find().count(db).await? > 0 {
+        return Err(AppError::BadUserInput(
+            "the database already has users; seed an empty database".into(),
+        ));
+    }
+    let plan = plan(DEMO_SEED, Utc::now());
+    let counts = plan.counts();
+    let txn = crate::db::begin_write(db).await?;
+    insert_all(&txn, plan.users).await?;
+    insert_all(&txn, plan.creators).await?;
+    insert_all(&txn, plan.courses).await?;
+    insert_all(&txn, plan.lessons).await?;
+    insert_all(&txn, plan.livestreams).await?;
+    insert_all(&txn, plan.groups).await?;
+    insert_all(&txn, plan.memberships).await?;
+    insert_all(&txn, plan.posts).await?;
+    insert_all(&txn, plan.follows).await?;
+    insert_all(&txn, plan.orders).await?;
+    insert_all(&txn, plan.entitlements).await?;
+    insert_all(&txn, plan.ratings).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Ids were given explicitly; move each sequence past them for later inserts.
+        for table in [
+            "users",
+            "creators",
+            "courses",
+            "lessons",
+            "livestreams",
+            "community_groups",
+            "group_memberships",
+            "group_posts",
+            "follows",
+            "orders",
+            "entitlements",
+            "ratings",
+        ] {
+            txn.execute_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                ),
+            ))
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(counts)
+}
+
+/// Inserts rows in multi-row statements small enough for every backend's bound-parameter limit.
+async fn insert_all<M, A, E>(db: &impl ConnectionTrait, rows: Vec<M>) -> AppResult<()>
+where
+    M: IntoActiveModel<A>,
+    A: ActiveModelTrait<Entity = E> + Send,
+    E: EntityTrait,
+{
+    const ROWS_PER_STATEMENT: usize = 1_000;
+    let mut rows = rows
+        .into_iter()
+        .map(IntoActiveModel::into_active_model)
+        .peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        E::insert_many(chunk).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_is_deterministic_and_at_scale() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let a = plan(DEMO_SEED, now);
+        let b = plan(DEMO_SEED, now);
+        assert_eq!(a.counts(), b.counts());
+        assert_eq!(a.orders, b.orders);
+        assert_eq!(a.ratings, b.ratings);
+        let counts = a.counts();
+        assert!(counts.creators >= 30);
+        assert!(
+            a.courses
+                .iter()
+                .filter(|c| c.status == CourseStatus::Published)
+                .count()
+                >= 300
+        );
+        assert!(counts.livestreams >= 200);
+        assert_eq!(counts.groups, 40);
+        assert!(a.users.iter().filter(|u| u.role == Role::Learner).count() >= 2_000);
+        assert_eq!(counts.orders, PAID_ORDERS);
+        assert_eq!(counts.entitlements, PAID_ORDERS);
+        assert_eq!(counts.ratings, RATINGS);
+    }
+
+    #[test]
+    fn popularity_is_long_tailed_and_counters_match() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let plan = plan(DEMO_SEED, now);
+        let mut sales: Vec<i64> = plan.courses.iter().map(|c| c.sales_count).collect();
+        sales.sort_unstable_by(|a, b| b.cmp(a));
+        let top_decile: i64 = sales.iter().take(sales.len() / 10).sum();
+        let total: i64 = sales.iter().sum();
+        assert!(
+            top_decile * 10 > total * 3,
+            "top 10% of courses sell {top_decile} of {total}"
+        );
+        for course in &plan.courses {
+            let ratings: Vec<_> = plan
+                .ratings
+                .iter()
+                .filter(|r| r.course_id == course.id)
+                .collect();
+            assert_eq!(course.rating_count, ratings.len() as i64);
+            assert_eq!(
+                course.rating_sum,
+                ratings.iter().map(|r| i64::from(r.stars)).sum::<i64>()
+            );
+        }
+    }
+
+    #[test]
+    fn every_rating_is_by_a_buyer() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let plan = plan(DEMO_SEED, now);
+        let bought: HashSet<(i64, i64)> = plan
+            .orders
+            .iter()
+            .filter(|o| o.product_kind == ProductKind::Course)
+            .map(|o| (o.buyer_id, o.product_id))
+            .collect();
+        assert!(
+            plan.ratings
+                .iter()
+                .all(|r| bought.contains(&(r.user_id, r.course_id)))
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! Creators: the public profiles of sellers, and their followers.
+
+use std::collections::HashMap;
+
+use entity::{creator, follow};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+};
+
+use crate::error::AppResult;
+use crate::service::Direction;
+use crate::service::page::{self, Counted, Page, PageRequest, SortKey, SortValue};
+
+/// Filters of the creator list.
+#[derive(Debug, Clone, Default)]
+pub struct CreatorFilter {
+    /// Case-insensitive text contained in the display name.
+    pub name_contains: Option<String>,
+}
+
+/// Orderings of the creator list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CreatorSort {
+    /// By when the profile was created.
+    #[default]
+    Newest,
+    /// By display name.
+    Name,
+}
+
+/// One page of creators.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: CreatorFilter,
+    sort: CreatorSort,
+    direction: Direction,
+    page: &PageRequest,
+) -> AppResult<(Page<creator::Model>, Counted<creator::Entity>)> {
+    let mut query = creator::Entity::find();
+    if let Some(text) = filter.name_contains.filter(|t| !t.trim().is_empty()) {
+        query = query.filter(page::column_contains(
+            creator::Column::DisplayName,
+            text.trim(),
+        ));
+    }
+    let key: (_, fn(&creator::Model) -> SortValue) = match sort {
+        CreatorSort::Newest => (Expr::col(creator::Column::CreatedAt).into(), |c| {
+            SortValue::Time(c.created_at)
+        }),
+        CreatorSort::Name => (Expr::col(creator::Column::DisplayName).into(), |c| {
+            SortValue::Text(c.display_name.clone())
+        }),
+    };
+    let sort = SortKey {
+        key: Some(key),
+        id: creator::Column::Id,
+        descending: direction.descending(),
+    };
+    page::fetch(db, query, &sort, page, |c| c.id).await
+}
+
+/// One creator.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<creator::Model>> {
+    Ok(creator::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Creators by id in one query.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, creator::Model>> {
+    Ok(creator::Entity::find()
+        .filter(creator::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+/// Creator profiles by their user's id in one query.
+pub async fn by_user_ids(
+    db: &impl ConnectionTrait,
+    user_ids: &[i64],
+) -> AppResult<HashMap<i64, creator::Model>> {
+    Ok(creator::Entity::find()
+        .filter(creator::Column::UserId.is_in(user_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.user_id, c))
+        .collect())
+}
+
+#[derive(Debug, FromQueryResult)]
+struct FollowerCount {
+    creator_id: i64,
+    followers: i64,
+}
+
+/// Follower counts of several creators in one query (absent creators have none).
+pub async fn follower_counts(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, i64>> {
+    let rows = follow::Entity::find()
+        .select_only()
+        .column(follow::Column::CreatorId)
+        .column_as(follow::Column::Id.count(), "followers")
+        .filter(follow::Column::CreatorId.is_in(ids.iter().copied()))
+        .group_by(follow::Column::CreatorId)
+        .into_model::<FollowerCount>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.creator_id, r.followers))
+        .collect())
+}

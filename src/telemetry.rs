@@ -1,0 +1,194 @@
+//! Logs (tracing) and metrics (Prometheus text format at `/metrics`).
+//!
+//! Label values are bounded: routes come from axum's matched path, GraphQL operation
+//! names are cut to a short identifier, so a client cannot blow up the series count.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the log subscriber; `RUST_LOG` overrides the default `info` level.
+pub fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second call (tests build several apps) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatementLabels {
+    outcome: &'static str,
+}
+
+/// The service's metrics, shared by the HTTP layer, the GraphQL handler and the database.
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<HttpLabels, Counter>,
+    graphql_operations: Family<OperationLabels, Counter>,
+    db_statements: Family<StatementLabels, Counter>,
+    db_statement_seconds: Histogram,
+    /// Plain count of statements, read by tests that bound queries per request.
+    statements_executed: AtomicU64,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("zhiku");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route, method and status",
+            http_requests.clone(),
+        );
+        let graphql_operations = Family::<OperationLabels, Counter>::default();
+        registry.register(
+            "graphql_operations",
+            "GraphQL operations by name and outcome",
+            graphql_operations.clone(),
+        );
+        let db_statements = Family::<StatementLabels, Counter>::default();
+        registry.register(
+            "db_statements",
+            "Database statements executed, by outcome",
+            db_statements.clone(),
+        );
+        // 50 µs .. ~3 s
+        let db_statement_seconds = Histogram::new(exponential_buckets(0.00005, 3.0, 11));
+        registry.register(
+            "db_statement_duration_seconds",
+            "Time spent in each database statement",
+            db_statement_seconds.clone(),
+        );
+        Metrics {
+            registry,
+            http_requests,
+            graphql_operations,
+            db_statements,
+            db_statement_seconds,
+            statements_executed: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Metrics {
+    /// A fresh registry, shared.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Counts one finished HTTP request.
+    pub fn observe_http(&self, route: &str, method: &str, status: u16) {
+        self.http_requests
+            .get_or_create(&HttpLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status,
+            })
+            .inc();
+    }
+
+    /// Counts one executed GraphQL operation.
+    pub fn observe_operation(&self, name: Option<&str>, ok: bool) {
+        self.graphql_operations
+            .get_or_create(&OperationLabels {
+                operation: operation_label(name),
+                outcome: if ok { "ok" } else { "error" },
+            })
+            .inc();
+    }
+
+    /// Counts and times one database statement (called by SeaORM's metric callback).
+    pub fn observe_statement(&self, elapsed: Duration, failed: bool) {
+        self.statements_executed.fetch_add(1, Ordering::Relaxed);
+        self.db_statements
+            .get_or_create(&StatementLabels {
+                outcome: if failed { "error" } else { "ok" },
+            })
+            .inc();
+        self.db_statement_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    /// Statements executed since start.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements_executed.load(Ordering::Relaxed)
+    }
+
+    /// Renders every metric in the Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// A client-chosen operation name reduced to a bounded label.
+fn operation_label(name: Option<&str>) -> String {
+    match name {
+        Some(name)
+            if !name.is_empty()
+                && name.len() <= 64
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            name.to_owned()
+        }
+        Some(_) => "invalid_name".to_owned(),
+        None => "anonymous".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_bounded() {
+        assert_eq!(operation_label(None), "anonymous");
+        assert_eq!(operation_label(Some("Courses_1")), "Courses_1");
+        assert_eq!(operation_label(Some("x\"}")), "invalid_name");
+        assert_eq!(operation_label(Some(&"a".repeat(65))), "invalid_name");
+    }
+
+    #[test]
+    fn render_contains_each_family() {
+        let metrics = Metrics::default();
+        metrics.observe_http("/graphql", "POST", 200);
+        metrics.observe_operation(Some("Q"), true);
+        metrics.observe_statement(Duration::from_millis(1), false);
+        let text = metrics.render();
+        for needle in [
+            "zhiku_http_requests_total{route=\"/graphql\",method=\"POST\",status=\"200\"} 1",
+            "zhiku_graphql_operations_total{operation=\"Q\",outcome=\"ok\"} 1",
+            "zhiku_db_statements_total{outcome=\"ok\"} 1",
+            "zhiku_db_statement_duration_seconds_count 1",
+        ] {
+            assert!(text.contains(needle), "missing {needle} in\n{text}");
+        }
+    }
+}

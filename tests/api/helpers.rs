@@ -1,0 +1,312 @@
+//! The test harness: [`TestApp`] starts the app on a fresh database and talks to it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use entity::enums::{CourseStatus, LessonKind, Role};
+use entity::{course, creator, lesson, user};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, IntoActiveModel,
+    Statement,
+};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use zhiku::config::{DatabaseConfig, ServerConfig};
+use zhiku::telemetry::Metrics;
+
+/// A running app on a database of its own.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Direct access to its database, to arrange and to check effects.
+    pub db: DatabaseConnection,
+    /// Its metrics (statement counts).
+    pub metrics: Arc<Metrics>,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+/// Serialises template creation and cloning on PostgreSQL (CREATE DATABASE ... TEMPLATE
+/// fails while another session uses the template).
+static PG_LOCK: Mutex<bool> = Mutex::const_new(false);
+
+const PG_TEMPLATE: &str = "zhiku_test_template";
+
+fn with_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("ZHIKU_TEST_DATABASE_URL is a URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+/// A fresh database URL: a temp SQLite file, or a PostgreSQL clone of a migrated template.
+async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    let Ok(server) = std::env::var("ZHIKU_TEST_DATABASE_URL") else {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("zhiku.db").display()
+        );
+        return (url, Some(dir));
+    };
+    let mut ready = PG_LOCK.lock().await;
+    let admin = Database::connect(server.as_str())
+        .await
+        .expect("connect to PostgreSQL");
+    let run = |sql: String| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .execute_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .expect("admin statement")
+        }
+    };
+    if !*ready {
+        // Once per test process: drop leftovers of earlier runs, build the template.
+        let leftovers = admin
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT datname FROM pg_database WHERE datname LIKE 'zhiku_test_%'",
+            ))
+            .await
+            .expect("list databases");
+        for row in leftovers {
+            let name: String = row.try_get("", "datname").expect("datname");
+            run(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+        }
+        run(format!("CREATE DATABASE \"{PG_TEMPLATE}\"")).await;
+        let template = Database::connect(with_database(&server, PG_TEMPLATE).as_str())
+            .await
+            .expect("connect template");
+        use migration::MigratorTrait;
+        migration::Migrator::up(&template, None)
+            .await
+            .expect("migrate template");
+        template.close().await.expect("close template");
+        *ready = true;
+    }
+    let name = format!("zhiku_test_{}", uuid::Uuid::new_v4().simple());
+    run(format!(
+        "CREATE DATABASE \"{name}\" TEMPLATE \"{PG_TEMPLATE}\""
+    ))
+    .await;
+    admin.close().await.ok();
+    (with_database(&server, &name), None)
+}
+
+impl TestApp {
+    /// Starts the app with development settings.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(ServerConfig::default()).await
+    }
+
+    /// Starts the app with the given server settings.
+    pub async fn spawn_with(config: ServerConfig) -> Self {
+        let (url, dir) = fresh_database().await;
+        let database = DatabaseConfig {
+            database_url: url,
+            db_max_connections: 5,
+        };
+        let metrics = Metrics::new();
+        let db = zhiku::open_database(&database, &metrics)
+            .await
+            .expect("open database");
+        let app = zhiku::app(db.clone(), &config, metrics.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        TestApp {
+            addr,
+            db,
+            metrics,
+            client: reqwest::Client::new(),
+            _sqlite_dir: dir,
+        }
+    }
+
+    /// URL of a path on the app.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Posts a GraphQL operation and returns the JSON response (any status).
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        response.json().await.expect("JSON response")
+    }
+
+    /// Posts a GraphQL operation and returns `data`, failing on any error.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Whether the app runs on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
+}
+
+/// The `extensions.code` of the first error of a response.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+/// A fixed point in time for fixtures.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap()
+}
+
+/// Small hand-made data for tests that need exact expectations.
+pub struct Fixture<'a> {
+    db: &'a DatabaseConnection,
+}
+
+impl<'a> Fixture<'a> {
+    /// Fixtures written straight into the app's database.
+    pub fn new(db: &'a DatabaseConnection) -> Self {
+        Fixture { db }
+    }
+
+    /// A user with this role.
+    pub async fn user(&self, openid: &str, role: Role) -> user::Model {
+        user::Model {
+            id: 0,
+            openid: openid.into(),
+            unionid: None,
+            nickname: Some(format!("nick-{openid}")),
+            avatar_url: None,
+            role,
+            banned_at: None,
+            created_at: t0(),
+            updated_at: t0(),
+        }
+        .into_active_model()
+        .reset_id()
+        .insert(self.db)
+        .await
+        .expect("insert user")
+    }
+
+    /// A creator profile with its user.
+    pub async fn creator(&self, name: &str) -> creator::Model {
+        let user = self.user(&format!("creator-{name}"), Role::Creator).await;
+        creator::Model {
+            id: 0,
+            user_id: user.id,
+            display_name: name.into(),
+            bio: None,
+            created_at: t0(),
+        }
+        .into_active_model()
+        .reset_id()
+        .insert(self.db)
+        .await
+        .expect("insert creator")
+    }
+
+    /// A course; `n` spreads creation times so "newest" has a defined order.
+    pub async fn course(
+        &self,
+        creator: &creator::Model,
+        n: i64,
+        title: &str,
+        category: &str,
+        price_fen: i64,
+        status: CourseStatus,
+    ) -> course::Model {
+        course::Model {
+            id: 0,
+            creator_id: creator.id,
+            title: title.into(),
+            subtitle: None,
+            description: None,
+            cover_url: None,
+            category: category.into(),
+            price_fen,
+            status,
+            sales_count: n % 7,
+            rating_count: 0,
+            rating_sum: 0,
+            published_at: Some(t0()),
+            created_at: t0() + Duration::minutes(n % 5),
+            updated_at: t0(),
+        }
+        .into_active_model()
+        .reset_id()
+        .insert(self.db)
+        .await
+        .expect("insert course")
+    }
+
+    /// A lesson of a course.
+    pub async fn lesson(
+        &self,
+        course: &course::Model,
+        position: i32,
+        free_preview: bool,
+    ) -> lesson::Model {
+        lesson::Model {
+            id: 0,
+            course_id: course.id,
+            position,
+            title: format!("lesson {position}"),
+            kind: LessonKind::Video,
+            duration_seconds: 600,
+            free_preview,
+            content: Some(format!(
+                "https://media.example/{}/{position}.m3u8",
+                course.id
+            )),
+            created_at: t0(),
+        }
+        .into_active_model()
+        .reset_id()
+        .insert(self.db)
+        .await
+        .expect("insert lesson")
+    }
+}
+
+/// Turns a model's id back into "let the database choose".
+pub trait ResetId {
+    /// The same active model with its id NotSet.
+    fn reset_id(self) -> Self;
+}
+
+macro_rules! reset_id {
+    ($($module:ident),*) => {$(
+        impl ResetId for entity::$module::ActiveModel {
+            fn reset_id(mut self) -> Self {
+                self.id = sea_orm::ActiveValue::NotSet;
+                self
+            }
+        }
+    )*};
+}
+reset_id!(
+    user,
+    creator,
+    course,
+    lesson,
+    rating,
+    order,
+    entitlement,
+    livestream,
+    community_group
+);

@@ -1,0 +1,12 @@
+//! Integration tests: the real app over HTTP on port 0, one fresh database per test.
+//! SQLite by default; PostgreSQL when `ZHIKU_TEST_DATABASE_URL` names a server.
+
+mod helpers;
+
+mod catalogue;
+mod database;
+mod http_limits;
+mod n_plus_one;
+mod privacy;
+mod schema;
+mod seed;

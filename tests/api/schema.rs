@@ -1,0 +1,46 @@
+//! schema.graphql is the exported SDL; it must match the code.
+
+#[test]
+fn schema_graphql_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    let current = zhiku::graphql::sdl();
+    assert!(
+        checked_in == current,
+        "schema.graphql is out of date; regenerate it with:\n    cargo run -- schema > schema.graphql"
+    );
+}
+
+#[test]
+fn every_type_and_field_has_a_description() {
+    let sdl = zhiku::graphql::sdl();
+    let mut previous = "";
+    let mut in_schema_block = false;
+    for line in sdl.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("schema {") {
+            in_schema_block = true;
+        }
+        if in_schema_block {
+            in_schema_block = trimmed != "}";
+            continue;
+        }
+        let is_definition = (trimmed.starts_with("type ")
+            || trimmed.starts_with("enum ")
+            || trimmed.starts_with("input ")
+            || trimmed.starts_with("interface ")
+            || trimmed.starts_with("union ")
+            || (line.starts_with('\t') && trimmed.contains(':') && !trimmed.starts_with('"')))
+            && !trimmed.starts_with("type Query {")
+            && !trimmed.starts_with("schema");
+        if is_definition {
+            assert!(
+                previous.ends_with("\"\"\"") || previous.ends_with('"'),
+                "no description before `{trimmed}`"
+            );
+        }
+        if !trimmed.is_empty() {
+            previous = trimmed;
+        }
+    }
+}
