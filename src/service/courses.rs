@@ -66,14 +66,14 @@ pub fn rating_milli(row: &course::Model) -> i64 {
 
 fn sort_key(sort: CourseSort, direction: Direction) -> SortKey<course::Entity> {
     let key: (SimpleExpr, fn(&course::Model) -> SortValue) = match sort {
-        CourseSort::Newest => (Expr::col(course::Column::CreatedAt).into(), |c| {
+        CourseSort::Newest => (Expr::col(course::Column::CreatedAt), |c| {
             SortValue::Time(c.created_at)
         }),
-        CourseSort::Price => (Expr::col(course::Column::PriceFen).into(), |c| {
+        CourseSort::Price => (Expr::col(course::Column::PriceFen), |c| {
             SortValue::Int(c.price_fen)
         }),
         CourseSort::Rating => (rating_milli_expr(), |c| SortValue::Int(rating_milli(c))),
-        CourseSort::Sales => (Expr::col(course::Column::SalesCount).into(), |c| {
+        CourseSort::Sales => (Expr::col(course::Column::SalesCount), |c| {
             SortValue::Int(c.sales_count)
         }),
     };

@@ -45,10 +45,10 @@ pub async fn list(
         ));
     }
     let key: (_, fn(&creator::Model) -> SortValue) = match sort {
-        CreatorSort::Newest => (Expr::col(creator::Column::CreatedAt).into(), |c| {
+        CreatorSort::Newest => (Expr::col(creator::Column::CreatedAt), |c| {
             SortValue::Time(c.created_at)
         }),
-        CreatorSort::Name => (Expr::col(creator::Column::DisplayName).into(), |c| {
+        CreatorSort::Name => (Expr::col(creator::Column::DisplayName), |c| {
             SortValue::Text(c.display_name.clone())
         }),
     };

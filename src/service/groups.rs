@@ -46,7 +46,7 @@ pub async fn list(
     }
     let sort = SortKey {
         key: Some((
-            Expr::col(community_group::Column::CreatedAt).into(),
+            Expr::col(community_group::Column::CreatedAt),
             |g: &community_group::Model| SortValue::Time(g.created_at),
         )),
         id: community_group::Column::Id,
@@ -92,7 +92,7 @@ pub async fn posts(
     }
     let sort = SortKey {
         key: Some((
-            Expr::col(group_post::Column::CreatedAt).into(),
+            Expr::col(group_post::Column::CreatedAt),
             |p: &group_post::Model| SortValue::Time(p.created_at),
         )),
         id: group_post::Column::Id,

@@ -55,12 +55,10 @@ pub async fn list(
         query = query.filter(livestream::Column::ScheduledStart.lt(before));
     }
     let key: (_, fn(&livestream::Model) -> SortValue) = match sort {
-        LivestreamSort::ScheduledStart => {
-            (Expr::col(livestream::Column::ScheduledStart).into(), |l| {
-                SortValue::Time(l.scheduled_start)
-            })
-        }
-        LivestreamSort::PeakViewers => (Expr::col(livestream::Column::PeakViewers).into(), |l| {
+        LivestreamSort::ScheduledStart => (Expr::col(livestream::Column::ScheduledStart), |l| {
+            SortValue::Time(l.scheduled_start)
+        }),
+        LivestreamSort::PeakViewers => (Expr::col(livestream::Column::PeakViewers), |l| {
             SortValue::Int(l.peak_viewers.into())
         }),
     };

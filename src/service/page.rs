@@ -164,10 +164,13 @@ impl PageRequest {
     }
 }
 
+/// A sort key: the SQL expression, and the same value read from a loaded row (for cursors).
+pub type KeyExpr<M> = (SimpleExpr, fn(&M) -> SortValue);
+
 /// How a list is ordered: an optional key expression, then the id column.
 pub struct SortKey<E: EntityTrait> {
     /// The key expression and how to read it from a row; `None` orders by id alone.
-    pub key: Option<(SimpleExpr, fn(&E::Model) -> SortValue)>,
+    pub key: Option<KeyExpr<E::Model>>,
     /// The id column, the tie-breaker.
     pub id: E::Column,
     /// Largest key first when true.
@@ -332,14 +335,15 @@ mod tests {
 
     #[test]
     fn page_arguments_are_checked() {
-        let cases: [(
-            &str,
+        type Case = (
+            &'static str,
             Option<i32>,
-            Option<&str>,
+            Option<&'static str>,
             Option<i32>,
-            Option<&str>,
+            Option<&'static str>,
             bool,
-        ); 6] = [
+        );
+        let cases: [Case; 6] = [
             ("defaults", None, None, None, None, true),
             ("first 100", Some(100), None, None, None, true),
             ("first 101", Some(101), None, None, None, false),

@@ -58,10 +58,10 @@ pub async fn list(
         query = query.filter(rating::Column::Stars.eq(stars));
     }
     let key: (_, fn(&rating::Model) -> SortValue) = match sort {
-        RatingSort::Newest => (Expr::col(rating::Column::CreatedAt).into(), |r| {
+        RatingSort::Newest => (Expr::col(rating::Column::CreatedAt), |r| {
             SortValue::Time(r.created_at)
         }),
-        RatingSort::Stars => (Expr::col(rating::Column::Stars).into(), |r| {
+        RatingSort::Stars => (Expr::col(rating::Column::Stars), |r| {
             SortValue::Int(r.stars.into())
         }),
     };
