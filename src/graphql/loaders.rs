@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::{community_group, course, creator, lesson, livestream, user};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
 use crate::service::ratings::RatingSummary;
-use crate::service::{courses, creators, groups, ratings, users};
+use crate::service::{courses, creators, groups, livestreams, ratings, users};
 
 /// Loads rows by the key types below, for one request.
 pub struct DbLoader {
@@ -137,13 +137,10 @@ impl Loader<LivestreamById> for DbLoader {
         &self,
         keys: &[LivestreamById],
     ) -> Result<HashMap<LivestreamById, livestream::Model>, AppError> {
-        let rows = livestream::Entity::find()
-            .filter(livestream::Column::Id.is_in(ids(keys, |k| k.0)))
-            .all(&self.db)
-            .await?;
+        let rows = livestreams::by_ids(&self.db, &ids(keys, |k| k.0)).await?;
         Ok(rows
             .into_iter()
-            .map(|row| (LivestreamById(row.id), row))
+            .map(|(id, row)| (LivestreamById(id), row))
             .collect())
     }
 }

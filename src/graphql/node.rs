@@ -8,10 +8,11 @@ use crate::graphql::creator::Creator;
 use crate::graphql::group::{CommunityGroup, GroupPost};
 use crate::graphql::ids;
 use crate::graphql::livestream::Livestream;
+use crate::graphql::loaders::{CourseById, CreatorById, GroupById, LivestreamById, UserById};
 use crate::graphql::order::{Entitlement, Order};
 use crate::graphql::rating::Rating;
 use crate::graphql::user::User;
-use crate::service::{courses, creators, groups, livestreams, orders, ratings, users};
+use crate::service::{courses, groups, orders, ratings};
 
 /// An object with a global ID.
 #[derive(Interface)]
@@ -43,15 +44,24 @@ pub enum Node {
 async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
     let db = ctx.db()?;
     let actor = ctx.actor()?;
+    let loader = ctx.loader()?;
     let (type_name, key) = ids::decode_any(id)?;
     Ok(match type_name.as_str() {
-        "User" => users::get(db, key).await?.map(|u| Node::User(User(u))),
-        "Creator" => creators::get(db, key)
+        // Loaders batch the lookups of `nodes(ids:)`, which resolves its ids concurrently.
+        "User" => loader
+            .load_one(UserById(key))
+            .await?
+            .map(|u| Node::User(User(u))),
+        "Creator" => loader
+            .load_one(CreatorById(key))
             .await?
             .map(|c| Node::Creator(Creator(c))),
-        "Course" => courses::get(db, actor, key)
-            .await?
-            .map(|c| Node::Course(Course(c))),
+        "Course" => match loader.load_one(CourseById(key)).await? {
+            Some(course) if courses::visible(db, actor, &course).await? => {
+                Some(Node::Course(Course(course)))
+            }
+            _ => None,
+        },
         "Lesson" => courses::lesson(db, actor, key)
             .await?
             .map(|(lesson, course)| {
@@ -60,10 +70,12 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
                     course_price_fen: course.price_fen,
                 })
             }),
-        "Livestream" => livestreams::get(db, key)
+        "Livestream" => loader
+            .load_one(LivestreamById(key))
             .await?
             .map(|l| Node::Livestream(Livestream(l))),
-        "CommunityGroup" => groups::get(db, key)
+        "CommunityGroup" => loader
+            .load_one(GroupById(key))
             .await?
             .map(|g| Node::CommunityGroup(CommunityGroup(g))),
         "GroupPost" => groups::post(db, key).await?.map(|(post, group)| {
@@ -87,7 +99,7 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
 #[derive(Default)]
 pub struct NodeQuery;
 
-/// Node queries.
+/// Node queries: any object by global ID.
 #[Object]
 impl NodeQuery {
     /// Any object by its global ID; null when it does not exist or is not visible.
@@ -109,10 +121,6 @@ impl NodeQuery {
             ))
             .into());
         }
-        let mut found = Vec::with_capacity(ids.len());
-        for id in &ids {
-            found.push(find(ctx, id).await?);
-        }
-        Ok(found)
+        futures_util::future::try_join_all(ids.iter().map(|id| find(ctx, id))).await
     }
 }

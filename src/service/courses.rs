@@ -96,6 +96,15 @@ pub async fn creator_id_of(db: &impl ConnectionTrait, actor: &Actor) -> AppResul
         .map(|c| c.id))
 }
 
+/// Whether the actor may see this course (published, or theirs, or they are an admin).
+pub async fn visible(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    row: &course::Model,
+) -> AppResult<bool> {
+    can_see(db, actor, row.status, row.creator_id).await
+}
+
 /// Whether the actor may see a course in this state.
 async fn can_see(
     db: &impl ConnectionTrait,

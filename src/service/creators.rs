@@ -60,11 +60,6 @@ pub async fn list(
     page::fetch(db, query, &sort, page, |c| c.id).await
 }
 
-/// One creator.
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<creator::Model>> {
-    Ok(creator::Entity::find_by_id(id).one(db).await?)
-}
-
 /// Creators by id in one query.
 pub async fn by_ids(
     db: &impl ConnectionTrait,

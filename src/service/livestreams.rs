@@ -70,7 +70,16 @@ pub async fn list(
     page::fetch(db, query, &sort, page, |l| l.id).await
 }
 
-/// One livestream.
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<livestream::Model>> {
-    Ok(livestream::Entity::find_by_id(id).one(db).await?)
+/// Livestreams by id in one query.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, livestream::Model>> {
+    Ok(livestream::Entity::find()
+        .filter(livestream::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect())
 }

@@ -8,11 +8,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::error::AppResult;
 
-/// One user.
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<user::Model>> {
-    Ok(user::Entity::find_by_id(id).one(db).await?)
-}
-
 /// Users by id in one query.
 pub async fn by_ids(
     db: &impl ConnectionTrait,

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod catalogue;
+mod cli;
 mod database;
 mod http_limits;
 mod n_plus_one;

@@ -55,3 +55,35 @@ async fn a_page_costs_the_same_statements_for_10_and_100_courses() {
     assert_eq!(ten, 6, "statements for 10 courses");
     assert_eq!(hundred, ten, "statements for 100 courses");
 }
+
+#[tokio::test]
+async fn nodes_of_many_ids_are_fetched_in_batches() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let creator = fixture.creator("batch").await;
+    let mut ids = vec![zhiku::graphql::ids::encode("Creator", creator.id).to_string()];
+    for n in 0..40 {
+        let course = fixture
+            .course(
+                &creator,
+                n,
+                &format!("c{n}"),
+                "编程开发",
+                100,
+                CourseStatus::Published,
+            )
+            .await;
+        ids.push(zhiku::graphql::ids::encode("Course", course.id).to_string());
+    }
+    let before = app.metrics.statements_executed();
+    let data = app
+        .data(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Course { creator { displayName } } } }",
+            json!({ "ids": ids }),
+        )
+        .await;
+    assert_eq!(data["nodes"].as_array().unwrap().len(), 41);
+    assert_eq!(data["nodes"][40]["creator"]["displayName"], "batch");
+    // one batch of courses, one of creators
+    assert_eq!(app.metrics.statements_executed() - before, 2);
+}
