@@ -196,3 +196,30 @@ async fn the_database_enforces_uniqueness_checks_and_keys() {
         vec![5]
     );
 }
+
+#[tokio::test]
+async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
+    let app = TestApp::spawn().await;
+    if app.is_postgres() {
+        return;
+    }
+    let pragma = |name: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    format!("PRAGMA {name}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<String>(0)
+                .or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string()))
+                .unwrap()
+        }
+    };
+    assert_eq!(pragma("journal_mode").await, "wal");
+    assert_eq!(pragma("foreign_keys").await, "1");
+    assert_eq!(pragma("busy_timeout").await, "10000");
+}
