@@ -6,7 +6,8 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::config::{DatabaseConfig, ServerConfig};
+use crate::auth::AuthState;
+use crate::config::{AuthConfig, DatabaseConfig, ServerConfig};
 use crate::telemetry::{self, Metrics};
 
 /// Zhiku: GraphQL API for a knowledge-payment platform.
@@ -16,6 +17,10 @@ pub struct Cli {
     /// Database options, shared by every command.
     #[command(flatten)]
     pub database: DatabaseConfig,
+
+    /// Sign-in options (JWT secret, WeChat login), shared by every command.
+    #[command(flatten)]
+    pub auth: AuthConfig,
 
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
@@ -63,7 +68,7 @@ async fn run_command(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         None => Command::Serve(ServeDefaults::try_parse_from(["zhiku"])?.server),
     };
     match command {
-        Command::Serve(server) => serve(&cli.database, &server).await,
+        Command::Serve(server) => serve(&cli.database, &cli.auth, &server).await,
         Command::Migrate => {
             crate::db::connect_and_migrate(&cli.database).await?;
             println!("database is up to date");
@@ -91,12 +96,14 @@ async fn run_command(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn serve(
     database: &DatabaseConfig,
+    auth: &AuthConfig,
     server: &ServerConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init_logging();
     let metrics = Metrics::new();
     let db = crate::open_database(database, &metrics).await?;
-    let app = crate::app(db, server, metrics);
+    let auth = AuthState::new(&db, auth, server.environment).await?;
+    let app = crate::app(db, auth, server, metrics);
     let listener = TcpListener::bind(server.listen).await?;
     tracing::info!(
         address = %listener.local_addr()?,

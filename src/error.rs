@@ -23,6 +23,10 @@ pub enum AppError {
     /// An argument is malformed (bad ID, bad cursor, page too large...).
     #[error("{0}")]
     BadUserInput(String),
+    /// A mutation's input was refused field by field; mutations report these as
+    /// `userErrors` and write nothing.
+    #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid input"))]
+    Invalid(Vec<crate::service::validation::FieldError>),
     /// Anything unexpected; the cause is logged, never sent.
     #[error("internal error")]
     Internal(Arc<dyn std::error::Error + Send + Sync>),
@@ -35,7 +39,7 @@ impl AppError {
             AppError::Unauthenticated => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
-            AppError::BadUserInput(_) => "BAD_USER_INPUT",
+            AppError::BadUserInput(_) | AppError::Invalid(_) => "BAD_USER_INPUT",
             AppError::Internal(_) => "INTERNAL",
         }
     }

@@ -35,6 +35,7 @@ use std::sync::Arc;
 use axum::Router;
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::auth::AuthState;
 use crate::config::{DatabaseConfig, ServerConfig};
 use crate::http::AppState;
 use crate::telemetry::Metrics;
@@ -53,10 +54,16 @@ pub async fn open_database(
 }
 
 /// The whole HTTP application over an open database.
-pub fn app(db: DatabaseConnection, config: &ServerConfig, metrics: Arc<Metrics>) -> Router {
-    let schema = graphql::schema(db.clone(), config, Arc::clone(&metrics));
+pub fn app(
+    db: DatabaseConnection,
+    auth: AuthState,
+    config: &ServerConfig,
+    metrics: Arc<Metrics>,
+) -> Router {
+    let schema = graphql::schema(db.clone(), auth.clone(), config, Arc::clone(&metrics));
     http::router(AppState {
         db,
+        auth,
         schema,
         metrics,
     })

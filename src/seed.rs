@@ -327,6 +327,7 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
             rating_count: 0,
             rating_sum: 0,
             published_at: (status != CourseStatus::Draft).then_some(created + Duration::days(2)),
+            suspended_at: None,
             created_at: created,
             updated_at: created,
         });

@@ -24,6 +24,8 @@ pub struct Model {
     pub rating_count: i64,
     pub rating_sum: i64,
     pub published_at: Option<DateTimeUtc>,
+    /// Set when an admin suspends the course: unlisted, unsellable, not republishable.
+    pub suspended_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     #[sea_orm(belongs_to, from = "creator_id", to = "id")]

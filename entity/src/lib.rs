@@ -17,5 +17,7 @@ pub mod livestream;
 pub mod order;
 pub mod payment_event;
 pub mod rating;
+pub mod refresh_token;
 pub mod refund;
+pub mod server_setting;
 pub mod user;

@@ -1,7 +1,17 @@
-//! Who is acting. Every request resolves to an [`Actor`]; services take it explicitly
-//! and decide what it may see and do.
+//! Who is acting. Every request resolves to an [`Actor`]: anonymous, or a user read
+//! fresh from the database (so a ban or a role change takes effect at once, whatever
+//! the token says). Services take the actor explicitly and decide what it may do.
+
+pub mod secret;
+pub mod tokens;
+pub mod wechat;
 
 use entity::enums::Role;
+use entity::{creator, user};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::error::{AppError, AppResult};
+use tokens::{Audience, TokenKeys};
 
 /// The acting user of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -9,12 +19,16 @@ pub enum Actor {
     /// Nobody signed in.
     #[default]
     Anonymous,
-    /// A signed-in user with their role.
+    /// A signed-in user.
     User {
         /// Database id of the user.
         id: i64,
-        /// Role at the time the request was authenticated.
+        /// Current role.
         role: Role,
+        /// Their creator profile, if they have one.
+        creator_id: Option<i64>,
+        /// The client their token was issued to.
+        audience: Audience,
     },
 }
 
@@ -27,14 +41,107 @@ impl Actor {
         }
     }
 
-    /// Whether the actor runs the platform.
+    /// The actor's creator profile id, if any.
+    pub fn creator_id(&self) -> Option<i64> {
+        match self {
+            Actor::Anonymous => None,
+            Actor::User { creator_id, .. } => *creator_id,
+        }
+    }
+
+    /// Whether the actor is an admin (from any client).
     pub fn is_admin(&self) -> bool {
-        matches!(
-            self,
+        matches!(self, Actor::User { role: Role::Admin, .. })
+    }
+
+    /// The signed-in user's id, or UNAUTHENTICATED.
+    pub fn require_user(&self) -> AppResult<i64> {
+        self.user_id().ok_or(AppError::Unauthenticated)
+    }
+
+    /// Admin actions need an admin signed in to the console: a mini-program token,
+    /// even an admin's, is refused.
+    pub fn require_console_admin(&self) -> AppResult<()> {
+        match self {
+            Actor::Anonymous => Err(AppError::Unauthenticated),
             Actor::User {
                 role: Role::Admin,
+                audience: Audience::Console,
                 ..
-            }
-        )
+            } => Ok(()),
+            Actor::User { .. } => Err(AppError::Forbidden(
+                "only admins signed in to the console may do this",
+            )),
+        }
+    }
+}
+
+/// Resolves the `Authorization` header of a request: none is anonymous; anything else
+/// must be a valid bearer token of an existing, unbanned user.
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    keys: &TokenKeys,
+    authorization: Option<&str>,
+) -> AppResult<Actor> {
+    let Some(header) = authorization else {
+        return Ok(Actor::Anonymous);
+    };
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AppError::Unauthenticated)?;
+    let verified = keys.verify(token)?;
+    let user = user::Entity::find_by_id(verified.user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if user.banned_at.is_some() {
+        return Err(AppError::Unauthenticated);
+    }
+    let creator_id = creator::Entity::find()
+        .filter(creator::Column::UserId.eq(user.id))
+        .one(db)
+        .await?
+        .map(|c| c.id);
+    Ok(Actor::User {
+        id: user.id,
+        role: user.role,
+        creator_id,
+        audience: verified.audience,
+    })
+}
+
+/// What sign-in needs, built once at start-up and shared.
+#[derive(Debug, Clone)]
+pub struct AuthState {
+    /// Access-token keys.
+    pub keys: TokenKeys,
+    /// The WeChat login client.
+    pub wechat: wechat::WechatClient,
+    /// Lifetime of refresh tokens.
+    pub refresh_ttl: chrono::Duration,
+}
+
+impl AuthState {
+    /// Builds the sign-in state: resolves the JWT secret (see [`secret`]) and the
+    /// WeChat client.
+    pub async fn new(
+        db: &impl ConnectionTrait,
+        config: &crate::config::AuthConfig,
+        environment: crate::config::Environment,
+    ) -> AppResult<Self> {
+        let secret = secret::jwt_secret(db, config.jwt_secret.as_ref(), environment).await?;
+        let keys = TokenKeys::new(
+            &secret,
+            chrono::Duration::seconds(config.access_token_ttl_secs.max(60)),
+        )?;
+        let wechat = wechat::WechatClient::new(config).map_err(AppError::internal)?;
+        Ok(AuthState {
+            keys,
+            wechat,
+            refresh_ttl: chrono::Duration::days(config.refresh_token_ttl_days.max(1)),
+        })
     }
 }

@@ -17,15 +17,18 @@ pub mod node;
 pub mod operation_metrics;
 pub mod order;
 pub mod pagination;
+pub mod payload;
 pub mod prefetch;
 pub mod rating;
+pub mod session;
 pub mod user;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
+use crate::auth::AuthState;
 use crate::config::{Environment, ServerConfig};
 use crate::telemetry::Metrics;
 
@@ -43,6 +46,7 @@ pub const MAX_DIRECTIVES: usize = 4;
 #[derive(MergedObject, Default)]
 pub struct Query(
     node::NodeQuery,
+    session::SessionQuery,
     creator::CreatorQuery,
     course::CourseQuery,
     livestream::LivestreamQuery,
@@ -51,14 +55,24 @@ pub struct Query(
     order::OrderQuery,
 );
 
-/// The schema type served at `/graphql`.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct Mutation(session::SessionMutation);
 
-/// Builds the schema with its limits; `db` is shared by every request and every
-/// operation is counted in `metrics`.
-pub fn schema(db: DatabaseConnection, config: &ServerConfig, metrics: Arc<Metrics>) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+/// The schema type served at `/graphql`.
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema with its limits; `db` and `auth` are shared by every request and
+/// every operation is counted in `metrics`.
+pub fn schema(
+    db: DatabaseConnection,
+    auth: AuthState,
+    config: &ServerConfig,
+    metrics: Arc<Metrics>,
+) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
+        .data(auth)
         .extension(operation_metrics::OperationMetrics(metrics))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -75,7 +89,7 @@ pub fn schema(db: DatabaseConnection, config: &ServerConfig, metrics: Arc<Metric
 
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl_with_options(
             async_graphql::SDLExportOptions::new()

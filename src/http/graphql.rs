@@ -19,7 +19,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use super::{AppState, REQUEST_ID_HEADER};
-use crate::auth::Actor;
+use crate::auth::authenticate;
+use crate::error::AppError;
 use crate::graphql::loaders::{DbLoader, RequestLoader};
 
 /// A plain error answer for requests refused before GraphQL runs.
@@ -72,7 +73,7 @@ pub async fn post_graphql(
             );
         }
     };
-    execute(&state, request, &request_id(&headers)).await
+    execute(&state, request, &headers).await
 }
 
 /// GET /graphql: a query in the URL runs (queries only); without one, GraphiQL.
@@ -105,7 +106,7 @@ pub async fn get_graphql(
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, request, &request_id(&headers)).await
+    execute(&state, request, &headers).await
 }
 
 /// Whether the operation a request would run is a query. Unparsable documents count
@@ -124,17 +125,42 @@ fn is_query_only(request: &async_graphql::Request) -> bool {
 }
 
 /// Runs one operation with the per-request data and turns it into an HTTP response.
-async fn execute(state: &AppState, request: async_graphql::Request, request_id: &str) -> Response {
+/// A presented token that does not check out is refused whole (401), rather than
+/// silently treated as anonymous.
+async fn execute(state: &AppState, request: async_graphql::Request, headers: &HeaderMap) -> Response {
+    let request_id = request_id(headers);
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default());
+    let actor = match authenticate(&state.db, &state.auth.keys, authorization).await {
+        Ok(actor) => actor,
+        Err(AppError::Unauthenticated) => {
+            let mut response = refuse(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "the access token is invalid, expired or revoked; sign in again",
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            return response;
+        }
+        Err(error) => {
+            tracing::error!(?error, "authentication failed");
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error");
+        }
+    };
     // One caching loader per request: it may hold per-user rows, so it is never shared.
     let loader: RequestLoader = DataLoader::with_cache(
         DbLoader::new(state.db.clone()),
         tokio::spawn,
         HashMapCache::default(),
     );
-    let request = request.data(Actor::Anonymous).data(loader);
+    let request = request.data(actor).data(loader);
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
-        label_error(error, request_id);
+        label_error(error, &request_id);
     }
     GraphQLResponse::from(response).into_response()
 }

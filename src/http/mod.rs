@@ -16,6 +16,7 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::AuthState;
 use crate::graphql::AppSchema;
 use crate::telemetry::Metrics;
 
@@ -31,6 +32,8 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 pub struct AppState {
     /// The database pool.
     pub db: DatabaseConnection,
+    /// Token keys and the WeChat client.
+    pub auth: AuthState,
     /// The GraphQL schema.
     pub schema: AppSchema,
     /// Metrics registry.

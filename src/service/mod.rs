@@ -9,7 +9,9 @@ pub mod livestreams;
 pub mod orders;
 pub mod page;
 pub mod ratings;
+pub mod sessions;
 pub mod users;
+pub mod validation;
 
 /// Sort direction shared by every list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -85,6 +85,8 @@ async fn migrated_schema_matches_the_entities() {
         entitlement,
         payment_event,
         rating,
+        refresh_token,
+        server_setting,
     );
 }
 

@@ -12,7 +12,11 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
-use zhiku::config::{DatabaseConfig, ServerConfig};
+use zhiku::auth::AuthState;
+use zhiku::config::{AuthConfig, DatabaseConfig, Secret, ServerConfig};
+
+/// The JWT secret of test apps (tests forge tokens with it and with others).
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 use zhiku::telemetry::Metrics;
 
 /// A running app on a database of its own.
@@ -23,6 +27,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// Its metrics (statement counts).
     pub metrics: Arc<Metrics>,
+    /// Its token keys (to mint and forge tokens in tests).
+    pub auth: AuthState,
     /// HTTP client.
     pub client: reqwest::Client,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -104,6 +110,16 @@ impl TestApp {
 
     /// Starts the app with the given server settings.
     pub async fn spawn_with(config: ServerConfig) -> Self {
+        Self::spawn_full(config, None).await
+    }
+
+    /// Starts the app with a WeChat API at `wechat_base`.
+    pub async fn spawn_with_wechat(wechat_base: String) -> Self {
+        Self::spawn_full(ServerConfig::default(), Some(wechat_base)).await
+    }
+
+    /// Starts the app with every option given.
+    pub async fn spawn_full(config: ServerConfig, wechat_base: Option<String>) -> Self {
         let (url, dir) = fresh_database().await;
         let database = DatabaseConfig {
             database_url: url,
@@ -113,7 +129,18 @@ impl TestApp {
         let db = zhiku::open_database(&database, &metrics)
             .await
             .expect("open database");
-        let app = zhiku::app(db.clone(), &config, metrics.clone());
+        let auth_config = AuthConfig {
+            jwt_secret: Some(Secret::new(TEST_JWT_SECRET)),
+            wechat_appid: "wx-test-app".into(),
+            wechat_secret: Some(Secret::new("wechat-test-secret")),
+            wechat_api_base: wechat_base.unwrap_or_else(|| "http://127.0.0.1:9".into()),
+            wechat_timeout_ms: 500,
+            ..AuthConfig::default()
+        };
+        let auth = AuthState::new(&db, &auth_config, config.environment)
+            .await
+            .expect("auth state");
+        let app = zhiku::app(db.clone(), auth.clone(), &config, metrics.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -124,6 +151,7 @@ impl TestApp {
         TestApp {
             addr,
             db,
+            auth,
             metrics,
             client: reqwest::Client::new(),
             _sqlite_dir: dir,
@@ -244,6 +272,7 @@ impl<'a> Fixture<'a> {
             rating_count: 0,
             rating_sum: 0,
             published_at: Some(t0()),
+            suspended_at: None,
             created_at: t0() + Duration::minutes(n % 5),
             updated_at: t0(),
         }

@@ -1,0 +1,235 @@
+//! Access tokens (JWT, HS256) and refresh tokens (random, stored hashed).
+//!
+//! Validation is built for the one configured algorithm, never from the token's
+//! header, and requires `exp`, `iss`, `aud` and `sub` to be present: jsonwebtoken
+//! accepts a token without `iss`/`aud` unless they are listed as required.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Secret;
+use crate::error::{AppError, AppResult};
+use entity::enums::Role;
+
+/// Issuer of every access token.
+pub const ISSUER: &str = "zhiku";
+/// Seconds of clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECS: u64 = 30;
+/// Shortest accepted HS256 secret.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Which client a token was issued to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// The WeChat mini-program (learners, creators on the go).
+    MiniProgram,
+    /// The admin and creator web console.
+    Console,
+}
+
+impl Audience {
+    /// The `aud` claim value.
+    pub fn claim(self) -> &'static str {
+        match self {
+            Audience::MiniProgram => "zhiku-miniprogram",
+            Audience::Console => "zhiku-console",
+        }
+    }
+
+    /// The short name used on the command line and in the refresh-token table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Audience::MiniProgram => "miniprogram",
+            Audience::Console => "console",
+        }
+    }
+
+    /// Reads a short name (`miniprogram`, `console`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "miniprogram" => Some(Audience::MiniProgram),
+            "console" => Some(Audience::Console),
+            _ => None,
+        }
+    }
+
+    fn from_claim(claim: &str) -> Option<Self> {
+        [Audience::MiniProgram, Audience::Console]
+            .into_iter()
+            .find(|a| a.claim() == claim)
+    }
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// User id.
+    pub sub: String,
+    /// Role when issued (the database's current role is what counts).
+    pub role: String,
+    /// Always [`ISSUER`].
+    pub iss: String,
+    /// [`Audience::claim`].
+    pub aud: String,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// Not before (seconds).
+    pub nbf: i64,
+    /// Expires at (seconds).
+    pub exp: i64,
+}
+
+/// What a valid access token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The user it was issued to.
+    pub user_id: i64,
+    /// The client it was issued to.
+    pub audience: Audience,
+}
+
+/// Signing and verification keys for access tokens.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    access_ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKeys").finish_non_exhaustive()
+    }
+}
+
+impl TokenKeys {
+    /// Keys from a secret of at least [`MIN_SECRET_BYTES`].
+    pub fn new(secret: &Secret, access_ttl: Duration) -> AppResult<Self> {
+        let bytes = secret.expose().as_bytes();
+        if bytes.len() < MIN_SECRET_BYTES {
+            return Err(AppError::BadUserInput(format!(
+                "ZHIKU_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"
+            )));
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[Audience::MiniProgram.claim(), Audience::Console.claim()]);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        Ok(TokenKeys {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            validation,
+            access_ttl,
+        })
+    }
+
+    /// Signs an access token for a user.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        role: Role,
+        audience: Audience,
+        now: DateTime<Utc>,
+    ) -> AppResult<String> {
+        let claims = Claims {
+            sub: user_id.to_string(),
+            role: role_name(role).to_owned(),
+            iss: ISSUER.to_owned(),
+            aud: audience.claim().to_owned(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: (now + self.access_ttl).timestamp(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(AppError::internal)
+    }
+
+    /// Checks signature, algorithm, `exp`, `nbf`, `iss` and `aud`; any failure is
+    /// [`AppError::Unauthenticated`].
+    pub fn verify(&self, token: &str) -> AppResult<VerifiedToken> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| AppError::Unauthenticated)?;
+        let user_id = data
+            .claims
+            .sub
+            .parse::<i64>()
+            .map_err(|_| AppError::Unauthenticated)?;
+        let audience =
+            Audience::from_claim(&data.claims.aud).ok_or(AppError::Unauthenticated)?;
+        Ok(VerifiedToken { user_id, audience })
+    }
+
+    /// How long an access token lives.
+    pub fn access_ttl(&self) -> Duration {
+        self.access_ttl
+    }
+}
+
+/// The claim value of a role.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Learner => "LEARNER",
+        Role::Creator => "CREATOR",
+        Role::Admin => "ADMIN",
+    }
+}
+
+/// A new random refresh token (256 bits, URL-safe).
+pub fn new_refresh_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a refresh token: hex SHA-256.
+pub fn hash_refresh_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new random secret for development (48 random bytes, URL-safe).
+pub fn new_secret() -> Secret {
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    Secret::new(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&Secret::new("k".repeat(32)), Duration::hours(2)).unwrap()
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(TokenKeys::new(&Secret::new("short"), Duration::hours(2)).is_err());
+    }
+
+    #[test]
+    fn issued_tokens_verify() {
+        let keys = keys();
+        let token = keys.issue(7, Role::Learner, Audience::Console, Utc::now()).unwrap();
+        assert_eq!(
+            keys.verify(&token).unwrap(),
+            VerifiedToken { user_id: 7, audience: Audience::Console }
+        );
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_hashed() {
+        let a = new_refresh_token();
+        assert_ne!(a, new_refresh_token());
+        assert_eq!(hash_refresh_token(&a).len(), 64);
+        assert_ne!(hash_refresh_token(&a), a);
+    }
+}

@@ -1,0 +1,95 @@
+//! Mutation results: every mutation returns a payload with its object (null when the
+//! input was refused) and `userErrors` naming each refused field.
+
+use async_graphql::{Enum, SimpleObject};
+
+use crate::error::{AppError, AppResult};
+use crate::service::validation::FieldError;
+
+/// Why an input was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::service::validation::UserErrorCode")]
+pub enum UserErrorCode {
+    /// Malformed (bad URL, bad ID, wrong kind of thing).
+    Invalid,
+    /// A required value is missing or blank.
+    Required,
+    /// Too long.
+    TooLong,
+    /// A number or time outside its allowed range.
+    OutOfRange,
+    /// A referenced object does not exist.
+    NotFound,
+    /// The object is not in a state that allows this.
+    InvalidState,
+    /// The product must be bought, not joined.
+    PaymentRequired,
+    /// WeChat: the login code is invalid or already used.
+    InvalidCode,
+    /// WeChat: too many attempts.
+    RateLimited,
+    /// WeChat: risk control refused the user.
+    RiskyUser,
+    /// WeChat is busy or unreachable.
+    WechatUnavailable,
+    /// The refresh token is unknown, spent, expired or revoked.
+    InvalidToken,
+}
+
+/// A refused input field.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct UserError {
+    /// Path to the field in the input, e.g. `["input", "title"]`.
+    pub field: Option<Vec<String>>,
+    /// What is wrong, for people.
+    pub message: String,
+    /// What is wrong, for programs.
+    pub code: UserErrorCode,
+}
+
+impl From<FieldError> for UserError {
+    fn from(error: FieldError) -> Self {
+        UserError {
+            field: Some(error.field),
+            message: error.message,
+            code: error.code.into(),
+        }
+    }
+}
+
+/// Splits a service result into (object, userErrors); other errors stay errors.
+pub fn split<T>(result: AppResult<T>) -> async_graphql::Result<(Option<T>, Vec<UserError>)> {
+    match result {
+        Ok(value) => Ok((Some(value), Vec::new())),
+        Err(AppError::Invalid(errors)) => {
+            Ok((None, errors.into_iter().map(UserError::from).collect()))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Declares a payload type `$name { $field: $ty, userErrors }` built from a service result.
+macro_rules! payload {
+    ($(#[$doc:meta])* $name:ident, $field:ident: $ty:ty) => {
+        $(#[$doc])*
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name {
+            #[doc = concat!("The ", stringify!($field), "; null when the input was refused.")]
+            pub $field: Option<$ty>,
+            /// Each refused input field; empty on success.
+            pub user_errors: Vec<$crate::graphql::payload::UserError>,
+        }
+
+        impl $name {
+            /// The payload of a service result.
+            pub fn from_result(
+                result: $crate::error::AppResult<$ty>,
+            ) -> async_graphql::Result<Self> {
+                let ($field, user_errors) = $crate::graphql::payload::split(result)?;
+                Ok($name { $field, user_errors })
+            }
+        }
+    };
+}
+
+pub(crate) use payload;

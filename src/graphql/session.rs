@@ -1,0 +1,145 @@
+//! Sign-in: `viewer`, `loginWithWechat`, `refreshToken`, `logout`.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::auth::AuthState;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::UserById;
+use crate::graphql::payload::{UserError, split};
+use crate::graphql::user::User;
+use crate::service::sessions::{self, Session};
+
+/// Input of `loginWithWechat`.
+#[derive(InputObject)]
+pub struct LoginWithWechatInput {
+    /// The code from `wx.login()` (valid once, for five minutes).
+    pub code: String,
+}
+
+/// Input of `refreshToken`.
+#[derive(InputObject)]
+pub struct RefreshTokenInput {
+    /// The refresh token of the last login or refresh (single use).
+    pub refresh_token: String,
+}
+
+/// Input of `logout`.
+#[derive(InputObject)]
+pub struct LogoutInput {
+    /// The refresh token to revoke.
+    pub refresh_token: Option<String>,
+    /// Also revoke every other refresh token of the signed-in user.
+    #[graphql(default)]
+    pub all_devices: bool,
+}
+
+/// A new session, or why none was made.
+#[derive(SimpleObject, Default)]
+pub struct LoginPayload {
+    /// JWT for `Authorization: Bearer ...`; short-lived.
+    pub access_token: Option<String>,
+    /// When the access token expires.
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    /// Single-use token for `refreshToken`.
+    pub refresh_token: Option<String>,
+    /// The signed-in user.
+    pub viewer: Option<User>,
+    /// Each refused input field; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+impl LoginPayload {
+    fn from_result(result: AppResult<Session>) -> async_graphql::Result<Self> {
+        let (session, user_errors) = split(result)?;
+        Ok(match session {
+            Some(session) => LoginPayload {
+                access_token: Some(session.access_token),
+                access_token_expires_at: Some(session.access_token_expires_at),
+                refresh_token: Some(session.refresh_token),
+                viewer: Some(User(session.user)),
+                user_errors,
+            },
+            None => LoginPayload {
+                user_errors,
+                ..Default::default()
+            },
+        })
+    }
+}
+
+/// Result of `logout`.
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// True once the tokens are revoked.
+    pub ok: bool,
+    /// Each refused input field; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+fn auth<'a>(ctx: &'a Context<'_>) -> AppResult<&'a AuthState> {
+    ctx.data::<AuthState>()
+        .map_err(|_| AppError::internal(std::io::Error::other("auth state missing")))
+}
+
+/// Session queries.
+#[derive(Default)]
+pub struct SessionQuery;
+
+/// Session queries: who is signed in.
+#[Object]
+impl SessionQuery {
+    /// The signed-in user, with their creator profile; null when anonymous.
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(id) = ctx.actor()?.user_id() else {
+            return Ok(None);
+        };
+        Ok(ctx.loader()?.load_one(UserById(id)).await?.map(User))
+    }
+}
+
+/// Session mutations.
+#[derive(Default)]
+pub struct SessionMutation;
+
+/// Session mutations: sign in, refresh, sign out.
+#[Object]
+impl SessionMutation {
+    /// Signs in from the mini-program with a `wx.login()` code (creates the user on
+    /// first sight). Tokens are for the mini-program audience.
+    async fn login_with_wechat(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginWithWechatInput,
+    ) -> async_graphql::Result<LoginPayload> {
+        let result = sessions::login_with_wechat(ctx.db()?, auth(ctx)?, &input.code).await;
+        LoginPayload::from_result(result)
+    }
+
+    /// Exchanges a refresh token for a new access and refresh token (the old one is spent).
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshTokenInput,
+    ) -> async_graphql::Result<LoginPayload> {
+        let result = sessions::refresh(ctx.db()?, auth(ctx)?, &input.refresh_token).await;
+        LoginPayload::from_result(result)
+    }
+
+    /// Revokes a refresh token (and, with `allDevices`, all of the viewer's).
+    async fn logout(&self, ctx: &Context<'_>, input: LogoutInput) -> async_graphql::Result<LogoutPayload> {
+        let result = sessions::logout(
+            ctx.db()?,
+            ctx.actor()?,
+            input.refresh_token.as_deref(),
+            input.all_devices,
+        )
+        .await;
+        let (done, user_errors) = split(result)?;
+        Ok(LogoutPayload {
+            ok: done.is_some(),
+            user_errors,
+        })
+    }
+}

@@ -1,0 +1,230 @@
+//! Sessions: WeChat login, refresh-token rotation, logout, tokens for operators.
+//!
+//! Refresh tokens are single use: exchanging one marks it used (a conditional update,
+//! so two concurrent refreshes cannot both succeed) and returns a new pair. Presenting
+//! a spent token again means it leaked: every refresh token of that user is revoked.
+
+use chrono::{DateTime, Utc};
+use entity::enums::Role;
+use entity::{refresh_token, user};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+
+use crate::auth::tokens::{self, Audience};
+use crate::auth::wechat::WechatLoginError;
+use crate::auth::{Actor, AuthState};
+use crate::error::{AppError, AppResult};
+use crate::service::validation::{Checks, FieldError, UserErrorCode};
+
+/// A signed-in session as handed to a client.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// When the access token expires.
+    pub access_token_expires_at: DateTime<Utc>,
+    /// Single-use token to get the next pair.
+    pub refresh_token: String,
+    /// The signed-in user.
+    pub user: user::Model,
+}
+
+fn login_error(error: WechatLoginError) -> AppError {
+    let code = match error {
+        WechatLoginError::InvalidCode => UserErrorCode::InvalidCode,
+        WechatLoginError::RateLimited => UserErrorCode::RateLimited,
+        WechatLoginError::RiskyUser => UserErrorCode::RiskyUser,
+        WechatLoginError::Busy | WechatLoginError::Unavailable => UserErrorCode::WechatUnavailable,
+    };
+    FieldError::new("code", code, error.to_string()).into()
+}
+
+/// Signs a mini-program user in with the code from `wx.login()`, creating the user on
+/// first sight (matched by unionid when WeChat gives one, else by openid).
+pub async fn login_with_wechat(
+    db: &DatabaseConnection,
+    auth: &AuthState,
+    code: &str,
+) -> AppResult<Session> {
+    let mut checks = Checks::new();
+    let code = checks.text("code", code, 128);
+    checks.finish()?;
+    let identity = auth
+        .wechat
+        .code_to_session(&code)
+        .await
+        .map_err(login_error)?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let existing = match &identity.unionid {
+        Some(unionid) => {
+            user::Entity::find()
+                .filter(user::Column::Unionid.eq(unionid.as_str()))
+                .one(&txn)
+                .await?
+        }
+        None => None,
+    };
+    let existing = match existing {
+        Some(found) => Some(found),
+        None => {
+            user::Entity::find()
+                .filter(user::Column::Openid.eq(identity.openid.as_str()))
+                .one(&txn)
+                .await?
+        }
+    };
+    let user = match existing {
+        Some(found) => found,
+        None => {
+            // A concurrent first login of the same user inserts nothing here and both
+            // read the one row back.
+            user::Entity::insert(user::ActiveModel {
+                openid: Set(identity.openid.clone()),
+                unionid: Set(identity.unionid.clone()),
+                role: Set(Role::Learner),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .on_conflict(OnConflict::column(user::Column::Openid).do_nothing().to_owned())
+            .exec_without_returning(&txn)
+            .await?;
+            user::Entity::find()
+                .filter(user::Column::Openid.eq(identity.openid.as_str()))
+                .one(&txn)
+                .await?
+                .ok_or(AppError::NotFound("user"))?
+        }
+    };
+    if user.banned_at.is_some() {
+        return Err(AppError::Forbidden("this account is banned"));
+    }
+    let session = new_session(&txn, auth, user, Audience::MiniProgram, now).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// Issues an access token and stores a new refresh token for `user`.
+async fn new_session(
+    db: &impl ConnectionTrait,
+    auth: &AuthState,
+    user: user::Model,
+    audience: Audience,
+    now: DateTime<Utc>,
+) -> AppResult<Session> {
+    let access_token = auth.keys.issue(user.id, user.role, audience, now)?;
+    let refresh_token = tokens::new_refresh_token();
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
+        user_id: Set(user.id),
+        token_hash: Set(tokens::hash_refresh_token(&refresh_token)),
+        audience: Set(audience.name().to_owned()),
+        created_at: Set(now),
+        expires_at: Set(now + auth.refresh_ttl),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(Session {
+        access_token,
+        access_token_expires_at: now + auth.keys.access_ttl(),
+        refresh_token,
+        user,
+    })
+}
+
+fn invalid_token() -> AppError {
+    FieldError::new(
+        "refreshToken",
+        UserErrorCode::InvalidToken,
+        "the refresh token is invalid, expired or already used; sign in again",
+    )
+    .into()
+}
+
+/// Exchanges a refresh token for a new pair; the old token is spent.
+pub async fn refresh(db: &DatabaseConnection, auth: &AuthState, token: &str) -> AppResult<Session> {
+    let hash = tokens::hash_refresh_token(token.trim());
+    let now = Utc::now();
+    let Some(stored) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(db)
+        .await?
+    else {
+        return Err(invalid_token());
+    };
+    if stored.used_at.is_some() {
+        // A spent token came back: someone holds a copy. End every session of the user.
+        tracing::warn!(user_id = stored.user_id, "refresh token reuse detected");
+        revoke_all(db, stored.user_id, now).await?;
+        return Err(invalid_token());
+    }
+    if stored.revoked_at.is_some() || stored.expires_at <= now {
+        return Err(invalid_token());
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let spent = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(stored.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if spent.rows_affected != 1 {
+        // Another request spent it first.
+        return Err(invalid_token());
+    }
+    let user = user::Entity::find_by_id(stored.user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(invalid_token)?;
+    if user.banned_at.is_some() {
+        return Err(AppError::Unauthenticated);
+    }
+    let audience = Audience::from_name(&stored.audience).unwrap_or(Audience::MiniProgram);
+    let session = new_session(&txn, auth, user, audience, now).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// Revokes a refresh token; with `all_devices`, every refresh token of the signed-in
+/// user. Access tokens already issued stay valid until they expire (at most the
+/// access-token lifetime).
+pub async fn logout(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    token: Option<&str>,
+    all_devices: bool,
+) -> AppResult<()> {
+    let now = Utc::now();
+    if all_devices {
+        revoke_all(db, actor.require_user()?, now).await?;
+    }
+    if let Some(token) = token {
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::TokenHash.eq(tokens::hash_refresh_token(token.trim())))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Revokes every live refresh token of a user (logout everywhere, ban, reuse).
+pub async fn revoke_all(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// An access token for a user, for operators and scripts (`zhiku token`).
+pub fn operator_token(auth: &AuthState, user: &user::Model, audience: Audience) -> AppResult<String> {
+    auth.keys.issue(user.id, user.role, audience, Utc::now())
+}
