@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::auth::AuthState;
+use crate::auth::tokens::Audience;
 use crate::config::{AuthConfig, DatabaseConfig, ServerConfig};
+use crate::service::{sessions, users};
 use crate::telemetry::{self, Metrics};
+use entity::enums::Role;
 
 /// Zhiku: GraphQL API for a knowledge-payment platform.
 #[derive(Debug, Parser)]
@@ -49,6 +52,70 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Print an access token for a user (for local use and scripts); prints only the token.
+    Token {
+        /// The user: database id or global ID.
+        #[arg(long, conflicts_with = "openid", required_unless_present = "openid")]
+        user: Option<String>,
+        /// The user, by WeChat openid.
+        #[arg(long)]
+        openid: Option<String>,
+        /// Which client the token is for.
+        #[arg(long, value_enum, default_value_t = TokenAudience::Console)]
+        audience: TokenAudience,
+    },
+    /// Manage users.
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+/// `zhiku user` actions.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Give a user a role (a creator also gets a creator profile).
+    Promote {
+        /// The user: database id or global ID.
+        #[arg(long)]
+        user: String,
+        /// The new role.
+        #[arg(long, value_enum)]
+        role: PromoteRole,
+    },
+}
+
+/// Audiences a token can be minted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenAudience {
+    /// The admin and creator web console.
+    Console,
+    /// The WeChat mini-program.
+    Miniprogram,
+}
+
+/// Roles an operator can grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum PromoteRole {
+    /// Runs the platform.
+    Admin,
+    /// Sells courses, livestreams and groups.
+    Creator,
+    /// Back to a plain learner.
+    Learner,
+}
+
+/// A user named on the command line: a database id or a global ID.
+fn user_key(text: &str) -> Result<i64, Box<dyn std::error::Error>> {
+    if let Ok(id) = text.parse::<i64>() {
+        return Ok(id);
+    }
+    Ok(crate::graphql::ids::decode(
+        &async_graphql::ID(text.to_owned()),
+        "User",
+    )?)
 }
 
 /// Runs one command; errors are printed (never with secrets) and turned into exit 1.
@@ -76,6 +143,36 @@ async fn run_command(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::Token {
+            user,
+            openid,
+            audience,
+        } => {
+            let db = crate::db::connect_and_migrate(&cli.database).await?;
+            let id = user.as_deref().map(user_key).transpose()?;
+            let user = users::find_for_operator(&db, id, openid.as_deref()).await?;
+            let environment = ServeDefaults::try_parse_from(["zhiku"])?.server.environment;
+            let auth = AuthState::new(&db, &cli.auth, environment).await?;
+            let audience = match audience {
+                TokenAudience::Console => Audience::Console,
+                TokenAudience::Miniprogram => Audience::MiniProgram,
+            };
+            println!("{}", sessions::operator_token(&auth, &user, audience)?);
+            Ok(())
+        }
+        Command::User {
+            action: UserAction::Promote { user, role },
+        } => {
+            let db = crate::db::connect_and_migrate(&cli.database).await?;
+            let role = match role {
+                PromoteRole::Admin => Role::Admin,
+                PromoteRole::Creator => Role::Creator,
+                PromoteRole::Learner => Role::Learner,
+            };
+            let updated = users::promote(&db, user_key(&user)?, role).await?;
+            println!("user {} is now {:?}", updated.id, updated.role);
             Ok(())
         }
         Command::Seed { demo } => {

@@ -109,11 +109,21 @@ pub struct AuthConfig {
     pub jwt_secret: Option<Secret>,
 
     /// Lifetime of access tokens, in seconds.
-    #[arg(long, env = "ZHIKU_ACCESS_TOKEN_TTL_SECS", default_value_t = 7200, global = true)]
+    #[arg(
+        long,
+        env = "ZHIKU_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 7200,
+        global = true
+    )]
     pub access_token_ttl_secs: i64,
 
     /// Lifetime of refresh tokens, in days.
-    #[arg(long, env = "ZHIKU_REFRESH_TOKEN_TTL_DAYS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "ZHIKU_REFRESH_TOKEN_TTL_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
     pub refresh_token_ttl_days: i64,
 
     /// Mini-program app id used for code2Session.
@@ -121,15 +131,30 @@ pub struct AuthConfig {
     pub wechat_appid: String,
 
     /// Mini-program app secret used for code2Session.
-    #[arg(long, env = "ZHIKU_WECHAT_SECRET", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "ZHIKU_WECHAT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
     pub wechat_secret: Option<Secret>,
 
     /// Base URL of the WeChat API (tests point it at a local server).
-    #[arg(long, env = "ZHIKU_WECHAT_API_BASE", default_value = "https://api.weixin.qq.com", global = true)]
+    #[arg(
+        long,
+        env = "ZHIKU_WECHAT_API_BASE",
+        default_value = "https://api.weixin.qq.com",
+        global = true
+    )]
     pub wechat_api_base: String,
 
     /// Timeout of one WeChat API call, in milliseconds.
-    #[arg(long, env = "ZHIKU_WECHAT_TIMEOUT_MS", default_value_t = 5000, global = true)]
+    #[arg(
+        long,
+        env = "ZHIKU_WECHAT_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
     pub wechat_timeout_ms: u64,
 }
 

@@ -20,9 +20,8 @@ impl MigrationTrait for Migration {
                     // SHA-256 of the token, hex: the token itself is never stored.
                     .col(string_len_uniq("token_hash", 64))
                     .col(
-                        string_len("audience", 16).check(
-                            Expr::col("audience").is_in(["miniprogram", "console"]),
-                        ),
+                        string_len("audience", 16)
+                            .check(Expr::col("audience").is_in(["miniprogram", "console"])),
                     )
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))

@@ -51,7 +51,13 @@ impl Actor {
 
     /// Whether the actor is an admin (from any client).
     pub fn is_admin(&self) -> bool {
-        matches!(self, Actor::User { role: Role::Admin, .. })
+        matches!(
+            self,
+            Actor::User {
+                role: Role::Admin,
+                ..
+            }
+        )
     }
 
     /// The signed-in user's id, or UNAUTHENTICATED.

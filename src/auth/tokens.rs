@@ -163,8 +163,7 @@ impl TokenKeys {
             .sub
             .parse::<i64>()
             .map_err(|_| AppError::Unauthenticated)?;
-        let audience =
-            Audience::from_claim(&data.claims.aud).ok_or(AppError::Unauthenticated)?;
+        let audience = Audience::from_claim(&data.claims.aud).ok_or(AppError::Unauthenticated)?;
         Ok(VerifiedToken { user_id, audience })
     }
 
@@ -218,10 +217,15 @@ mod tests {
     #[test]
     fn issued_tokens_verify() {
         let keys = keys();
-        let token = keys.issue(7, Role::Learner, Audience::Console, Utc::now()).unwrap();
+        let token = keys
+            .issue(7, Role::Learner, Audience::Console, Utc::now())
+            .unwrap();
         assert_eq!(
             keys.verify(&token).unwrap(),
-            VerifiedToken { user_id: 7, audience: Audience::Console }
+            VerifiedToken {
+                user_id: 7,
+                audience: Audience::Console
+            }
         );
     }
 

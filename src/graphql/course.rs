@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{course, lesson};
 
 use crate::error::AppError;
+use crate::graphql::access;
 use crate::graphql::context::ContextExt;
 use crate::graphql::creator::Creator;
 use crate::graphql::enums::{CourseStatus, LessonKind, OrderDirection};
@@ -13,7 +14,8 @@ use crate::graphql::money::Money;
 use crate::graphql::pagination::{self, Conn};
 use crate::graphql::rating::{Rating, RatingOrder};
 use crate::graphql::{ids, prefetch};
-use crate::service::{self, access, courses, ratings};
+use crate::service::access::ProductRef;
+use crate::service::{self, courses, ratings};
 
 /// A course: an ordered set of lessons sold as one product.
 pub struct Course(pub course::Model);
@@ -105,7 +107,7 @@ impl Course {
             .into_iter()
             .map(|lesson| Lesson {
                 lesson,
-                course_price_fen: self.0.price_fen,
+                course: ProductRef::course(&self.0),
             })
             .collect())
     }
@@ -146,9 +148,9 @@ impl Course {
         .await?;
         Ok(pagination::connection(db, rows, Rating))
     }
-    /// Whether the viewer may open every lesson.
+    /// Whether the viewer may open every lesson (bought it, owns it, or it is free).
     async fn viewer_has_access(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(access::can_see_paid_content(ctx.actor()?, self.0.price_fen))
+        access::can_open(ctx, &ProductRef::course(&self.0)).await
     }
 }
 
@@ -156,8 +158,8 @@ impl Course {
 pub struct Lesson {
     /// The lesson row.
     pub lesson: lesson::Model,
-    /// Price of its course, which decides whether the content is locked.
-    pub course_price_fen: i64,
+    /// Its course, which decides whether the content is locked.
+    pub course: ProductRef,
 }
 
 /// One part of a course.
@@ -189,11 +191,11 @@ impl Lesson {
     }
     /// True when the viewer may not see the content.
     async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(!self.visible(ctx)?)
+        Ok(!self.visible(ctx).await?)
     }
     /// Media URL or article body; null when locked.
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        Ok(if self.visible(ctx)? {
+        Ok(if self.visible(ctx).await? {
             self.lesson.content.as_deref()
         } else {
             None
@@ -210,12 +212,8 @@ impl Lesson {
 }
 
 impl Lesson {
-    fn visible(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(access::can_see_lesson(
-            ctx.actor()?,
-            self.lesson.free_preview,
-            self.course_price_fen,
-        ))
+    async fn visible(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(self.lesson.free_preview || access::can_open(ctx, &self.course).await?)
     }
 }
 
@@ -326,5 +324,345 @@ impl CourseQuery {
         let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();
         prefetch::courses(ctx, &page_rows).await?;
         Ok(pagination::connection(db, rows, Course))
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Mutations.
+// ---------------------------------------------------------------------------------
+
+use crate::graphql::payload::{input_id, payload};
+use crate::service::courses::{CourseChanges, LessonChanges, NewCourse, NewLesson};
+
+payload!(
+    /// Result of `createCourse`.
+    CreateCoursePayload, course: Course
+);
+payload!(
+    /// Result of `updateCourse`.
+    UpdateCoursePayload, course: Course
+);
+payload!(
+    /// Result of `publishCourse`.
+    PublishCoursePayload, course: Course
+);
+payload!(
+    /// Result of `archiveCourse`.
+    ArchiveCoursePayload, course: Course
+);
+payload!(
+    /// Result of `suspendCourse`.
+    SuspendCoursePayload, course: Course
+);
+payload!(
+    /// Result of `addLesson`.
+    AddLessonPayload, lesson: Lesson
+);
+payload!(
+    /// Result of `updateLesson`.
+    UpdateLessonPayload, lesson: Lesson
+);
+payload!(
+    /// Result of `reorderLessons`: the course, its lessons in the new order.
+    ReorderLessonsPayload, course: Course
+);
+payload!(
+    /// Result of `deleteLesson`: the course it belonged to.
+    DeleteLessonPayload, course: Course
+);
+
+/// Input of `createCourse`.
+#[derive(InputObject)]
+pub struct CreateCourseInput {
+    /// Title, 1 to 128 characters.
+    pub title: String,
+    /// One-line pitch, up to 256 characters.
+    pub subtitle: Option<String>,
+    /// Description, up to 20,000 characters.
+    pub description: Option<String>,
+    /// Cover image, an http(s) URL (needed to publish).
+    pub cover_url: Option<String>,
+    /// Catalogue category, 1 to 64 characters.
+    pub category: String,
+    /// Price in fen, 0 (free) to 10,000,000.
+    pub price_fen: i64,
+}
+
+/// Input of `updateCourse`; omitted fields stay as they are, empty texts clear.
+#[derive(InputObject)]
+pub struct UpdateCourseInput {
+    /// The course.
+    pub course: ID,
+    /// New title.
+    pub title: Option<String>,
+    /// New pitch.
+    pub subtitle: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New cover URL.
+    pub cover_url: Option<String>,
+    /// New category.
+    pub category: Option<String>,
+    /// New price in fen.
+    pub price_fen: Option<i64>,
+}
+
+/// Input naming one course.
+#[derive(InputObject)]
+#[graphql(name = "CourseRefInput")]
+pub struct CourseRefInput {
+    /// The course.
+    pub course: ID,
+}
+
+/// Input of `addLesson`.
+#[derive(InputObject)]
+pub struct AddLessonInput {
+    /// The course to append to.
+    pub course: ID,
+    /// Title, 1 to 128 characters.
+    pub title: String,
+    /// Medium.
+    pub kind: LessonKind,
+    /// Media URL for VIDEO and AUDIO, text for ARTICLE.
+    pub content: Option<String>,
+    /// Length in seconds, 0 to 86,400.
+    pub duration_seconds: i32,
+    /// Open to everyone as a preview.
+    #[graphql(default)]
+    pub free_preview: bool,
+}
+
+/// Input of `updateLesson`; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateLessonInput {
+    /// The lesson.
+    pub lesson: ID,
+    /// New title.
+    pub title: Option<String>,
+    /// New medium.
+    pub kind: Option<LessonKind>,
+    /// New content.
+    pub content: Option<String>,
+    /// New length in seconds.
+    pub duration_seconds: Option<i32>,
+    /// New preview flag.
+    pub free_preview: Option<bool>,
+}
+
+/// Input of `reorderLessons`.
+#[derive(InputObject)]
+pub struct ReorderLessonsInput {
+    /// The course.
+    pub course: ID,
+    /// Every lesson of the course, once each, in the new order.
+    pub lessons: Vec<ID>,
+}
+
+/// Input of `deleteLesson`.
+#[derive(InputObject)]
+pub struct DeleteLessonInput {
+    /// The lesson.
+    pub lesson: ID,
+}
+
+fn lesson_of(lesson: entity::lesson::Model, course: &course::Model) -> Lesson {
+    Lesson {
+        lesson,
+        course: ProductRef::course(course),
+    }
+}
+
+/// Course mutations.
+#[derive(Default)]
+pub struct CourseMutation;
+
+/// Course mutations: the creator's catalogue and admin moderation.
+#[Object]
+impl CourseMutation {
+    /// Creates a draft course owned by the viewer's creator profile.
+    async fn create_course(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCourseInput,
+    ) -> async_graphql::Result<CreateCoursePayload> {
+        let new = NewCourse {
+            title: input.title,
+            subtitle: input.subtitle,
+            description: input.description,
+            cover_url: input.cover_url,
+            category: input.category,
+            price_fen: input.price_fen,
+        };
+        let result = courses::create(ctx.db()?, ctx.actor()?, new)
+            .await
+            .map(Course);
+        CreateCoursePayload::from_result(result)
+    }
+
+    /// Changes a course's details (its creator or an admin).
+    async fn update_course(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCourseInput,
+    ) -> async_graphql::Result<UpdateCoursePayload> {
+        let result = async {
+            let id = input_id(&input.course, "Course", "course")?;
+            let changes = CourseChanges {
+                title: input.title,
+                subtitle: input.subtitle,
+                description: input.description,
+                cover_url: input.cover_url,
+                category: input.category,
+                price_fen: input.price_fen,
+            };
+            courses::update(ctx.db()?, ctx.actor()?, id, changes)
+                .await
+                .map(Course)
+        }
+        .await;
+        UpdateCoursePayload::from_result(result)
+    }
+
+    /// Puts a course on sale: it needs at least one lesson, a cover and valid details.
+    async fn publish_course(
+        &self,
+        ctx: &Context<'_>,
+        input: CourseRefInput,
+    ) -> async_graphql::Result<PublishCoursePayload> {
+        let result = async {
+            let id = input_id(&input.course, "Course", "course")?;
+            courses::publish(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(Course)
+        }
+        .await;
+        PublishCoursePayload::from_result(result)
+    }
+
+    /// Withdraws a course from sale; buyers keep access.
+    async fn archive_course(
+        &self,
+        ctx: &Context<'_>,
+        input: CourseRefInput,
+    ) -> async_graphql::Result<ArchiveCoursePayload> {
+        let result = async {
+            let id = input_id(&input.course, "Course", "course")?;
+            courses::archive(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(Course)
+        }
+        .await;
+        ArchiveCoursePayload::from_result(result)
+    }
+
+    /// Admin (console only): takes a course off sale for good; its creator cannot republish it.
+    async fn suspend_course(
+        &self,
+        ctx: &Context<'_>,
+        input: CourseRefInput,
+    ) -> async_graphql::Result<SuspendCoursePayload> {
+        let result = async {
+            let id = input_id(&input.course, "Course", "course")?;
+            courses::suspend(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(Course)
+        }
+        .await;
+        SuspendCoursePayload::from_result(result)
+    }
+
+    /// Appends a lesson to a course.
+    async fn add_lesson(
+        &self,
+        ctx: &Context<'_>,
+        input: AddLessonInput,
+    ) -> async_graphql::Result<AddLessonPayload> {
+        let result = async {
+            let course_id = input_id(&input.course, "Course", "course")?;
+            let new = NewLesson {
+                title: input.title,
+                kind: input.kind.into(),
+                content: input.content,
+                duration_seconds: input.duration_seconds,
+                free_preview: input.free_preview,
+            };
+            let db = ctx.db()?;
+            let lesson = courses::add_lesson(db, ctx.actor()?, course_id, new).await?;
+            let course = courses::by_ids(db, &[course_id]).await?.remove(&course_id);
+            course
+                .map(|course| lesson_of(lesson, &course))
+                .ok_or(AppError::NotFound("course"))
+        }
+        .await;
+        AddLessonPayload::from_result(result)
+    }
+
+    /// Changes a lesson.
+    async fn update_lesson(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateLessonInput,
+    ) -> async_graphql::Result<UpdateLessonPayload> {
+        let result = async {
+            let id = input_id(&input.lesson, "Lesson", "lesson")?;
+            let changes = LessonChanges {
+                title: input.title,
+                kind: input.kind.map(Into::into),
+                content: input.content,
+                duration_seconds: input.duration_seconds,
+                free_preview: input.free_preview,
+            };
+            let db = ctx.db()?;
+            let lesson = courses::update_lesson(db, ctx.actor()?, id, changes).await?;
+            let course_id = lesson.course_id;
+            let course = courses::by_ids(db, &[course_id]).await?.remove(&course_id);
+            course
+                .map(|course| lesson_of(lesson, &course))
+                .ok_or(AppError::NotFound("course"))
+        }
+        .await;
+        UpdateLessonPayload::from_result(result)
+    }
+
+    /// Puts a course's lessons in a new order (a permutation of all of them).
+    async fn reorder_lessons(
+        &self,
+        ctx: &Context<'_>,
+        input: ReorderLessonsInput,
+    ) -> async_graphql::Result<ReorderLessonsPayload> {
+        let result = async {
+            let course_id = input_id(&input.course, "Course", "course")?;
+            let order = input
+                .lessons
+                .iter()
+                .map(|id| input_id(id, "Lesson", "lessons"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let db = ctx.db()?;
+            courses::reorder_lessons(db, ctx.actor()?, course_id, &order).await?;
+            courses::by_ids(db, &[course_id])
+                .await?
+                .remove(&course_id)
+                .map(Course)
+                .ok_or(AppError::NotFound("course"))
+        }
+        .await;
+        ReorderLessonsPayload::from_result(result)
+    }
+
+    /// Deletes a lesson; the others close ranks.
+    async fn delete_lesson(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteLessonInput,
+    ) -> async_graphql::Result<DeleteLessonPayload> {
+        let result = async {
+            let id = input_id(&input.lesson, "Lesson", "lesson")?;
+            courses::delete_lesson(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(Course)
+        }
+        .await;
+        DeleteLessonPayload::from_result(result)
     }
 }

@@ -204,3 +204,87 @@ impl CreatorQuery {
         Ok(pagination::connection(db, rows, Creator))
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Mutations.
+// ---------------------------------------------------------------------------------
+
+use crate::graphql::payload::{input_id, payload};
+
+payload!(
+    /// Result of `becomeCreator`, `followCreator` and `unfollowCreator`.
+    CreatorPayload, creator: Creator
+);
+
+/// Input of `becomeCreator`.
+#[derive(InputObject)]
+pub struct BecomeCreatorInput {
+    /// Name shown to learners, 1 to 64 characters.
+    pub display_name: String,
+    /// About you, up to 2,000 characters.
+    pub bio: Option<String>,
+}
+
+/// Input naming one creator.
+#[derive(InputObject)]
+pub struct CreatorRefInput {
+    /// The creator.
+    pub creator: ID,
+}
+
+/// Creator mutations.
+#[derive(Default)]
+pub struct CreatorMutation;
+
+/// Creator mutations: becoming one, following one.
+#[Object]
+impl CreatorMutation {
+    /// Gives the viewer a creator profile so they can sell.
+    async fn become_creator(
+        &self,
+        ctx: &Context<'_>,
+        input: BecomeCreatorInput,
+    ) -> async_graphql::Result<CreatorPayload> {
+        let result = crate::service::users::become_creator(
+            ctx.db()?,
+            ctx.actor()?,
+            &input.display_name,
+            input.bio.as_deref(),
+        )
+        .await
+        .map(Creator);
+        CreatorPayload::from_result(result)
+    }
+
+    /// Follows a creator.
+    async fn follow_creator(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatorRefInput,
+    ) -> async_graphql::Result<CreatorPayload> {
+        let result = async {
+            let id = input_id(&input.creator, "Creator", "creator")?;
+            creators::follow(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(Creator)
+        }
+        .await;
+        CreatorPayload::from_result(result)
+    }
+
+    /// Stops following a creator.
+    async fn unfollow_creator(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatorRefInput,
+    ) -> async_graphql::Result<CreatorPayload> {
+        let result = async {
+            let id = input_id(&input.creator, "Creator", "creator")?;
+            creators::unfollow(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(Creator)
+        }
+        .await;
+        CreatorPayload::from_result(result)
+    }
+}

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{community_group, group_post};
 
 use crate::error::AppError;
+use crate::graphql::access;
 use crate::graphql::context::ContextExt;
 use crate::graphql::creator::Creator;
 use crate::graphql::enums::OrderDirection;
@@ -13,7 +14,8 @@ use crate::graphql::loaders::{CreatorById, GroupById, UserById};
 use crate::graphql::money::Money;
 use crate::graphql::pagination::{self, Conn};
 use crate::graphql::user::User;
-use crate::service::{access, groups};
+use crate::service::access::ProductRef;
+use crate::service::groups;
 
 /// A free or paid community group run by a creator.
 pub struct CommunityGroup(pub community_group::Model);
@@ -47,10 +49,7 @@ impl CommunityGroup {
     }
     /// True when the viewer may not read the posts.
     async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(!access::can_see_paid_content(
-            ctx.actor()?,
-            self.0.price_fen,
-        ))
+        Ok(!access::can_open(ctx, &ProductRef::group(&self.0)).await?)
     }
     /// Who runs it.
     async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Creator> {
@@ -97,10 +96,10 @@ impl CommunityGroup {
         let db = ctx.db()?;
         let page = pagination::page_request(first, after, last, before)?;
         let rows = groups::posts(db, self.0.id, pinned, &page).await?;
-        let price = self.0.price_fen;
+        let group = ProductRef::group(&self.0);
         Ok(pagination::connection(db, rows, |post| GroupPost {
             post,
-            group_price_fen: price,
+            group,
         }))
     }
 }
@@ -109,8 +108,8 @@ impl CommunityGroup {
 pub struct GroupPost {
     /// The post row.
     pub post: group_post::Model,
-    /// Price of its group, which decides whether the body is locked.
-    pub group_price_fen: i64,
+    /// Its group, which decides whether the body is locked.
+    pub group: ProductRef,
 }
 
 /// A post in a group.
@@ -122,17 +121,13 @@ impl GroupPost {
     }
     /// Text of the post; null when locked.
     async fn body(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        Ok(
-            access::can_see_paid_content(ctx.actor()?, self.group_price_fen)
-                .then_some(self.post.body.as_str()),
-        )
+        Ok(access::can_open(ctx, &self.group)
+            .await?
+            .then_some(self.post.body.as_str()))
     }
     /// True when the viewer is not a member of this paid group.
     async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(!access::can_see_paid_content(
-            ctx.actor()?,
-            self.group_price_fen,
-        ))
+        Ok(!access::can_open(ctx, &self.group).await?)
     }
     /// Pinned to the top by the group's creator.
     async fn pinned(&self) -> bool {
@@ -205,5 +200,223 @@ impl GroupQuery {
         };
         let rows = groups::list(db, filter, direction.into(), &page).await?;
         Ok(pagination::connection(db, rows, CommunityGroup))
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Mutations.
+// ---------------------------------------------------------------------------------
+
+use crate::graphql::payload::{input_id, payload};
+use crate::service::groups::{GroupChanges, NewGroup};
+
+payload!(
+    /// Result of a group mutation.
+    GroupPayload, group: CommunityGroup
+);
+payload!(
+    /// Result of a post mutation.
+    GroupPostPayload, post: GroupPost
+);
+
+/// Input of `createGroup`.
+#[derive(InputObject)]
+pub struct CreateGroupInput {
+    /// Name, 1 to 64 characters.
+    pub name: String,
+    /// Description, up to 5,000 characters.
+    pub description: Option<String>,
+    /// Membership price in fen; 0 makes a free group.
+    #[graphql(default)]
+    pub price_fen: i64,
+    /// Length of a paid membership in days (1 to 3,650); omitted means for ever.
+    pub membership_days: Option<i32>,
+}
+
+/// Input of `updateGroup`; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateGroupInput {
+    /// The group.
+    pub group: ID,
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New price in fen.
+    pub price_fen: Option<i64>,
+    /// New membership length in days (0 means for ever).
+    pub membership_days: Option<i32>,
+}
+
+/// Input naming one group.
+#[derive(InputObject)]
+pub struct GroupRefInput {
+    /// The group.
+    pub group: ID,
+}
+
+/// Input of `createPost`.
+#[derive(InputObject)]
+pub struct CreatePostInput {
+    /// The group to post in.
+    pub group: ID,
+    /// Text, 1 to 5,000 characters.
+    pub body: String,
+}
+
+/// Input of `deletePost`.
+#[derive(InputObject)]
+pub struct DeletePostInput {
+    /// The post.
+    pub post: ID,
+}
+
+/// Input of `pinPost`.
+#[derive(InputObject)]
+pub struct PinPostInput {
+    /// The post.
+    pub post: ID,
+    /// Pin (true) or unpin (false).
+    #[graphql(default = true)]
+    pub pinned: bool,
+}
+
+/// Group mutations.
+#[derive(Default)]
+pub struct GroupMutation;
+
+/// Group mutations: groups, membership of free groups, posts.
+#[Object]
+impl GroupMutation {
+    /// Creates a group of the viewer's creator profile.
+    async fn create_group(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateGroupInput,
+    ) -> async_graphql::Result<GroupPayload> {
+        let new = NewGroup {
+            name: input.name,
+            description: input.description,
+            price_fen: input.price_fen,
+            membership_days: input.membership_days,
+        };
+        let result = groups::create(ctx.db()?, ctx.actor()?, new)
+            .await
+            .map(CommunityGroup);
+        GroupPayload::from_result(result)
+    }
+
+    /// Changes a group.
+    async fn update_group(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateGroupInput,
+    ) -> async_graphql::Result<GroupPayload> {
+        let result = async {
+            let id = input_id(&input.group, "CommunityGroup", "group")?;
+            let changes = GroupChanges {
+                name: input.name,
+                description: input.description,
+                price_fen: input.price_fen,
+                membership_days: input.membership_days,
+            };
+            groups::update(ctx.db()?, ctx.actor()?, id, changes)
+                .await
+                .map(CommunityGroup)
+        }
+        .await;
+        GroupPayload::from_result(result)
+    }
+
+    /// Joins a free group (paid groups are bought with `createOrder`).
+    async fn join_group(
+        &self,
+        ctx: &Context<'_>,
+        input: GroupRefInput,
+    ) -> async_graphql::Result<GroupPayload> {
+        let result = async {
+            let id = input_id(&input.group, "CommunityGroup", "group")?;
+            groups::join(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(CommunityGroup)
+        }
+        .await;
+        GroupPayload::from_result(result)
+    }
+
+    /// Leaves a group.
+    async fn leave_group(
+        &self,
+        ctx: &Context<'_>,
+        input: GroupRefInput,
+    ) -> async_graphql::Result<GroupPayload> {
+        let result = async {
+            let id = input_id(&input.group, "CommunityGroup", "group")?;
+            groups::leave(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(CommunityGroup)
+        }
+        .await;
+        GroupPayload::from_result(result)
+    }
+
+    /// Posts in a group the viewer belongs to.
+    async fn create_post(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePostInput,
+    ) -> async_graphql::Result<GroupPostPayload> {
+        let result = async {
+            let id = input_id(&input.group, "CommunityGroup", "group")?;
+            let db = ctx.db()?;
+            let post = groups::create_post(db, ctx.actor()?, id, &input.body).await?;
+            let group = groups::get(db, id)
+                .await?
+                .ok_or(AppError::NotFound("group"))?;
+            Ok(GroupPost {
+                post,
+                group: ProductRef::group(&group),
+            })
+        }
+        .await;
+        GroupPostPayload::from_result(result)
+    }
+
+    /// Deletes a post (its author, the group's creator or an admin).
+    async fn delete_post(
+        &self,
+        ctx: &Context<'_>,
+        input: DeletePostInput,
+    ) -> async_graphql::Result<GroupPayload> {
+        let result = async {
+            let id = input_id(&input.post, "GroupPost", "post")?;
+            groups::delete_post(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(CommunityGroup)
+        }
+        .await;
+        GroupPayload::from_result(result)
+    }
+
+    /// Pins or unpins a post (the group's creator or an admin).
+    async fn pin_post(
+        &self,
+        ctx: &Context<'_>,
+        input: PinPostInput,
+    ) -> async_graphql::Result<GroupPostPayload> {
+        let result = async {
+            let id = input_id(&input.post, "GroupPost", "post")?;
+            let db = ctx.db()?;
+            let post = groups::pin_post(db, ctx.actor()?, id, input.pinned).await?;
+            let group = groups::get(db, post.group_id)
+                .await?
+                .ok_or(AppError::NotFound("group"))?;
+            Ok(GroupPost {
+                post,
+                group: ProductRef::group(&group),
+            })
+        }
+        .await;
+        GroupPostPayload::from_result(result)
     }
 }

@@ -6,6 +6,7 @@ use entity::enums::LivestreamStatus as StoredStatus;
 use entity::livestream;
 
 use crate::error::AppError;
+use crate::graphql::access;
 use crate::graphql::context::ContextExt;
 use crate::graphql::creator::Creator;
 use crate::graphql::enums::{LivestreamStatus, OrderDirection};
@@ -13,7 +14,8 @@ use crate::graphql::ids;
 use crate::graphql::loaders::CreatorById;
 use crate::graphql::money::Money;
 use crate::graphql::pagination::{self, Conn};
-use crate::service::{access, livestreams};
+use crate::service::access::ProductRef;
+use crate::service::livestreams;
 
 /// A live class with a ticket price and, once ended, an optional replay.
 pub struct Livestream(pub livestream::Model);
@@ -59,21 +61,18 @@ impl Livestream {
     }
     /// True when the viewer has no ticket (play and replay URLs are then null).
     async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(!access::can_see_paid_content(
-            ctx.actor()?,
-            self.0.price_fen,
-        ))
+        Ok(!access::can_open(ctx, &ProductRef::livestream(&self.0)).await?)
     }
     /// Stream address while live; null when locked or not live.
     async fn play_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        let open = access::can_see_paid_content(ctx.actor()?, self.0.price_fen);
+        let open = access::can_open(ctx, &ProductRef::livestream(&self.0)).await?;
         Ok((open && self.0.status == StoredStatus::Live)
             .then_some(self.0.play_url.as_deref())
             .flatten())
     }
     /// Recording once ended; null when locked or none.
     async fn replay_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        let open = access::can_see_paid_content(ctx.actor()?, self.0.price_fen);
+        let open = access::can_open(ctx, &ProductRef::livestream(&self.0)).await?;
         Ok((open && self.0.status == StoredStatus::Ended)
             .then_some(self.0.replay_url.as_deref())
             .flatten())
@@ -185,5 +184,164 @@ impl LivestreamQuery {
         )
         .await?;
         Ok(pagination::connection(db, rows, Livestream))
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Mutations.
+// ---------------------------------------------------------------------------------
+
+use crate::graphql::payload::{input_id, payload};
+use crate::service::livestreams::{LivestreamChanges, NewLivestream};
+
+payload!(
+    /// Result of a livestream mutation.
+    LivestreamPayload, livestream: Livestream
+);
+
+/// Input of `scheduleLivestream`.
+#[derive(InputObject)]
+pub struct ScheduleLivestreamInput {
+    /// Title, 1 to 128 characters.
+    pub title: String,
+    /// Description, up to 5,000 characters.
+    pub description: Option<String>,
+    /// Start time, in the future.
+    pub scheduled_start: DateTime<Utc>,
+    /// Ticket price in fen, 0 (free) to 10,000,000.
+    pub price_fen: i64,
+    /// Stream address (shown to ticket holders while live).
+    pub play_url: Option<String>,
+}
+
+/// Input of `updateLivestream`; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateLivestreamInput {
+    /// The livestream.
+    pub livestream: ID,
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New start time (only while scheduled).
+    pub scheduled_start: Option<DateTime<Utc>>,
+    /// New price in fen (only while scheduled).
+    pub price_fen: Option<i64>,
+    /// New stream address.
+    pub play_url: Option<String>,
+}
+
+/// Input naming one livestream.
+#[derive(InputObject)]
+pub struct LivestreamRefInput {
+    /// The livestream.
+    pub livestream: ID,
+}
+
+/// Input of `endLivestream`.
+#[derive(InputObject)]
+pub struct EndLivestreamInput {
+    /// The livestream.
+    pub livestream: ID,
+    /// Address of the recording, for ticket holders.
+    pub replay_url: Option<String>,
+}
+
+/// Livestream mutations.
+#[derive(Default)]
+pub struct LivestreamMutation;
+
+/// Livestream mutations: scheduling and the live lifecycle (SCHEDULED → LIVE → ENDED,
+/// or SCHEDULED → CANCELLED).
+#[Object]
+impl LivestreamMutation {
+    /// Schedules a livestream of the viewer's creator profile.
+    async fn schedule_livestream(
+        &self,
+        ctx: &Context<'_>,
+        input: ScheduleLivestreamInput,
+    ) -> async_graphql::Result<LivestreamPayload> {
+        let new = NewLivestream {
+            title: input.title,
+            description: input.description,
+            scheduled_start: input.scheduled_start,
+            price_fen: input.price_fen,
+            play_url: input.play_url,
+        };
+        let result = livestreams::schedule(ctx.db()?, ctx.actor()?, new)
+            .await
+            .map(Livestream);
+        LivestreamPayload::from_result(result)
+    }
+
+    /// Changes a livestream.
+    async fn update_livestream(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateLivestreamInput,
+    ) -> async_graphql::Result<LivestreamPayload> {
+        let result = async {
+            let id = input_id(&input.livestream, "Livestream", "livestream")?;
+            let changes = LivestreamChanges {
+                title: input.title,
+                description: input.description,
+                scheduled_start: input.scheduled_start,
+                price_fen: input.price_fen,
+                play_url: input.play_url,
+            };
+            livestreams::update(ctx.db()?, ctx.actor()?, id, changes)
+                .await
+                .map(Livestream)
+        }
+        .await;
+        LivestreamPayload::from_result(result)
+    }
+
+    /// Goes live (SCHEDULED → LIVE).
+    async fn start_livestream(
+        &self,
+        ctx: &Context<'_>,
+        input: LivestreamRefInput,
+    ) -> async_graphql::Result<LivestreamPayload> {
+        let result = async {
+            let id = input_id(&input.livestream, "Livestream", "livestream")?;
+            livestreams::start(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(Livestream)
+        }
+        .await;
+        LivestreamPayload::from_result(result)
+    }
+
+    /// Ends a live stream (LIVE → ENDED), optionally with a replay.
+    async fn end_livestream(
+        &self,
+        ctx: &Context<'_>,
+        input: EndLivestreamInput,
+    ) -> async_graphql::Result<LivestreamPayload> {
+        let result = async {
+            let id = input_id(&input.livestream, "Livestream", "livestream")?;
+            livestreams::end(ctx.db()?, ctx.actor()?, id, input.replay_url)
+                .await
+                .map(Livestream)
+        }
+        .await;
+        LivestreamPayload::from_result(result)
+    }
+
+    /// Calls off a scheduled livestream (SCHEDULED → CANCELLED).
+    async fn cancel_livestream(
+        &self,
+        ctx: &Context<'_>,
+        input: LivestreamRefInput,
+    ) -> async_graphql::Result<LivestreamPayload> {
+        let result = async {
+            let id = input_id(&input.livestream, "Livestream", "livestream")?;
+            livestreams::cancel(ctx.db()?, ctx.actor()?, id)
+                .await
+                .map(Livestream)
+        }
+        .await;
+        LivestreamPayload::from_result(result)
     }
 }

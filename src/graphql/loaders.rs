@@ -10,17 +10,19 @@ use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
 use crate::service::ratings::RatingSummary;
-use crate::service::{courses, creators, groups, livestreams, ratings, users};
+use crate::service::{access, courses, creators, groups, livestreams, ratings, users};
 
-/// Loads rows by the key types below, for one request.
+/// Loads rows by the key types below, for one request (and one user).
 pub struct DbLoader {
     db: DatabaseConnection,
+    /// The signed-in user, whose entitlements [`EntitledTo`] answers for.
+    user_id: Option<i64>,
 }
 
 impl DbLoader {
-    /// A loader over this database.
-    pub fn new(db: DatabaseConnection) -> Self {
-        DbLoader { db }
+    /// A loader over this database for the request of `user_id`.
+    pub fn new(db: DatabaseConnection, user_id: Option<i64>) -> Self {
+        DbLoader { db, user_id }
     }
 }
 
@@ -209,3 +211,34 @@ impl Loader<FollowersOfCreator> for DbLoader {
 /// The loader a request carries: batching, with a cache that lives as long as the request.
 pub type RequestLoader =
     async_graphql::dataloader::DataLoader<DbLoader, async_graphql::dataloader::HashMapCache>;
+
+/// Whether the request's user holds a live entitlement to a product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EntitledTo(pub entity::enums::ProductKind, pub i64);
+
+impl Loader<EntitledTo> for DbLoader {
+    type Value = bool;
+    type Error = AppError;
+    async fn load(&self, keys: &[EntitledTo]) -> Result<HashMap<EntitledTo, bool>, AppError> {
+        let Some(user_id) = self.user_id else {
+            return Ok(keys.iter().map(|k| (*k, false)).collect());
+        };
+        let now = chrono::Utc::now();
+        let mut answers = HashMap::with_capacity(keys.len());
+        for kind in [
+            entity::enums::ProductKind::Course,
+            entity::enums::ProductKind::Livestream,
+            entity::enums::ProductKind::Group,
+        ] {
+            let ids: Vec<i64> = keys.iter().filter(|k| k.0 == kind).map(|k| k.1).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let held = access::entitled(&self.db, user_id, kind, &ids, now).await?;
+            for id in ids {
+                answers.insert(EntitledTo(kind, id), held.contains(&id));
+            }
+        }
+        Ok(answers)
+    }
+}

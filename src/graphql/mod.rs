@@ -4,6 +4,7 @@
 //! recursion and directives per field. Suggestions ("did you mean") and introspection
 //! are development conveniences. Body size and batching are limited in `http`.
 
+pub mod access;
 pub mod context;
 pub mod course;
 pub mod creator;
@@ -57,7 +58,14 @@ pub struct Query(
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(session::SessionMutation);
+pub struct Mutation(
+    session::SessionMutation,
+    user::UserMutation,
+    creator::CreatorMutation,
+    course::CourseMutation,
+    livestream::LivestreamMutation,
+    group::GroupMutation,
+);
 
 /// The schema type served at `/graphql`.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

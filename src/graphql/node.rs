@@ -12,6 +12,7 @@ use crate::graphql::loaders::{CourseById, CreatorById, GroupById, LivestreamById
 use crate::graphql::order::{Entitlement, Order};
 use crate::graphql::rating::Rating;
 use crate::graphql::user::User;
+use crate::service::access::ProductRef;
 use crate::service::{courses, groups, orders, ratings};
 
 /// An object with a global ID.
@@ -67,7 +68,7 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
             .map(|(lesson, course)| {
                 Node::Lesson(Lesson {
                     lesson,
-                    course_price_fen: course.price_fen,
+                    course: ProductRef::course(&course),
                 })
             }),
         "Livestream" => loader
@@ -81,7 +82,7 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
         "GroupPost" => groups::post(db, key).await?.map(|(post, group)| {
             Node::GroupPost(GroupPost {
                 post,
-                group_price_fen: group.price_fen,
+                group: ProductRef::group(&group),
             })
         }),
         "Order" => Some(Node::Order(Order(orders::get(db, actor, key).await?))),

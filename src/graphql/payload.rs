@@ -93,3 +93,16 @@ macro_rules! payload {
 }
 
 pub(crate) use payload;
+
+/// The database id in a global ID given as input field `field`; a wrong ID is a user
+/// error on that field.
+pub fn input_id(id: &async_graphql::ID, type_name: &str, field: &str) -> AppResult<i64> {
+    crate::graphql::ids::decode(id, type_name).map_err(|error| {
+        FieldError::new(
+            field,
+            crate::service::validation::UserErrorCode::Invalid,
+            error.to_string(),
+        )
+        .into()
+    })
+}

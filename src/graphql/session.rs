@@ -128,7 +128,11 @@ impl SessionMutation {
     }
 
     /// Revokes a refresh token (and, with `allDevices`, all of the viewer's).
-    async fn logout(&self, ctx: &Context<'_>, input: LogoutInput) -> async_graphql::Result<LogoutPayload> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        input: LogoutInput,
+    ) -> async_graphql::Result<LogoutPayload> {
         let result = sessions::logout(
             ctx.db()?,
             ctx.actor()?,

@@ -76,3 +76,71 @@ impl User {
         Ok(pagination::connection(db, rows, Order))
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Mutations.
+// ---------------------------------------------------------------------------------
+
+use async_graphql::InputObject;
+
+use crate::graphql::payload::{input_id, payload};
+use crate::service::users::{self, ProfileChanges};
+
+payload!(
+    /// Result of `updateProfile` and `banUser`.
+    UserPayload, user: User
+);
+
+/// Input of `updateProfile`; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    /// New nickname, 1 to 32 characters.
+    pub nickname: Option<String>,
+    /// New avatar, an http(s) URL (empty clears it).
+    pub avatar_url: Option<String>,
+}
+
+/// Input of `banUser`.
+#[derive(InputObject)]
+pub struct BanUserInput {
+    /// The user to ban.
+    pub user: ID,
+}
+
+/// User mutations.
+#[derive(Default)]
+pub struct UserMutation;
+
+/// User mutations: the viewer's profile, admin bans.
+#[Object]
+impl UserMutation {
+    /// Changes the viewer's own profile.
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProfileInput,
+    ) -> async_graphql::Result<UserPayload> {
+        let changes = ProfileChanges {
+            nickname: input.nickname,
+            avatar_url: input.avatar_url,
+        };
+        let result = users::update_profile(ctx.db()?, ctx.actor()?, changes)
+            .await
+            .map(User);
+        UserPayload::from_result(result)
+    }
+
+    /// Admin (console only): bans a user; their tokens stop working at once.
+    async fn ban_user(
+        &self,
+        ctx: &Context<'_>,
+        input: BanUserInput,
+    ) -> async_graphql::Result<UserPayload> {
+        let result = async {
+            let id = input_id(&input.user, "User", "user")?;
+            users::ban(ctx.db()?, ctx.actor()?, id).await.map(User)
+        }
+        .await;
+        UserPayload::from_result(result)
+    }
+}

@@ -127,7 +127,11 @@ fn is_query_only(request: &async_graphql::Request) -> bool {
 /// Runs one operation with the per-request data and turns it into an HTTP response.
 /// A presented token that does not check out is refused whole (401), rather than
 /// silently treated as anonymous.
-async fn execute(state: &AppState, request: async_graphql::Request, headers: &HeaderMap) -> Response {
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    headers: &HeaderMap,
+) -> Response {
     let request_id = request_id(headers);
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -148,12 +152,16 @@ async fn execute(state: &AppState, request: async_graphql::Request, headers: &He
         }
         Err(error) => {
             tracing::error!(?error, "authentication failed");
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            );
         }
     };
     // One caching loader per request: it may hold per-user rows, so it is never shared.
     let loader: RequestLoader = DataLoader::with_cache(
-        DbLoader::new(state.db.clone()),
+        DbLoader::new(state.db.clone(), actor.user_id()),
         tokio::spawn,
         HashMapCache::default(),
     );

@@ -4,8 +4,11 @@ use std::collections::HashMap;
 
 use entity::enums::CourseStatus;
 use entity::{course, creator};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
@@ -220,4 +223,491 @@ pub async fn lesson(
     Ok(get(db, actor, row.course_id)
         .await?
         .map(|course| (row, course)))
+}
+
+// ---------------------------------------------------------------------------------
+// Writes: courses and their lessons.
+// ---------------------------------------------------------------------------------
+
+use chrono::Utc;
+use entity::enums::LessonKind;
+use entity::lesson;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, QueryOrder, QuerySelect};
+
+use crate::service::validation::{Checks, FieldError, UserErrorCode};
+use crate::service::{require_creator, require_owner};
+
+/// Longest course description, in characters.
+const MAX_DESCRIPTION: usize = 20_000;
+/// Longest article body, in characters.
+const MAX_ARTICLE: usize = 100_000;
+/// Longest lesson (24 hours), in seconds.
+const MAX_LESSON_SECONDS: i64 = 86_400;
+
+/// A new course (fields as in `CreateCourseInput`).
+#[derive(Debug, Clone)]
+pub struct NewCourse {
+    /// Title, 1..=128 characters.
+    pub title: String,
+    /// Optional pitch, up to 256 characters.
+    pub subtitle: Option<String>,
+    /// Optional description, up to 20,000 characters.
+    pub description: Option<String>,
+    /// Optional cover image URL (required to publish).
+    pub cover_url: Option<String>,
+    /// Category, 1..=64 characters.
+    pub category: String,
+    /// Price in fen.
+    pub price_fen: i64,
+}
+
+/// Changes to a course; `None` leaves a field as it is, an empty text clears it.
+#[derive(Debug, Clone, Default)]
+pub struct CourseChanges {
+    /// New title.
+    pub title: Option<String>,
+    /// New pitch.
+    pub subtitle: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New cover URL.
+    pub cover_url: Option<String>,
+    /// New category.
+    pub category: Option<String>,
+    /// New price in fen.
+    pub price_fen: Option<i64>,
+}
+
+/// Creates a draft course of the actor's creator profile.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewCourse,
+) -> AppResult<course::Model> {
+    let creator_id = require_creator(actor)?;
+    let mut checks = Checks::new();
+    let title = checks.text("title", &input.title, 128);
+    let subtitle = checks.optional_text("subtitle", input.subtitle.as_deref(), 256);
+    let description =
+        checks.optional_text("description", input.description.as_deref(), MAX_DESCRIPTION);
+    let cover_url = checks.optional_url("coverUrl", input.cover_url.as_deref());
+    let category = checks.text("category", &input.category, 64);
+    let price_fen = checks.price("priceFen", input.price_fen);
+    checks.finish()?;
+    let now = Utc::now();
+    Ok(course::ActiveModel {
+        creator_id: Set(creator_id),
+        title: Set(title),
+        subtitle: Set(subtitle),
+        description: Set(description),
+        cover_url: Set(cover_url),
+        category: Set(category),
+        price_fen: Set(price_fen),
+        status: Set(CourseStatus::Draft),
+        sales_count: Set(0),
+        rating_count: Set(0),
+        rating_sum: Set(0),
+        published_at: Set(None),
+        suspended_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+fn not_found(field: &str, what: &str) -> AppError {
+    FieldError::new(field, UserErrorCode::NotFound, format!("no such {what}")).into()
+}
+
+fn invalid_state(field: &str, message: impl Into<String>) -> AppError {
+    FieldError::new(field, UserErrorCode::InvalidState, message).into()
+}
+
+/// Loads a course for a change inside a write transaction, locking its row where the
+/// database can (PostgreSQL; SQLite's IMMEDIATE transaction already holds the lock).
+async fn course_for_change(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    course_id: i64,
+) -> AppResult<course::Model> {
+    actor.require_user()?;
+    let row = course::Entity::find_by_id(course_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_found("course", "course"))?;
+    require_owner(actor, row.creator_id)?;
+    Ok(row)
+}
+
+/// Updates a course's details.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    course_id: i64,
+    changes: CourseChanges,
+) -> AppResult<course::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = course_for_change(&txn, actor, course_id).await?;
+    let mut checks = Checks::new();
+    let mut model = row.into_active_model();
+    if let Some(title) = changes.title {
+        model.title = Set(checks.text("title", &title, 128));
+    }
+    if let Some(subtitle) = changes.subtitle {
+        model.subtitle = Set(checks.optional_text("subtitle", Some(&subtitle), 256));
+    }
+    if let Some(description) = changes.description {
+        model.description =
+            Set(checks.optional_text("description", Some(&description), MAX_DESCRIPTION));
+    }
+    if let Some(cover_url) = changes.cover_url {
+        model.cover_url = Set(checks.optional_url("coverUrl", Some(&cover_url)));
+    }
+    if let Some(category) = changes.category {
+        model.category = Set(checks.text("category", &category, 64));
+    }
+    if let Some(price_fen) = changes.price_fen {
+        model.price_fen = Set(checks.price("priceFen", price_fen));
+    }
+    checks.finish()?;
+    model.updated_at = Set(Utc::now());
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Publishes a draft or archived course: it needs a lesson, a cover and valid details,
+/// and must not be suspended.
+pub async fn publish(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    course_id: i64,
+) -> AppResult<course::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = course_for_change(&txn, actor, course_id).await?;
+    if row.suspended_at.is_some() {
+        return Err(invalid_state(
+            "course",
+            "the course is suspended by an admin",
+        ));
+    }
+    if row.status == CourseStatus::Published {
+        return Err(invalid_state("course", "the course is already published"));
+    }
+    let lessons = lesson::Entity::find()
+        .filter(lesson::Column::CourseId.eq(row.id))
+        .count(&txn)
+        .await?;
+    let mut checks = Checks::new();
+    checks.text("title", &row.title, 128);
+    match &row.cover_url {
+        Some(url) => {
+            checks.url("coverUrl", url);
+        }
+        None => checks.fail(
+            "coverUrl",
+            UserErrorCode::Required,
+            "a cover image is required to publish",
+        ),
+    }
+    checks.price("priceFen", row.price_fen);
+    if lessons == 0 {
+        checks.fail(
+            "course",
+            UserErrorCode::InvalidState,
+            "add at least one lesson before publishing",
+        );
+    }
+    checks.finish()?;
+    let now = Utc::now();
+    let published_at = row.published_at.unwrap_or(now);
+    let mut model = row.into_active_model();
+    model.status = Set(CourseStatus::Published);
+    model.published_at = Set(Some(published_at));
+    model.updated_at = Set(now);
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Withdraws a course from sale; buyers keep their access.
+pub async fn archive(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    course_id: i64,
+) -> AppResult<course::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = course_for_change(&txn, actor, course_id).await?;
+    if row.status == CourseStatus::Archived {
+        return Err(invalid_state("course", "the course is already archived"));
+    }
+    let mut model = row.into_active_model();
+    model.status = Set(CourseStatus::Archived);
+    model.updated_at = Set(Utc::now());
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Admin moderation: archives the course and marks it suspended, so its creator cannot
+/// publish it again. Buyers keep their access.
+pub async fn suspend(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    course_id: i64,
+) -> AppResult<course::Model> {
+    actor.require_console_admin()?;
+    let txn = crate::db::begin_write(db).await?;
+    let row = course::Entity::find_by_id(course_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| not_found("course", "course"))?;
+    let now = Utc::now();
+    let suspended_at = row.suspended_at.unwrap_or(now);
+    let mut model = row.into_active_model();
+    model.status = Set(CourseStatus::Archived);
+    model.suspended_at = Set(Some(suspended_at));
+    model.updated_at = Set(now);
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// A new lesson (fields as in `AddLessonInput`).
+#[derive(Debug, Clone)]
+pub struct NewLesson {
+    /// Title, 1..=128 characters.
+    pub title: String,
+    /// Medium.
+    pub kind: LessonKind,
+    /// Media URL (video, audio) or article body.
+    pub content: Option<String>,
+    /// Length in seconds, 0..=86,400.
+    pub duration_seconds: i32,
+    /// Open to everyone.
+    pub free_preview: bool,
+}
+
+/// Changes to a lesson; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct LessonChanges {
+    /// New title.
+    pub title: Option<String>,
+    /// New medium.
+    pub kind: Option<LessonKind>,
+    /// New content.
+    pub content: Option<String>,
+    /// New length.
+    pub duration_seconds: Option<i32>,
+    /// New preview flag.
+    pub free_preview: Option<bool>,
+}
+
+/// Content must match the medium: a URL for video and audio, text for articles.
+fn check_content(checks: &mut Checks, kind: LessonKind, content: Option<&str>) -> Option<String> {
+    match kind {
+        LessonKind::Video | LessonKind::Audio => checks.optional_url("content", content),
+        LessonKind::Article => checks.optional_text("content", content, MAX_ARTICLE),
+    }
+}
+
+/// Appends a lesson to a course.
+pub async fn add_lesson(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    course_id: i64,
+    input: NewLesson,
+) -> AppResult<lesson::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = course_for_change(&txn, actor, course_id).await?;
+    let mut checks = Checks::new();
+    let title = checks.text("title", &input.title, 128);
+    let content = check_content(&mut checks, input.kind, input.content.as_deref());
+    checks.range(
+        "durationSeconds",
+        input.duration_seconds.into(),
+        0,
+        MAX_LESSON_SECONDS,
+    );
+    checks.finish()?;
+    // The course row is locked, so the next position cannot be taken concurrently.
+    let last: Option<i32> = lesson::Entity::find()
+        .select_only()
+        .column(lesson::Column::Position)
+        .filter(lesson::Column::CourseId.eq(row.id))
+        .order_by_desc(lesson::Column::Position)
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    let created = lesson::ActiveModel {
+        course_id: Set(row.id),
+        position: Set(last.unwrap_or(0) + 1),
+        title: Set(title),
+        kind: Set(input.kind),
+        duration_seconds: Set(input.duration_seconds),
+        free_preview: Set(input.free_preview),
+        content: Set(content),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Loads a lesson and its course for a change (course row locked).
+async fn lesson_for_change(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    lesson_id: i64,
+) -> AppResult<(lesson::Model, course::Model)> {
+    actor.require_user()?;
+    let row = lesson::Entity::find_by_id(lesson_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_found("lesson", "lesson"))?;
+    let course = course_for_change(txn, actor, row.course_id).await?;
+    Ok((row, course))
+}
+
+/// Updates a lesson.
+pub async fn update_lesson(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    lesson_id: i64,
+    changes: LessonChanges,
+) -> AppResult<lesson::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let (row, _) = lesson_for_change(&txn, actor, lesson_id).await?;
+    let mut checks = Checks::new();
+    let kind = changes.kind.unwrap_or(row.kind);
+    let content = match (&changes.content, changes.kind) {
+        (Some(content), _) => Some(check_content(&mut checks, kind, Some(content))),
+        // A new medium must still fit the content it keeps.
+        (None, Some(_)) => Some(check_content(&mut checks, kind, row.content.as_deref())),
+        (None, None) => None,
+    };
+    let mut model = row.into_active_model();
+    if let Some(title) = changes.title {
+        model.title = Set(checks.text("title", &title, 128));
+    }
+    if let Some(seconds) = changes.duration_seconds {
+        checks.range("durationSeconds", seconds.into(), 0, MAX_LESSON_SECONDS);
+        model.duration_seconds = Set(seconds);
+    }
+    checks.finish()?;
+    model.kind = Set(kind);
+    if let Some(content) = content {
+        model.content = Set(content);
+    }
+    if let Some(free_preview) = changes.free_preview {
+        model.free_preview = Set(free_preview);
+    }
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Offset that moves positions out of the way while a course's lessons are renumbered
+/// (the (course, position) unique index is checked row by row).
+const RENUMBER_OFFSET: i32 = 1_000_000;
+
+/// Puts a course's lessons in the given order, which must name each lesson exactly once.
+pub async fn reorder_lessons(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    course_id: i64,
+    order: &[i64],
+) -> AppResult<Vec<lesson::Model>> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = course_for_change(&txn, actor, course_id).await?;
+    let current: Vec<i64> = lesson::Entity::find()
+        .select_only()
+        .column(lesson::Column::Id)
+        .filter(lesson::Column::CourseId.eq(row.id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut wanted = order.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut have = current.clone();
+    have.sort_unstable();
+    if wanted.len() != order.len() || wanted != have {
+        return Err(FieldError::new(
+            "lessons",
+            UserErrorCode::Invalid,
+            "list every lesson of the course exactly once",
+        )
+        .into());
+    }
+    lesson::Entity::update_many()
+        .col_expr(
+            lesson::Column::Position,
+            Expr::col(lesson::Column::Position).add(RENUMBER_OFFSET),
+        )
+        .filter(lesson::Column::CourseId.eq(row.id))
+        .exec(&txn)
+        .await?;
+    for (index, id) in order.iter().enumerate() {
+        lesson::Entity::update_many()
+            .col_expr(lesson::Column::Position, Expr::value(index as i32 + 1))
+            .filter(lesson::Column::Id.eq(*id))
+            .exec(&txn)
+            .await?;
+    }
+    let lessons = lesson::Entity::find()
+        .filter(lesson::Column::CourseId.eq(row.id))
+        .order_by_asc(lesson::Column::Position)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(lessons)
+}
+
+/// Deletes a lesson and closes the gap; a published course keeps at least one lesson.
+pub async fn delete_lesson(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    lesson_id: i64,
+) -> AppResult<course::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let (row, course) = lesson_for_change(&txn, actor, lesson_id).await?;
+    let remaining = lesson::Entity::find()
+        .filter(lesson::Column::CourseId.eq(course.id))
+        .count(&txn)
+        .await?;
+    if course.status == CourseStatus::Published && remaining <= 1 {
+        return Err(invalid_state(
+            "lesson",
+            "a published course keeps at least one lesson",
+        ));
+    }
+    lesson::Entity::delete_by_id(row.id).exec(&txn).await?;
+    // Close the gap in two steps so the unique index never sees two lessons in one place.
+    lesson::Entity::update_many()
+        .col_expr(
+            lesson::Column::Position,
+            Expr::col(lesson::Column::Position).add(RENUMBER_OFFSET - 1),
+        )
+        .filter(lesson::Column::CourseId.eq(course.id))
+        .filter(lesson::Column::Position.gt(row.position))
+        .exec(&txn)
+        .await?;
+    lesson::Entity::update_many()
+        .col_expr(
+            lesson::Column::Position,
+            Expr::col(lesson::Column::Position).sub(RENUMBER_OFFSET),
+        )
+        .filter(lesson::Column::CourseId.eq(course.id))
+        .filter(lesson::Column::Position.gt(RENUMBER_OFFSET))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(course)
 }

@@ -11,6 +11,7 @@ use sea_orm::{
 use crate::error::AppResult;
 use crate::service::Direction;
 use crate::service::page::{self, Counted, Page, PageRequest, SortKey, SortValue};
+use crate::service::validation::{FieldError, UserErrorCode};
 
 /// Filters of the creator list.
 #[derive(Debug, Clone, Default)]
@@ -112,4 +113,72 @@ pub async fn follower_counts(
         .into_iter()
         .map(|r| (r.creator_id, r.followers))
         .collect())
+}
+
+/// Follows a creator (following twice changes nothing; nobody follows themself).
+pub async fn follow(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::Actor,
+    creator_id: i64,
+) -> AppResult<creator::Model> {
+    use sea_orm::ActiveValue::Set;
+    use sea_orm::sea_query::OnConflict;
+    let user_id = actor.require_user()?;
+    let target = creator::Entity::find_by_id(creator_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            crate::error::AppError::from(FieldError::new(
+                "creator",
+                UserErrorCode::NotFound,
+                "no such creator",
+            ))
+        })?;
+    if target.user_id == user_id {
+        return Err(FieldError::new(
+            "creator",
+            UserErrorCode::Invalid,
+            "you cannot follow yourself",
+        )
+        .into());
+    }
+    follow::Entity::insert(follow::ActiveModel {
+        user_id: Set(user_id),
+        creator_id: Set(target.id),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([follow::Column::UserId, follow::Column::CreatorId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(target)
+}
+
+/// Stops following a creator.
+pub async fn unfollow(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::Actor,
+    creator_id: i64,
+) -> AppResult<creator::Model> {
+    let user_id = actor.require_user()?;
+    let target = creator::Entity::find_by_id(creator_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            crate::error::AppError::from(FieldError::new(
+                "creator",
+                UserErrorCode::NotFound,
+                "no such creator",
+            ))
+        })?;
+    follow::Entity::delete_many()
+        .filter(follow::Column::UserId.eq(user_id))
+        .filter(follow::Column::CreatorId.eq(target.id))
+        .exec(db)
+        .await?;
+    Ok(target)
 }

@@ -2,7 +2,7 @@
 
 use entity::{community_group, group_membership, group_post};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::error::AppResult;
 use crate::service::Direction;
@@ -124,4 +124,271 @@ pub async fn by_ids(
         .into_iter()
         .map(|g| (g.id, g))
         .collect())
+}
+
+// ---------------------------------------------------------------------------------
+// Writes: groups, memberships of free groups, posts.
+// ---------------------------------------------------------------------------------
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel, QuerySelect,
+};
+
+use crate::auth::Actor;
+use crate::error::AppError;
+use crate::service::access::{self, ProductRef};
+use crate::service::validation::{Checks, FieldError, UserErrorCode};
+use crate::service::{require_creator, require_owner};
+
+/// A new group (fields as in `CreateGroupInput`).
+#[derive(Debug, Clone)]
+pub struct NewGroup {
+    /// Name, 1..=64 characters.
+    pub name: String,
+    /// Optional description, up to 5,000 characters.
+    pub description: Option<String>,
+    /// Membership price in fen; 0 makes a free group.
+    pub price_fen: i64,
+    /// Length of a paid membership (1..=3650 days); none means for ever.
+    pub membership_days: Option<i32>,
+}
+
+/// Changes to a group; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct GroupChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New price in fen.
+    pub price_fen: Option<i64>,
+    /// New membership length in days (0 clears it: for ever).
+    pub membership_days: Option<i32>,
+}
+
+fn not_found(field: &str, what: &str) -> AppError {
+    FieldError::new(field, UserErrorCode::NotFound, format!("no such {what}")).into()
+}
+
+fn check_days(checks: &mut Checks, days: Option<i32>) -> Option<i32> {
+    let days = days.filter(|d| *d != 0)?;
+    checks.range("membershipDays", days.into(), 1, 3650);
+    Some(days)
+}
+
+/// Creates a group of the actor's creator profile.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewGroup,
+) -> AppResult<community_group::Model> {
+    let creator_id = require_creator(actor)?;
+    let mut checks = Checks::new();
+    let name = checks.text("name", &input.name, 64);
+    let description = checks.optional_text("description", input.description.as_deref(), 5_000);
+    let price_fen = checks.price("priceFen", input.price_fen);
+    let membership_days = check_days(&mut checks, input.membership_days);
+    checks.finish()?;
+    Ok(community_group::ActiveModel {
+        creator_id: Set(creator_id),
+        name: Set(name),
+        description: Set(description),
+        price_fen: Set(price_fen),
+        membership_days: Set(membership_days),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+async fn group_for_change(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<community_group::Model> {
+    actor.require_user()?;
+    let row = community_group::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_found("group", "group"))?;
+    require_owner(actor, row.creator_id)?;
+    Ok(row)
+}
+
+/// Updates a group.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    changes: GroupChanges,
+) -> AppResult<community_group::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = group_for_change(&txn, actor, id).await?;
+    let mut checks = Checks::new();
+    let mut model = row.into_active_model();
+    if let Some(name) = changes.name {
+        model.name = Set(checks.text("name", &name, 64));
+    }
+    if let Some(description) = changes.description {
+        model.description = Set(checks.optional_text("description", Some(&description), 5_000));
+    }
+    if let Some(price_fen) = changes.price_fen {
+        model.price_fen = Set(checks.price("priceFen", price_fen));
+    }
+    if let Some(days) = changes.membership_days {
+        model.membership_days = Set(check_days(&mut checks, Some(days)));
+    }
+    checks.finish()?;
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Joins a free group (paid groups are bought). Joining twice changes nothing.
+pub async fn join(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<community_group::Model> {
+    let user_id = actor.require_user()?;
+    let group = get(db, id)
+        .await?
+        .ok_or_else(|| not_found("group", "group"))?;
+    if group.price_fen > 0 {
+        return Err(FieldError::new(
+            "group",
+            UserErrorCode::PaymentRequired,
+            "this group is paid: buy a membership with createOrder",
+        )
+        .into());
+    }
+    // The (group, user) unique index makes a repeated or concurrent join a no-op.
+    group_membership::Entity::insert(group_membership::ActiveModel {
+        group_id: Set(group.id),
+        user_id: Set(user_id),
+        joined_at: Set(Utc::now()),
+        expires_at: Set(None),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            group_membership::Column::GroupId,
+            group_membership::Column::UserId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(group)
+}
+
+/// Leaves a group (a paid membership's entitlement is not refunded by leaving).
+pub async fn leave(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<community_group::Model> {
+    let user_id = actor.require_user()?;
+    let group = get(db, id)
+        .await?
+        .ok_or_else(|| not_found("group", "group"))?;
+    group_membership::Entity::delete_many()
+        .filter(group_membership::Column::GroupId.eq(group.id))
+        .filter(group_membership::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(group)
+}
+
+/// Whether the user may read and write in the group: its owner, an admin, a member of
+/// a free group, or the holder of a live entitlement to a paid one.
+async fn is_member(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    group: &community_group::Model,
+) -> AppResult<bool> {
+    let product = ProductRef::group(group);
+    if actor.is_admin() || actor.creator_id() == Some(group.creator_id) {
+        return Ok(true);
+    }
+    let Some(user_id) = actor.user_id() else {
+        return Ok(false);
+    };
+    if group.price_fen > 0 {
+        return access::can_open(db, actor, &product).await;
+    }
+    Ok(group_membership::Entity::find()
+        .filter(group_membership::Column::GroupId.eq(group.id))
+        .filter(group_membership::Column::UserId.eq(user_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Posts in a group the actor belongs to.
+pub async fn create_post(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    group_id: i64,
+    body: &str,
+) -> AppResult<group_post::Model> {
+    let user_id = actor.require_user()?;
+    let group = get(db, group_id)
+        .await?
+        .ok_or_else(|| not_found("group", "group"))?;
+    if !is_member(db, actor, &group).await? {
+        return Err(AppError::Forbidden("join the group before posting"));
+    }
+    let mut checks = Checks::new();
+    let body = checks.text("body", body, 5_000);
+    checks.finish()?;
+    Ok(group_post::ActiveModel {
+        group_id: Set(group.id),
+        author_id: Set(user_id),
+        body: Set(body),
+        pinned: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Deletes a post: its author, the group's creator or an admin.
+pub async fn delete_post(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    post_id: i64,
+) -> AppResult<community_group::Model> {
+    let user_id = actor.require_user()?;
+    let (post, group) = post(db, post_id)
+        .await?
+        .ok_or_else(|| not_found("post", "post"))?;
+    if post.author_id != user_id {
+        require_owner(actor, group.creator_id)?;
+    }
+    group_post::Entity::delete_by_id(post.id).exec(db).await?;
+    Ok(group)
+}
+
+/// Pins or unpins a post: the group's creator or an admin.
+pub async fn pin_post(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    post_id: i64,
+    pinned: bool,
+) -> AppResult<group_post::Model> {
+    actor.require_user()?;
+    let (post, group) = post(db, post_id)
+        .await?
+        .ok_or_else(|| not_found("post", "post"))?;
+    require_owner(actor, group.creator_id)?;
+    let mut model = post.into_active_model();
+    model.pinned = Set(pinned);
+    Ok(model.update(db).await?)
 }

@@ -83,3 +83,225 @@ pub async fn by_ids(
         .map(|l| (l.id, l))
         .collect())
 }
+
+// ---------------------------------------------------------------------------------
+// Writes: scheduling and the live lifecycle.
+// ---------------------------------------------------------------------------------
+
+use entity::enums::LivestreamStatus as Status;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel, QuerySelect,
+};
+
+use crate::auth::Actor;
+use crate::error::AppError;
+use crate::service::validation::{Checks, FieldError, UserErrorCode};
+use crate::service::{require_creator, require_owner};
+
+/// A livestream to schedule (fields as in `ScheduleLivestreamInput`).
+#[derive(Debug, Clone)]
+pub struct NewLivestream {
+    /// Title, 1..=128 characters.
+    pub title: String,
+    /// Optional description, up to 5,000 characters.
+    pub description: Option<String>,
+    /// When it starts; must be in the future.
+    pub scheduled_start: DateTime<Utc>,
+    /// Ticket price in fen.
+    pub price_fen: i64,
+    /// Stream address (paid content), optional until it goes live.
+    pub play_url: Option<String>,
+}
+
+/// Changes to a livestream; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct LivestreamChanges {
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New start (only while scheduled; in the future).
+    pub scheduled_start: Option<DateTime<Utc>>,
+    /// New price (only while scheduled).
+    pub price_fen: Option<i64>,
+    /// New stream address.
+    pub play_url: Option<String>,
+}
+
+fn invalid_state(message: impl Into<String>) -> AppError {
+    FieldError::new("livestream", UserErrorCode::InvalidState, message).into()
+}
+
+/// Schedules a livestream of the actor's creator profile.
+pub async fn schedule(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewLivestream,
+) -> AppResult<livestream::Model> {
+    let creator_id = require_creator(actor)?;
+    let now = Utc::now();
+    let mut checks = Checks::new();
+    let title = checks.text("title", &input.title, 128);
+    let description = checks.optional_text("description", input.description.as_deref(), 5_000);
+    let scheduled_start = checks.future("scheduledStart", input.scheduled_start, now);
+    let price_fen = checks.price("priceFen", input.price_fen);
+    let play_url = checks.optional_url("playUrl", input.play_url.as_deref());
+    checks.finish()?;
+    Ok(livestream::ActiveModel {
+        creator_id: Set(creator_id),
+        title: Set(title),
+        description: Set(description),
+        status: Set(Status::Scheduled),
+        scheduled_start: Set(scheduled_start),
+        started_at: Set(None),
+        ended_at: Set(None),
+        price_fen: Set(price_fen),
+        play_url: Set(play_url),
+        replay_url: Set(None),
+        peak_viewers: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+async fn for_change(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<livestream::Model> {
+    actor.require_user()?;
+    let row = livestream::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            AppError::from(FieldError::new(
+                "livestream",
+                UserErrorCode::NotFound,
+                "no such livestream",
+            ))
+        })?;
+    require_owner(actor, row.creator_id)?;
+    Ok(row)
+}
+
+/// Updates a livestream: title, description and play URL until it ends; start time
+/// and price only while it is scheduled.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    changes: LivestreamChanges,
+) -> AppResult<livestream::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = for_change(&txn, actor, id).await?;
+    if matches!(row.status, Status::Ended | Status::Cancelled) {
+        return Err(invalid_state(
+            "an ended or cancelled livestream cannot change",
+        ));
+    }
+    let scheduled = row.status == Status::Scheduled;
+    let mut checks = Checks::new();
+    let mut model = row.into_active_model();
+    if let Some(title) = changes.title {
+        model.title = Set(checks.text("title", &title, 128));
+    }
+    if let Some(description) = changes.description {
+        model.description = Set(checks.optional_text("description", Some(&description), 5_000));
+    }
+    if let Some(play_url) = changes.play_url {
+        model.play_url = Set(checks.optional_url("playUrl", Some(&play_url)));
+    }
+    if let Some(start) = changes.scheduled_start {
+        if !scheduled {
+            checks.fail(
+                "scheduledStart",
+                UserErrorCode::InvalidState,
+                "the livestream has started",
+            );
+        }
+        model.scheduled_start = Set(checks.future("scheduledStart", start, Utc::now()));
+    }
+    if let Some(price_fen) = changes.price_fen {
+        if !scheduled {
+            checks.fail(
+                "priceFen",
+                UserErrorCode::InvalidState,
+                "the livestream has started",
+            );
+        }
+        model.price_fen = Set(checks.price("priceFen", price_fen));
+    }
+    checks.finish()?;
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Moves a livestream from one status to the next, if it is in `from`.
+async fn transition(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    from: Status,
+    apply: impl FnOnce(&mut livestream::ActiveModel, DateTime<Utc>),
+) -> AppResult<livestream::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = for_change(&txn, actor, id).await?;
+    if row.status != from {
+        return Err(invalid_state(format!(
+            "the livestream is {:?}, not {from:?}",
+            row.status
+        )));
+    }
+    let mut model = row.into_active_model();
+    apply(&mut model, Utc::now());
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// SCHEDULED → LIVE.
+pub async fn start(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<livestream::Model> {
+    transition(db, actor, id, Status::Scheduled, |model, now| {
+        model.status = Set(Status::Live);
+        model.started_at = Set(Some(now));
+    })
+    .await
+}
+
+/// LIVE → ENDED, with the recording's address when there is one.
+pub async fn end(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    replay_url: Option<String>,
+) -> AppResult<livestream::Model> {
+    let mut checks = Checks::new();
+    let replay_url = checks.optional_url("replayUrl", replay_url.as_deref());
+    checks.finish()?;
+    transition(db, actor, id, Status::Live, |model, now| {
+        model.status = Set(Status::Ended);
+        model.ended_at = Set(Some(now));
+        model.replay_url = Set(replay_url);
+    })
+    .await
+}
+
+/// SCHEDULED → CANCELLED.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<livestream::Model> {
+    transition(db, actor, id, Status::Scheduled, |model, _| {
+        model.status = Set(Status::Cancelled);
+    })
+    .await
+}

@@ -13,6 +13,32 @@ pub mod sessions;
 pub mod users;
 pub mod validation;
 
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult};
+
+/// The actor may change what belongs to the creator `creator_id`: it is theirs, or they
+/// are an admin signed in to the console.
+pub fn require_owner(actor: &Actor, creator_id: i64) -> AppResult<()> {
+    actor.require_user()?;
+    if actor.creator_id() == Some(creator_id) {
+        return Ok(());
+    }
+    if actor.is_admin() {
+        return actor.require_console_admin();
+    }
+    Err(AppError::Forbidden(
+        "only the creator who owns this, or an admin, may change it",
+    ))
+}
+
+/// The actor's own creator profile, which new courses, livestreams and groups belong to.
+pub fn require_creator(actor: &Actor) -> AppResult<i64> {
+    actor.require_user()?;
+    actor.creator_id().ok_or(AppError::Forbidden(
+        "become a creator first (becomeCreator)",
+    ))
+}
+
 /// Sort direction shared by every list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Direction {

@@ -89,7 +89,11 @@ pub async fn login_with_wechat(
                 updated_at: Set(now),
                 ..Default::default()
             })
-            .on_conflict(OnConflict::column(user::Column::Openid).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::column(user::Column::Openid)
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_without_returning(&txn)
             .await?;
             user::Entity::find()
@@ -214,7 +218,11 @@ pub async fn logout(
 }
 
 /// Revokes every live refresh token of a user (logout everywhere, ban, reuse).
-pub async fn revoke_all(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn revoke_all(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::UserId.eq(user_id))
@@ -225,6 +233,10 @@ pub async fn revoke_all(db: &impl ConnectionTrait, user_id: i64, now: DateTime<U
 }
 
 /// An access token for a user, for operators and scripts (`zhiku token`).
-pub fn operator_token(auth: &AuthState, user: &user::Model, audience: Audience) -> AppResult<String> {
+pub fn operator_token(
+    auth: &AuthState,
+    user: &user::Model,
+    audience: Audience,
+) -> AppResult<String> {
     auth.keys.issue(user.id, user.role, audience, Utc::now())
 }

@@ -21,3 +21,190 @@ pub async fn by_ids(
         .map(|u| (u.id, u))
         .collect())
 }
+
+// ---------------------------------------------------------------------------------
+// Writes: profiles, becoming a creator, roles and bans.
+// ---------------------------------------------------------------------------------
+
+use chrono::Utc;
+use entity::creator;
+use entity::enums::Role;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
+
+use crate::auth::Actor;
+use crate::error::AppError;
+use crate::service::validation::{Checks, FieldError, UserErrorCode};
+
+/// Changes to the viewer's profile; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChanges {
+    /// New nickname (1..=32 characters).
+    pub nickname: Option<String>,
+    /// New avatar URL (empty clears it).
+    pub avatar_url: Option<String>,
+}
+
+/// Updates the signed-in user's own profile.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    changes: ProfileChanges,
+) -> AppResult<user::Model> {
+    let user_id = actor.require_user()?;
+    let row = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let mut checks = Checks::new();
+    let mut model = row.into_active_model();
+    if let Some(nickname) = changes.nickname {
+        model.nickname = Set(Some(checks.text("nickname", &nickname, 32)));
+    }
+    if let Some(avatar_url) = changes.avatar_url {
+        model.avatar_url = Set(checks.optional_url("avatarUrl", Some(&avatar_url)));
+    }
+    checks.finish()?;
+    model.updated_at = Set(Utc::now());
+    Ok(model.update(db).await?)
+}
+
+/// Gives the signed-in user a creator profile (learners become creators; admins keep
+/// their role). A second call is refused.
+pub async fn become_creator(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    display_name: &str,
+    bio: Option<&str>,
+) -> AppResult<creator::Model> {
+    let user_id = actor.require_user()?;
+    let mut checks = Checks::new();
+    let display_name = checks.text("displayName", display_name, 64);
+    let bio = checks.optional_text("bio", bio, 2_000);
+    checks.finish()?;
+    let txn = crate::db::begin_write(db).await?;
+    let user = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let existing = creator::Entity::find()
+        .filter(creator::Column::UserId.eq(user_id))
+        .one(&txn)
+        .await?;
+    if existing.is_some() {
+        return Err(FieldError::new(
+            "displayName",
+            UserErrorCode::InvalidState,
+            "you are a creator already",
+        )
+        .into());
+    }
+    let now = Utc::now();
+    let profile = creator::ActiveModel {
+        user_id: Set(user_id),
+        display_name: Set(display_name),
+        bio: Set(bio),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if user.role == Role::Learner {
+        let mut model = user.into_active_model();
+        model.role = Set(Role::Creator);
+        model.updated_at = Set(now);
+        model.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(profile)
+}
+
+/// Admin: bans a user. Their tokens stop working at once (every request reads the
+/// user) and their refresh tokens are revoked. Admins cannot be banned.
+pub async fn ban(db: &DatabaseConnection, actor: &Actor, user_id: i64) -> AppResult<user::Model> {
+    actor.require_console_admin()?;
+    let txn = crate::db::begin_write(db).await?;
+    let row = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            AppError::from(FieldError::new(
+                "user",
+                UserErrorCode::NotFound,
+                "no such user",
+            ))
+        })?;
+    if row.role == Role::Admin {
+        return Err(FieldError::new(
+            "user",
+            UserErrorCode::InvalidState,
+            "admins cannot be banned",
+        )
+        .into());
+    }
+    let now = Utc::now();
+    let banned_at = row.banned_at.unwrap_or(now);
+    let mut model = row.into_active_model();
+    model.banned_at = Set(Some(banned_at));
+    model.updated_at = Set(now);
+    let updated = model.update(&txn).await?;
+    crate::service::sessions::revoke_all(&txn, user_id, now).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Operators (`zhiku user promote`): sets a user's role; a creator also gets a creator
+/// profile named after their nickname when they have none.
+pub async fn promote(db: &DatabaseConnection, user_id: i64, role: Role) -> AppResult<user::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let row = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let now = Utc::now();
+    if role == Role::Creator {
+        let has_profile = creator::Entity::find()
+            .filter(creator::Column::UserId.eq(user_id))
+            .one(&txn)
+            .await?
+            .is_some();
+        if !has_profile {
+            creator::ActiveModel {
+                user_id: Set(user_id),
+                display_name: Set(row
+                    .nickname
+                    .clone()
+                    .unwrap_or_else(|| format!("creator {user_id}"))),
+                bio: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let mut model = row.into_active_model();
+    model.role = Set(role);
+    model.updated_at = Set(now);
+    let updated = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Finds a user by database id or openid (for operators' commands).
+pub async fn find_for_operator(
+    db: &impl ConnectionTrait,
+    id: Option<i64>,
+    openid: Option<&str>,
+) -> AppResult<user::Model> {
+    let found = match (id, openid) {
+        (Some(id), _) => user::Entity::find_by_id(id).one(db).await?,
+        (None, Some(openid)) => {
+            user::Entity::find()
+                .filter(user::Column::Openid.eq(openid))
+                .one(db)
+                .await?
+        }
+        (None, None) => return Err(AppError::BadUserInput("pass --user or --openid".into())),
+    };
+    found.ok_or(AppError::NotFound("user"))
+}

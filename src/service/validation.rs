@@ -87,7 +87,11 @@ impl Checks {
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         let trimmed = value.trim();
         if trimmed.is_empty() {
-            self.fail(field, UserErrorCode::Required, format!("{field} is required"));
+            self.fail(
+                field,
+                UserErrorCode::Required,
+                format!("{field} is required"),
+            );
         } else {
             self.max_len(field, trimmed, max);
         }
@@ -95,7 +99,12 @@ impl Checks {
     }
 
     /// An optional text: trimmed, blank becomes `None`, at most `max` characters.
-    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
         let trimmed = value.map(str::trim).filter(|v| !v.is_empty())?;
         self.max_len(field, trimmed, max);
         Some(trimmed.to_owned())
@@ -125,7 +134,11 @@ impl Checks {
             .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .unwrap_or(false);
         if !valid {
-            self.fail(field, UserErrorCode::Invalid, format!("{field} must be an http(s) URL"));
+            self.fail(
+                field,
+                UserErrorCode::Invalid,
+                format!("{field} must be an http(s) URL"),
+            );
         } else {
             self.max_len(field, trimmed, 512);
         }
@@ -157,9 +170,18 @@ impl Checks {
     }
 
     /// A time after `now`.
-    pub fn future(&mut self, field: &str, value: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    pub fn future(
+        &mut self,
+        field: &str,
+        value: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
         if value <= now {
-            self.fail(field, UserErrorCode::OutOfRange, format!("{field} must be in the future"));
+            self.fail(
+                field,
+                UserErrorCode::OutOfRange,
+                format!("{field} must be in the future"),
+            );
         }
         value
     }
@@ -189,7 +211,10 @@ mod tests {
         let Err(AppError::Invalid(errors)) = checks.finish() else {
             panic!("expected errors");
         };
-        let codes: Vec<_> = errors.iter().map(|e| (e.field[1].as_str(), e.code)).collect();
+        let codes: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field[1].as_str(), e.code))
+            .collect();
         assert_eq!(
             codes,
             vec![
