@@ -339,3 +339,48 @@ reset_id!(
     livestream,
     community_group
 );
+
+impl TestApp {
+    /// A console access token for a user.
+    pub fn token(&self, user_id: i64) -> String {
+        self.token_for(user_id, zhiku::auth::tokens::Audience::Console)
+    }
+
+    /// An access token for a user and audience.
+    pub fn token_for(&self, user_id: i64, audience: zhiku::auth::tokens::Audience) -> String {
+        let role = entity::enums::Role::Learner;
+        self.auth
+            .keys
+            .issue(user_id, role, audience, Utc::now())
+            .expect("token")
+    }
+
+    /// Posts a GraphQL operation with a bearer token; returns (status, JSON body).
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON response"))
+    }
+
+    /// Runs a mutation as a user and returns its payload (`data.<field>`), failing on
+    /// GraphQL errors.
+    pub async fn mutate(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql_as(token, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        let data = body["data"].as_object().expect("data");
+        data.values().next().cloned().expect("one field")
+    }
+}
+
+/// A global ID string.
+pub fn gid(type_name: &str, id: i64) -> String {
+    zhiku::graphql::ids::encode(type_name, id).to_string()
+}

@@ -1,0 +1,634 @@
+//! The creators' write API: each mutation's effect read back from the database, each
+//! forbidden path refused with the right code and nothing written, validation.
+
+use chrono::{Duration, Utc};
+use entity::enums::{CourseStatus, LivestreamStatus, ProductKind, Role};
+use entity::{
+    course, creator, entitlement, follow, group_membership, group_post, lesson, livestream, user,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
+use serde_json::{Value, json};
+
+use crate::helpers::{Fixture, ResetId, TestApp, error_code, gid, t0};
+
+const CREATE_COURSE: &str = r#"mutation($i: CreateCourseInput!) {
+  createCourse(input: $i) { course { id title status price { amount } creator { displayName } } userErrors { field code message } }
+}"#;
+const ADD_LESSON: &str = r#"mutation($i: AddLessonInput!) {
+  addLesson(input: $i) { lesson { id position title locked content } userErrors { field code } }
+}"#;
+const PUBLISH: &str = r#"mutation($c: ID!) { publishCourse(input: {course: $c}) { course { status } userErrors { field code } } }"#;
+const UPDATE_COURSE: &str = r#"mutation($i: UpdateCourseInput!) { updateCourse(input: $i) { course { title price { amount } } userErrors { field code } } }"#;
+
+/// A creator signed in (user, creator profile, token).
+async fn creator(app: &TestApp, name: &str) -> (user::Model, creator::Model, String) {
+    let profile = Fixture::new(&app.db).creator(name).await;
+    let account = user::Entity::find_by_id(profile.user_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = app.token(account.id);
+    (account, profile, token)
+}
+
+fn course_input(title: &str) -> Value {
+    json!({ "title": title, "category": "编程开发", "priceFen": 9900, "coverUrl": "https://img.example/c.jpg" })
+}
+
+fn db_id(global: &Value) -> i64 {
+    zhiku::graphql::ids::decode(
+        &async_graphql::ID(global.as_str().unwrap().to_owned()),
+        "Course",
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_creator_builds_and_publishes_a_course() {
+    let app = TestApp::spawn().await;
+    let (_, profile, token) = creator(&app, "Ada").await;
+
+    let created = app
+        .mutate(
+            &token,
+            CREATE_COURSE,
+            json!({ "i": course_input("Rust 入门") }),
+        )
+        .await;
+    assert_eq!(created["userErrors"], json!([]));
+    assert_eq!(created["course"]["status"], "DRAFT");
+    let course_id = created["course"]["id"].clone();
+
+    // Publishing needs a lesson.
+    let refused = app.mutate(&token, PUBLISH, json!({ "c": course_id })).await;
+    assert_eq!(refused["userErrors"][0]["code"], "INVALID_STATE");
+
+    for (n, preview) in [(1, true), (2, false), (3, false)] {
+        let added = app
+            .mutate(
+                &token,
+                ADD_LESSON,
+                json!({ "i": { "course": course_id, "title": format!("第{n}讲"), "kind": "VIDEO",
+                    "content": format!("https://media.example/{n}.m3u8"), "durationSeconds": 600, "freePreview": preview } }),
+            )
+            .await;
+        assert_eq!(added["lesson"]["position"], n, "{added}");
+        assert_eq!(
+            added["lesson"]["locked"], false,
+            "the owner sees everything"
+        );
+    }
+    let published = app.mutate(&token, PUBLISH, json!({ "c": course_id })).await;
+    assert_eq!(published["course"]["status"], "PUBLISHED", "{published}");
+
+    let updated = app
+        .mutate(
+            &token,
+            UPDATE_COURSE,
+            json!({ "i": { "course": course_id, "title": "Rust 进阶", "priceFen": 19900 } }),
+        )
+        .await;
+    assert_eq!(updated["course"]["title"], "Rust 进阶");
+
+    let stored = course::Entity::find_by_id(db_id(&course_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            stored.title.as_str(),
+            stored.price_fen,
+            stored.status,
+            stored.creator_id
+        ),
+        ("Rust 进阶", 19900, CourseStatus::Published, profile.id)
+    );
+    assert!(stored.published_at.is_some());
+    assert_eq!(
+        lesson::Entity::find()
+            .filter(lesson::Column::CourseId.eq(stored.id))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        3
+    );
+
+    let archived = app
+        .mutate(&token, r#"mutation($c: ID!) { archiveCourse(input: {course: $c}) { course { status } userErrors { code } } }"#, json!({ "c": course_id }))
+        .await;
+    assert_eq!(archived["course"]["status"], "ARCHIVED");
+}
+
+#[tokio::test]
+async fn validation_names_every_bad_field_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, _, token) = creator(&app, "Bea").await;
+    let bad = json!({ "title": "  ", "category": "x".repeat(65), "priceFen": 10_000_001,
+        "coverUrl": "javascript:alert(1)", "subtitle": "s".repeat(257) });
+    let payload = app.mutate(&token, CREATE_COURSE, json!({ "i": bad })).await;
+    assert_eq!(payload["course"], Value::Null);
+    let mut fields: Vec<(String, String)> = payload["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"][1].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            ("category".into(), "TOO_LONG".into()),
+            ("coverUrl".into(), "INVALID".into()),
+            ("priceFen".into(), "OUT_OF_RANGE".into()),
+            ("subtitle".into(), "TOO_LONG".into()),
+            ("title".into(), "REQUIRED".into()),
+        ]
+    );
+    assert_eq!(course::Entity::find().count(&app.db).await.unwrap(), 0);
+
+    let livestream = app
+        .mutate(
+            &token,
+            r#"mutation($i: ScheduleLivestreamInput!) { scheduleLivestream(input: $i) { livestream { id } userErrors { field code } } }"#,
+            json!({ "i": { "title": "直播", "scheduledStart": (Utc::now() - Duration::hours(1)).to_rfc3339(), "priceFen": -1 } }),
+        )
+        .await;
+    let codes: Vec<&str> = livestream["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["OUT_OF_RANGE", "OUT_OF_RANGE"], "{livestream}");
+    assert_eq!(livestream::Entity::find().count(&app.db).await.unwrap(), 0);
+
+    // An ID of the wrong type is a user error on its field.
+    let wrong = app
+        .mutate(&token, PUBLISH, json!({ "c": gid("User", 1) }))
+        .await;
+    assert_eq!(wrong["userErrors"][0]["field"], json!(["input", "course"]));
+    assert_eq!(wrong["userErrors"][0]["code"], "INVALID");
+}
+
+#[tokio::test]
+async fn only_the_owner_or_an_admin_changes_a_course() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (_, owner_profile, _) = creator(&app, "Owner").await;
+    let (_, _, other_token) = creator(&app, "Other").await;
+    let learner = fixture.user("learner", Role::Learner).await;
+    let banned = fixture.user("banned", Role::Creator).await;
+    let admin = fixture.user("admin", Role::Admin).await;
+    let target = fixture
+        .course(
+            &owner_profile,
+            1,
+            "Original",
+            "编程开发",
+            100,
+            CourseStatus::Draft,
+        )
+        .await;
+    let mut banned_model = banned.clone().into_active_model();
+    banned_model.banned_at = sea_orm::ActiveValue::Set(Some(t0()));
+    banned_model.update(&app.db).await.unwrap();
+
+    let change = json!({ "i": { "course": gid("Course", target.id), "title": "Hijacked" } });
+    let cases = [
+        (
+            "another creator",
+            Some(other_token.clone()),
+            200,
+            "FORBIDDEN",
+        ),
+        ("a learner", Some(app.token(learner.id)), 200, "FORBIDDEN"),
+        (
+            "an admin's mini-program token",
+            Some(app.token_for(admin.id, zhiku::auth::tokens::Audience::MiniProgram)),
+            200,
+            "FORBIDDEN",
+        ),
+        (
+            "a banned user",
+            Some(app.token(banned.id)),
+            401,
+            "UNAUTHENTICATED",
+        ),
+        ("anonymous", None, 200, "UNAUTHENTICATED"),
+    ];
+    for (name, token, status, code) in cases {
+        let (got_status, body) = match token {
+            Some(token) => app.gql_as(&token, UPDATE_COURSE, change.clone()).await,
+            None => (200, app.gql(UPDATE_COURSE, change.clone()).await),
+        };
+        assert_eq!(
+            (got_status, error_code(&body)),
+            (status, code),
+            "case {name}: {body}"
+        );
+    }
+    let stored = course::Entity::find_by_id(target.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.title, "Original");
+
+    // An admin on the console may, and may suspend it for good.
+    let admin_token = app.token(admin.id);
+    let done = app
+        .mutate(&admin_token, UPDATE_COURSE, change.clone())
+        .await;
+    assert_eq!(done["course"]["title"], "Hijacked");
+    let suspend = r#"mutation($c: ID!) { suspendCourse(input: {course: $c}) { course { status } userErrors { code } } }"#;
+    let (_, body) = app
+        .gql_as(
+            &other_token,
+            suspend,
+            json!({ "c": gid("Course", target.id) }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let suspended = app
+        .mutate(
+            &admin_token,
+            suspend,
+            json!({ "c": gid("Course", target.id) }),
+        )
+        .await;
+    assert_eq!(suspended["course"]["status"], "ARCHIVED");
+    let owner_token = app.token(owner_profile.user_id);
+    fixture.lesson(&target, 1, true).await;
+    let republish = app
+        .mutate(
+            &owner_token,
+            PUBLISH,
+            json!({ "c": gid("Course", target.id) }),
+        )
+        .await;
+    assert_eq!(
+        republish["userErrors"][0]["code"], "INVALID_STATE",
+        "{republish}"
+    );
+}
+
+#[tokio::test]
+async fn lessons_reorder_as_a_checked_permutation_even_under_concurrency() {
+    let app = TestApp::spawn().await;
+    let (_, profile, token) = creator(&app, "Order").await;
+    let fixture = Fixture::new(&app.db);
+    let target = fixture
+        .course(&profile, 1, "Ordered", "编程开发", 100, CourseStatus::Draft)
+        .await;
+    let mut ids = Vec::new();
+    for position in 1..=5 {
+        ids.push(fixture.lesson(&target, position, false).await.id);
+    }
+    let reorder = r#"mutation($c: ID!, $l: [ID!]!) { reorderLessons(input: {course: $c, lessons: $l}) { course { lessons { id position } } userErrors { code field } } }"#;
+    let as_ids = |order: &[i64]| {
+        order
+            .iter()
+            .map(|id| gid("Lesson", *id))
+            .collect::<Vec<_>>()
+    };
+
+    for (name, order) in [
+        ("missing one", vec![ids[0], ids[1], ids[2], ids[3]]),
+        ("duplicate", vec![ids[0], ids[0], ids[1], ids[2], ids[3]]),
+        (
+            "foreign lesson",
+            vec![ids[0], ids[1], ids[2], ids[3], 999_999],
+        ),
+    ] {
+        let payload = app
+            .mutate(
+                &token,
+                reorder,
+                json!({ "c": gid("Course", target.id), "l": as_ids(&order) }),
+            )
+            .await;
+        assert_eq!(payload["userErrors"][0]["code"], "INVALID", "case {name}");
+    }
+
+    // Twenty concurrent reorders: every one succeeds or waits its turn, and the result is
+    // one of the permutations asked for, with positions 1..=5.
+    let permutations: Vec<Vec<i64>> = (0..20)
+        .map(|n| {
+            let mut order = ids.clone();
+            order.rotate_left(n % 5);
+            if n % 2 == 1 {
+                order.reverse();
+            }
+            order
+        })
+        .collect();
+    let runs = permutations.iter().map(|order| {
+        let app = &app;
+        let token = token.clone();
+        let variables = json!({ "c": gid("Course", target.id), "l": as_ids(order) });
+        async move { app.mutate(&token, reorder, variables).await }
+    });
+    for payload in futures_util::future::join_all(runs).await {
+        assert_eq!(payload["userErrors"], json!([]), "{payload}");
+    }
+    let stored = lesson::Entity::find()
+        .filter(lesson::Column::CourseId.eq(target.id))
+        .order_by_asc(lesson::Column::Position)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let positions: Vec<i32> = stored.iter().map(|l| l.position).collect();
+    assert_eq!(positions, vec![1, 2, 3, 4, 5]);
+    let final_order: Vec<i64> = stored.iter().map(|l| l.id).collect();
+    assert!(permutations.contains(&final_order), "{final_order:?}");
+
+    // Deleting closes the gap.
+    let delete = r#"mutation($l: ID!) { deleteLesson(input: {lesson: $l}) { course { lessons { position } } userErrors { code } } }"#;
+    let after = app
+        .mutate(
+            &token,
+            delete,
+            json!({ "l": gid("Lesson", final_order[1]) }),
+        )
+        .await;
+    assert_eq!(
+        after["course"]["lessons"],
+        json!([{"position":1},{"position":2},{"position":3},{"position":4}])
+    );
+}
+
+#[tokio::test]
+async fn livestreams_follow_their_lifecycle() {
+    let app = TestApp::spawn().await;
+    let (_, _, token) = creator(&app, "Live").await;
+    let scheduled = app
+        .mutate(
+            &token,
+            r#"mutation($i: ScheduleLivestreamInput!) { scheduleLivestream(input: $i) { livestream { id status } userErrors { code } } }"#,
+            json!({ "i": { "title": "答疑", "scheduledStart": (Utc::now() + Duration::days(1)).to_rfc3339(), "priceFen": 990, "playUrl": "https://live.example/1.flv" } }),
+        )
+        .await;
+    let id = scheduled["livestream"]["id"].clone();
+    let step = |name: &str| {
+        format!(
+            r#"mutation($l: ID!) {{ {name}(input: {{livestream: $l}}) {{ livestream {{ status playUrl }} userErrors {{ code }} }} }}"#
+        )
+    };
+    let end = r#"mutation($l: ID!) { endLivestream(input: {livestream: $l, replayUrl: "https://media.example/r.m3u8"}) { livestream { status replayUrl } userErrors { code } } }"#;
+    // Cannot end what has not started.
+    let early = app.mutate(&token, end, json!({ "l": id })).await;
+    assert_eq!(early["userErrors"][0]["code"], "INVALID_STATE");
+    let live = app
+        .mutate(&token, &step("startLivestream"), json!({ "l": id }))
+        .await;
+    assert_eq!(live["livestream"]["status"], "LIVE");
+    assert_eq!(
+        live["livestream"]["playUrl"], "https://live.example/1.flv",
+        "the host sees the stream"
+    );
+    let cancel = app
+        .mutate(&token, &step("cancelLivestream"), json!({ "l": id }))
+        .await;
+    assert_eq!(cancel["userErrors"][0]["code"], "INVALID_STATE");
+    let ended = app.mutate(&token, end, json!({ "l": id })).await;
+    assert_eq!(ended["livestream"]["status"], "ENDED");
+    let stored = livestream::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, LivestreamStatus::Ended);
+    assert!(stored.started_at.is_some() && stored.ended_at.is_some());
+    assert_eq!(
+        stored.replay_url.as_deref(),
+        Some("https://media.example/r.m3u8")
+    );
+}
+
+#[tokio::test]
+async fn groups_posts_follows_and_profiles() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (_, profile, owner_token) = creator(&app, "Host").await;
+    let learner = fixture.user("member", Role::Learner).await;
+    let stranger = fixture.user("stranger", Role::Learner).await;
+    let learner_token = app.token(learner.id);
+
+    let create = r#"mutation($i: CreateGroupInput!) { createGroup(input: $i) { group { id price { amount } } userErrors { code } } }"#;
+    let free = app
+        .mutate(&owner_token, create, json!({ "i": { "name": "免费圈" } }))
+        .await["group"]["id"]
+        .clone();
+    let paid = app
+        .mutate(
+            &owner_token,
+            create,
+            json!({ "i": { "name": "付费圈", "priceFen": 9900, "membershipDays": 365 } }),
+        )
+        .await["group"]["id"]
+        .clone();
+
+    let join = r#"mutation($g: ID!) { joinGroup(input: {group: $g}) { group { id } userErrors { code } } }"#;
+    let refused = app.mutate(&learner_token, join, json!({ "g": paid })).await;
+    assert_eq!(refused["userErrors"][0]["code"], "PAYMENT_REQUIRED");
+    for _ in 0..2 {
+        let joined = app.mutate(&learner_token, join, json!({ "g": free })).await;
+        assert_eq!(joined["userErrors"], json!([]));
+    }
+    assert_eq!(
+        group_membership::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+
+    let post = r#"mutation($g: ID!, $b: String!) { createPost(input: {group: $g, body: $b}) { post { id body locked } userErrors { code } } }"#;
+    let (_, body) = app
+        .gql_as(
+            &app.token(stranger.id),
+            post,
+            json!({ "g": free, "b": "hi" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "strangers cannot post");
+    let written = app
+        .mutate(
+            &learner_token,
+            post,
+            json!({ "g": free, "b": "第一天打卡" }),
+        )
+        .await;
+    assert_eq!(written["post"]["body"], "第一天打卡");
+    let post_id = written["post"]["id"].clone();
+    let pin = r#"mutation($p: ID!) { pinPost(input: {post: $p}) { post { pinned } userErrors { code } } }"#;
+    let (_, body) = app
+        .gql_as(&learner_token, pin, json!({ "p": post_id }))
+        .await;
+    assert_eq!(
+        error_code(&body),
+        "FORBIDDEN",
+        "only the group's creator pins"
+    );
+    let pinned = app.mutate(&owner_token, pin, json!({ "p": post_id })).await;
+    assert_eq!(pinned["post"]["pinned"], true);
+    let delete = r#"mutation($p: ID!) { deletePost(input: {post: $p}) { group { id } userErrors { code } } }"#;
+    let (_, body) = app
+        .gql_as(&app.token(stranger.id), delete, json!({ "p": post_id }))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    app.mutate(&learner_token, delete, json!({ "p": post_id }))
+        .await;
+    assert_eq!(group_post::Entity::find().count(&app.db).await.unwrap(), 0);
+    let leave = r#"mutation($g: ID!) { leaveGroup(input: {group: $g}) { group { id } userErrors { code } } }"#;
+    app.mutate(&learner_token, leave, json!({ "g": free }))
+        .await;
+    assert_eq!(
+        group_membership::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let follow_q = r#"mutation($c: ID!) { followCreator(input: {creator: $c}) { creator { followerCount } userErrors { code } } }"#;
+    let followed = app
+        .mutate(
+            &learner_token,
+            follow_q,
+            json!({ "c": gid("Creator", profile.id) }),
+        )
+        .await;
+    assert_eq!(followed["creator"]["followerCount"], 1);
+    let own = app
+        .mutate(
+            &owner_token,
+            follow_q,
+            json!({ "c": gid("Creator", profile.id) }),
+        )
+        .await;
+    assert_eq!(own["userErrors"][0]["code"], "INVALID");
+    app.mutate(
+        &learner_token,
+        r#"mutation($c: ID!) { unfollowCreator(input: {creator: $c}) { creator { id } } }"#,
+        json!({ "c": gid("Creator", profile.id) }),
+    )
+    .await;
+    assert_eq!(follow::Entity::find().count(&app.db).await.unwrap(), 0);
+
+    let profile_q = r#"mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { user { nickname avatarUrl } userErrors { field code } } }"#;
+    let bad = app
+        .mutate(
+            &learner_token,
+            profile_q,
+            json!({ "i": { "nickname": "", "avatarUrl": "ftp://x" } }),
+        )
+        .await;
+    assert_eq!(bad["userErrors"].as_array().unwrap().len(), 2);
+    let good = app
+        .mutate(
+            &learner_token,
+            profile_q,
+            json!({ "i": { "nickname": "小明", "avatarUrl": "https://img.example/a.png" } }),
+        )
+        .await;
+    assert_eq!(good["user"]["nickname"], "小明");
+
+    let become_q = r#"mutation { becomeCreator(input: {displayName: "小明老师"}) { creator { displayName user { role } } userErrors { code } } }"#;
+    let became = app.mutate(&learner_token, become_q, json!({})).await;
+    assert_eq!(became["creator"]["user"]["role"], "CREATOR");
+    let twice = app.mutate(&learner_token, become_q, json!({})).await;
+    assert_eq!(twice["userErrors"][0]["code"], "INVALID_STATE");
+    let viewer = app
+        .gql_as(
+            &learner_token,
+            "{ viewer { role creator { displayName } } }",
+            json!({}),
+        )
+        .await
+        .1;
+    assert_eq!(
+        viewer["data"]["viewer"]["creator"]["displayName"],
+        "小明老师"
+    );
+}
+
+#[tokio::test]
+async fn paid_content_opens_to_the_entitled_the_owner_and_admins_only() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (_, profile, owner_token) = creator(&app, "Seller").await;
+    let buyer = fixture.user("buyer", Role::Learner).await;
+    let other = fixture.user("other", Role::Learner).await;
+    let admin = fixture.user("admin", Role::Admin).await;
+    let paid = fixture
+        .course(
+            &profile,
+            1,
+            "Paid",
+            "编程开发",
+            9900,
+            CourseStatus::Published,
+        )
+        .await;
+    fixture.lesson(&paid, 1, false).await;
+    entitlement::Model {
+        id: 0,
+        user_id: buyer.id,
+        product_kind: ProductKind::Course,
+        product_id: paid.id,
+        order_id: None,
+        granted_at: t0(),
+        expires_at: None,
+        revoked_at: None,
+    }
+    .into_active_model()
+    .reset_id()
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let query = r#"query($c: ID!) { node(id: $c) { ... on Course { viewerHasAccess lessons { locked content } } } }"#;
+    let vars = json!({ "c": gid("Course", paid.id) });
+    let cases = [
+        ("buyer", Some(app.token(buyer.id)), true),
+        ("owner", Some(owner_token), true),
+        ("admin", Some(app.token(admin.id)), true),
+        ("other learner", Some(app.token(other.id)), false),
+        ("anonymous", None, false),
+    ];
+    for (name, token, open) in cases {
+        let body = match token {
+            Some(token) => app.gql_as(&token, query, vars.clone()).await.1,
+            None => app.gql(query, vars.clone()).await,
+        };
+        let node = &body["data"]["node"];
+        assert_eq!(node["viewerHasAccess"], open, "case {name}: {body}");
+        assert_eq!(node["lessons"][0]["locked"], !open, "case {name}");
+        assert_eq!(
+            node["lessons"][0]["content"].is_string(),
+            open,
+            "case {name}"
+        );
+    }
+    // A revoked entitlement opens nothing.
+    entitlement::Entity::update_many()
+        .col_expr(
+            entitlement::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(t0()),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let body = app.gql_as(&app.token(buyer.id), query, vars).await.1;
+    assert_eq!(body["data"]["node"]["viewerHasAccess"], false);
+}
