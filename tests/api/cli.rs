@@ -88,3 +88,72 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
     assert!(healthy, "the server never answered /healthz");
     assert!(status.success(), "exit after SIGTERM: {status:?}");
 }
+
+#[tokio::test]
+async fn token_and_promote_work_on_a_real_database() {
+    use entity::enums::Role;
+    use sea_orm::EntityTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("ops.db").display());
+    let config = zhiku::config::DatabaseConfig {
+        database_url: url.clone(),
+        db_max_connections: 2,
+    };
+    let db = zhiku::db::connect_and_migrate(&config).await.unwrap();
+    let user = crate::helpers::Fixture::new(&db)
+        .user("ops-user", Role::Learner)
+        .await;
+    let secret = "cli-secret-cli-secret-cli-secret-0123";
+    let run = |args: Vec<String>| {
+        let output = zhiku()
+            .env("ZHIKU_JWT_SECRET", secret)
+            .args(["--database-url", &url])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let keys = zhiku::auth::tokens::TokenKeys::new(
+        &zhiku::config::Secret::new(secret),
+        chrono::Duration::hours(2),
+    )
+    .unwrap();
+    // By database id, by global ID, by openid: only the token is printed.
+    for args in [
+        vec!["token".to_owned(), "--user".to_owned(), user.id.to_string()],
+        vec![
+            "token".to_owned(),
+            "--user".to_owned(),
+            crate::helpers::gid("User", user.id),
+        ],
+        vec![
+            "token".to_owned(),
+            "--openid".to_owned(),
+            "ops-user".to_owned(),
+            "--audience".to_owned(),
+            "miniprogram".to_owned(),
+        ],
+    ] {
+        let printed = run(args.clone());
+        let token = printed.trim_end();
+        assert_eq!(printed.lines().count(), 1, "{args:?}");
+        assert_eq!(keys.verify(token).unwrap().user_id, user.id, "{args:?}");
+    }
+    run(vec![
+        "user".into(),
+        "promote".into(),
+        "--user".into(),
+        user.id.to_string(),
+        "--role".into(),
+        "CREATOR".into(),
+    ]);
+    let promoted = entity::user::Entity::find_by_id(user.id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(promoted.role, Role::Creator);
+    let profile = entity::creator::Entity::find().one(&db).await.unwrap();
+    assert_eq!(profile.map(|c| c.user_id), Some(user.id));
+}

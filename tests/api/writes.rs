@@ -632,3 +632,132 @@ async fn paid_content_opens_to_the_entitled_the_owner_and_admins_only() {
     let body = app.gql_as(&app.token(buyer.id), query, vars).await.1;
     assert_eq!(body["data"]["node"]["viewerHasAccess"], false);
 }
+
+/// Every row the write API can touch, printed: equal snapshots mean nothing was written.
+async fn snapshot(app: &TestApp) -> String {
+    format!(
+        "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+        user::Entity::find()
+            .order_by_asc(user::Column::Id)
+            .all(&app.db)
+            .await
+            .unwrap(),
+        creator::Entity::find()
+            .order_by_asc(creator::Column::Id)
+            .all(&app.db)
+            .await
+            .unwrap(),
+        course::Entity::find()
+            .order_by_asc(course::Column::Id)
+            .all(&app.db)
+            .await
+            .unwrap(),
+        lesson::Entity::find()
+            .order_by_asc(lesson::Column::Id)
+            .all(&app.db)
+            .await
+            .unwrap(),
+        livestream::Entity::find()
+            .order_by_asc(livestream::Column::Id)
+            .all(&app.db)
+            .await
+            .unwrap(),
+        entity::community_group::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap(),
+        group_membership::Entity::find().all(&app.db).await.unwrap(),
+        group_post::Entity::find().all(&app.db).await.unwrap(),
+        follow::Entity::find().all(&app.db).await.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn forbidden_writes_answer_their_code_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (_, owner, owner_token) = creator(&app, "Owner").await;
+    let (_, _, other_token) = creator(&app, "Other").await;
+    let learner = fixture.user("learner", Role::Learner).await;
+    let target = fixture
+        .course(&owner, 1, "Mine", "编程开发", 100, CourseStatus::Draft)
+        .await;
+    let first_lesson = fixture.lesson(&target, 1, false).await;
+    let stream = app
+        .mutate(
+            &owner_token,
+            r#"mutation($i: ScheduleLivestreamInput!) { scheduleLivestream(input: $i) { livestream { id } } }"#,
+            json!({ "i": { "title": "t", "scheduledStart": (Utc::now() + Duration::days(1)).to_rfc3339(), "priceFen": 0 } }),
+        )
+        .await["livestream"]["id"]
+        .clone();
+    let group = app
+        .mutate(
+            &owner_token,
+            r#"mutation { createGroup(input: {name: "g"}) { group { id } } }"#,
+            json!({}),
+        )
+        .await["group"]["id"]
+        .clone();
+    let post = app
+        .mutate(
+            &owner_token,
+            r#"mutation($g: ID!) { createPost(input: {group: $g, body: "b"}) { post { id } } }"#,
+            json!({ "g": group }),
+        )
+        .await["post"]["id"]
+        .clone();
+    let course_id = gid("Course", target.id);
+    let lesson_id = gid("Lesson", first_lesson.id);
+    let mutations: Vec<(&str, String, Value)> = vec![
+        ("updateCourse", r#"mutation($c: ID!) { updateCourse(input: {course: $c, title: "x"}) { userErrors { code } } }"#.into(), json!({ "c": course_id })),
+        ("publishCourse", r#"mutation($c: ID!) { publishCourse(input: {course: $c}) { userErrors { code } } }"#.into(), json!({ "c": course_id })),
+        ("archiveCourse", r#"mutation($c: ID!) { archiveCourse(input: {course: $c}) { userErrors { code } } }"#.into(), json!({ "c": course_id })),
+        ("addLesson", r#"mutation($c: ID!) { addLesson(input: {course: $c, title: "x", kind: ARTICLE, durationSeconds: 1}) { userErrors { code } } }"#.into(), json!({ "c": course_id })),
+        ("updateLesson", r#"mutation($l: ID!) { updateLesson(input: {lesson: $l, title: "x"}) { userErrors { code } } }"#.into(), json!({ "l": lesson_id })),
+        ("reorderLessons", r#"mutation($c: ID!, $l: ID!) { reorderLessons(input: {course: $c, lessons: [$l]}) { userErrors { code } } }"#.into(), json!({ "c": course_id, "l": lesson_id })),
+        ("deleteLesson", r#"mutation($l: ID!) { deleteLesson(input: {lesson: $l}) { userErrors { code } } }"#.into(), json!({ "l": lesson_id })),
+        ("updateLivestream", r#"mutation($s: ID!) { updateLivestream(input: {livestream: $s, title: "x"}) { userErrors { code } } }"#.into(), json!({ "s": stream })),
+        ("startLivestream", r#"mutation($s: ID!) { startLivestream(input: {livestream: $s}) { userErrors { code } } }"#.into(), json!({ "s": stream })),
+        ("cancelLivestream", r#"mutation($s: ID!) { cancelLivestream(input: {livestream: $s}) { userErrors { code } } }"#.into(), json!({ "s": stream })),
+        ("updateGroup", r#"mutation($g: ID!) { updateGroup(input: {group: $g, name: "x"}) { userErrors { code } } }"#.into(), json!({ "g": group })),
+        ("pinPost", r#"mutation($p: ID!) { pinPost(input: {post: $p}) { userErrors { code } } }"#.into(), json!({ "p": post })),
+        ("deletePost", r#"mutation($p: ID!) { deletePost(input: {post: $p}) { userErrors { code } } }"#.into(), json!({ "p": post })),
+        ("suspendCourse", r#"mutation($c: ID!) { suspendCourse(input: {course: $c}) { userErrors { code } } }"#.into(), json!({ "c": course_id })),
+        ("banUser", r#"mutation($u: ID!) { banUser(input: {user: $u}) { userErrors { code } } }"#.into(), json!({ "u": gid("User", learner.id) })),
+    ];
+    let before = snapshot(&app).await;
+    let actors = [
+        ("another creator", Some(other_token.clone()), "FORBIDDEN"),
+        ("a learner", Some(app.token(learner.id)), "FORBIDDEN"),
+        ("anonymous", None, "UNAUTHENTICATED"),
+    ];
+    for (mutation, query, variables) in &mutations {
+        for (actor, token, code) in &actors {
+            let body = match token {
+                Some(token) => app.gql_as(token, query, variables.clone()).await.1,
+                None => app.gql(query, variables.clone()).await,
+            };
+            assert_eq!(error_code(&body), *code, "{mutation} by {actor}: {body}");
+        }
+    }
+    // Creating needs a creator profile; anonymous visitors need to sign in first.
+    let create = r#"mutation { createCourse(input: {title: "t", category: "c", priceFen: 0}) { userErrors { code } } }"#;
+    assert_eq!(
+        error_code(
+            &app.gql_as(&app.token(learner.id), create, json!({}))
+                .await
+                .1
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(&app.gql(create, json!({})).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a refused mutation wrote something"
+    );
+}
