@@ -235,7 +235,7 @@ use entity::lesson;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, QueryOrder, QuerySelect};
 
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
-use crate::service::{require_creator, require_owner};
+use crate::service::{not_found, owned_for_change, require_creator};
 
 /// Longest course description, in characters.
 const MAX_DESCRIPTION: usize = 20_000;
@@ -317,29 +317,17 @@ pub async fn create(
     .await?)
 }
 
-fn not_found(field: &str, what: &str) -> AppError {
-    FieldError::new(field, UserErrorCode::NotFound, format!("no such {what}")).into()
-}
-
 fn invalid_state(field: &str, message: impl Into<String>) -> AppError {
     FieldError::new(field, UserErrorCode::InvalidState, message).into()
 }
 
-/// Loads a course for a change inside a write transaction, locking its row where the
-/// database can (PostgreSQL; SQLite's IMMEDIATE transaction already holds the lock).
+/// Loads a course for a change (row locked, owner checked).
 async fn course_for_change(
     txn: &impl ConnectionTrait,
     actor: &Actor,
     course_id: i64,
 ) -> AppResult<course::Model> {
-    actor.require_user()?;
-    let row = course::Entity::find_by_id(course_id)
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| not_found("course", "course"))?;
-    require_owner(actor, row.creator_id)?;
-    Ok(row)
+    owned_for_change::<course::Entity>(txn, actor, course_id, "course", |c| c.creator_id).await
 }
 
 /// Updates a course's details.
@@ -465,7 +453,7 @@ pub async fn suspend(
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or_else(|| not_found("course", "course"))?;
+        .ok_or_else(|| not_found("course"))?;
     let now = Utc::now();
     let suspended_at = row.suspended_at.unwrap_or(now);
     let mut model = row.into_active_model();
@@ -570,7 +558,7 @@ async fn lesson_for_change(
     let row = lesson::Entity::find_by_id(lesson_id)
         .one(txn)
         .await?
-        .ok_or_else(|| not_found("lesson", "lesson"))?;
+        .ok_or_else(|| not_found("lesson"))?;
     let course = course_for_change(txn, actor, row.course_id).await?;
     Ok((row, course))
 }

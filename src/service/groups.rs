@@ -132,15 +132,13 @@ pub async fn by_ids(
 
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
 
 use crate::auth::Actor;
 use crate::error::AppError;
 use crate::service::access::{self, ProductRef};
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
-use crate::service::{require_creator, require_owner};
+use crate::service::{not_found, owned_for_change, require_creator, require_owner};
 
 /// A new group (fields as in `CreateGroupInput`).
 #[derive(Debug, Clone)]
@@ -166,10 +164,6 @@ pub struct GroupChanges {
     pub price_fen: Option<i64>,
     /// New membership length in days (0 clears it: for ever).
     pub membership_days: Option<i32>,
-}
-
-fn not_found(field: &str, what: &str) -> AppError {
-    FieldError::new(field, UserErrorCode::NotFound, format!("no such {what}")).into()
 }
 
 fn check_days(checks: &mut Checks, days: Option<i32>) -> Option<i32> {
@@ -209,14 +203,7 @@ async fn group_for_change(
     actor: &Actor,
     id: i64,
 ) -> AppResult<community_group::Model> {
-    actor.require_user()?;
-    let row = community_group::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| not_found("group", "group"))?;
-    require_owner(actor, row.creator_id)?;
-    Ok(row)
+    owned_for_change::<community_group::Entity>(txn, actor, id, "group", |g| g.creator_id).await
 }
 
 /// Updates a group.
@@ -255,9 +242,7 @@ pub async fn join(
     id: i64,
 ) -> AppResult<community_group::Model> {
     let user_id = actor.require_user()?;
-    let group = get(db, id)
-        .await?
-        .ok_or_else(|| not_found("group", "group"))?;
+    let group = get(db, id).await?.ok_or_else(|| not_found("group"))?;
     if group.price_fen > 0 {
         return Err(FieldError::new(
             "group",
@@ -294,9 +279,7 @@ pub async fn leave(
     id: i64,
 ) -> AppResult<community_group::Model> {
     let user_id = actor.require_user()?;
-    let group = get(db, id)
-        .await?
-        .ok_or_else(|| not_found("group", "group"))?;
+    let group = get(db, id).await?.ok_or_else(|| not_found("group"))?;
     group_membership::Entity::delete_many()
         .filter(group_membership::Column::GroupId.eq(group.id))
         .filter(group_membership::Column::UserId.eq(user_id))
@@ -338,9 +321,7 @@ pub async fn create_post(
     body: &str,
 ) -> AppResult<group_post::Model> {
     let user_id = actor.require_user()?;
-    let group = get(db, group_id)
-        .await?
-        .ok_or_else(|| not_found("group", "group"))?;
+    let group = get(db, group_id).await?.ok_or_else(|| not_found("group"))?;
     if !is_member(db, actor, &group).await? {
         return Err(AppError::Forbidden("join the group before posting"));
     }
@@ -366,9 +347,7 @@ pub async fn delete_post(
     post_id: i64,
 ) -> AppResult<community_group::Model> {
     let user_id = actor.require_user()?;
-    let (post, group) = post(db, post_id)
-        .await?
-        .ok_or_else(|| not_found("post", "post"))?;
+    let (post, group) = post(db, post_id).await?.ok_or_else(|| not_found("post"))?;
     if post.author_id != user_id {
         require_owner(actor, group.creator_id)?;
     }
@@ -384,9 +363,7 @@ pub async fn pin_post(
     pinned: bool,
 ) -> AppResult<group_post::Model> {
     actor.require_user()?;
-    let (post, group) = post(db, post_id)
-        .await?
-        .ok_or_else(|| not_found("post", "post"))?;
+    let (post, group) = post(db, post_id).await?.ok_or_else(|| not_found("post"))?;
     require_owner(actor, group.creator_id)?;
     let mut model = post.into_active_model();
     model.pinned = Set(pinned);

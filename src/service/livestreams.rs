@@ -89,14 +89,12 @@ pub async fn by_ids(
 // ---------------------------------------------------------------------------------
 
 use entity::enums::LivestreamStatus as Status;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
 
 use crate::auth::Actor;
 use crate::error::AppError;
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
-use crate::service::{require_creator, require_owner};
+use crate::service::{owned_for_change, require_creator};
 
 /// A livestream to schedule (fields as in `ScheduleLivestreamInput`).
 #[derive(Debug, Clone)]
@@ -171,20 +169,7 @@ async fn for_change(
     actor: &Actor,
     id: i64,
 ) -> AppResult<livestream::Model> {
-    actor.require_user()?;
-    let row = livestream::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| {
-            AppError::from(FieldError::new(
-                "livestream",
-                UserErrorCode::NotFound,
-                "no such livestream",
-            ))
-        })?;
-    require_owner(actor, row.creator_id)?;
-    Ok(row)
+    owned_for_change::<livestream::Entity>(txn, actor, id, "livestream", |l| l.creator_id).await
 }
 
 /// Updates a livestream: title, description and play URL until it ends; start time

@@ -31,6 +31,41 @@ pub fn require_owner(actor: &Actor, creator_id: i64) -> AppResult<()> {
     ))
 }
 
+/// Loads a row to change inside a write transaction: locks it where the database can
+/// (PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock), answers a
+/// NOT_FOUND user error on `field` when it is missing, and checks the actor owns it.
+pub async fn owned_for_change<E>(
+    txn: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+    field: &str,
+    creator_of: fn(&E::Model) -> i64,
+) -> AppResult<E::Model>
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    use sea_orm::QuerySelect;
+    actor.require_user()?;
+    let row = E::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_found(field))?;
+    require_owner(actor, creator_of(&row))?;
+    Ok(row)
+}
+
+/// The user error of a missing object named by input field `field`.
+pub fn not_found(field: &str) -> AppError {
+    validation::FieldError::new(
+        field,
+        validation::UserErrorCode::NotFound,
+        format!("no such {field}"),
+    )
+    .into()
+}
+
 /// The actor's own creator profile, which new courses, livestreams and groups belong to.
 pub fn require_creator(actor: &Actor) -> AppResult<i64> {
     actor.require_user()?;
