@@ -8,7 +8,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::AuthState;
 use crate::auth::tokens::Audience;
-use crate::config::{AuthConfig, DatabaseConfig, ServerConfig};
+use crate::config::{AuthConfig, DatabaseConfig, PaymentConfig, ServerConfig};
+use crate::payments::Payments;
 use crate::service::{sessions, users};
 use crate::telemetry::{self, Metrics};
 use entity::enums::Role;
@@ -24,6 +25,10 @@ pub struct Cli {
     /// Sign-in options (JWT secret, WeChat login), shared by every command.
     #[command(flatten)]
     pub auth: AuthConfig,
+
+    /// Payment options (provider, merchant keys, order rules), shared by every command.
+    #[command(flatten)]
+    pub payments: PaymentConfig,
 
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
@@ -64,11 +69,32 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TokenAudience::Console)]
         audience: TokenAudience,
     },
+    /// Payment tools.
+    Pay {
+        /// What to do.
+        #[command(subcommand)]
+        action: PayAction,
+    },
     /// Manage users.
     User {
         /// What to do.
         #[command(subcommand)]
         action: UserAction,
+    },
+}
+
+/// `zhiku pay` actions.
+#[derive(Debug, Subcommand)]
+pub enum PayAction {
+    /// Deliver a payment notification for a pending order, signed and encrypted as
+    /// WeChat Pay would (simulated provider), to the server's notify endpoint.
+    Simulate {
+        /// The order's out_trade_no.
+        #[arg(long)]
+        order_no: String,
+        /// Base URL of the running server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
     },
 }
 
@@ -129,13 +155,13 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn run_command(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let command = match cli.command {
+async fn run_command(mut cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let command = match cli.command.take() {
         Some(command) => command,
         None => Command::Serve(ServeDefaults::try_parse_from(["zhiku"])?.server),
     };
     match command {
-        Command::Serve(server) => serve(&cli.database, &cli.auth, &server).await,
+        Command::Serve(server) => serve(&cli, &server).await,
         Command::Migrate => {
             crate::db::connect_and_migrate(&cli.database).await?;
             println!("database is up to date");
@@ -160,6 +186,17 @@ async fn run_command(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 TokenAudience::Miniprogram => Audience::MiniProgram,
             };
             println!("{}", sessions::operator_token(&auth, &user, audience)?);
+            Ok(())
+        }
+        Command::Pay {
+            action: PayAction::Simulate { order_no, url },
+        } => {
+            let db = crate::db::connect_and_migrate(&cli.database).await?;
+            let status = crate::payments::simulated::deliver_payment(&db, &order_no, &url).await?;
+            println!("notification delivered: HTTP {status}");
+            if !(200..300).contains(&status) {
+                return Err(format!("the server refused the notification (HTTP {status})").into());
+            }
             Ok(())
         }
         Command::User {
@@ -191,16 +228,22 @@ async fn run_command(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-async fn serve(
-    database: &DatabaseConfig,
-    auth: &AuthConfig,
-    server: &ServerConfig,
-) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(cli: &Cli, server: &ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init_logging();
     let metrics = Metrics::new();
-    let db = crate::open_database(database, &metrics).await?;
-    let auth = AuthState::new(&db, auth, server.environment).await?;
-    let app = crate::app(db, auth, server, metrics);
+    let db = crate::open_database(&cli.database, &metrics).await?;
+    let auth = AuthState::new(&db, &cli.auth, server.environment).await?;
+    let payments = Payments::new(&db, &cli.payments, &cli.auth.wechat_appid).await?;
+    tracing::info!(provider = payments.provider.name(), "payments ready");
+    if cli.payments.reconcile_interval_secs > 0 {
+        tokio::spawn(reconcile_forever(
+            db.clone(),
+            payments.clone(),
+            std::time::Duration::from_secs(cli.payments.reconcile_interval_secs),
+            chrono::Duration::minutes(cli.payments.reconcile_after_minutes.max(1)),
+        ));
+    }
+    let app = crate::app(db, auth, payments, server, metrics);
     let listener = TcpListener::bind(server.listen).await?;
     tracing::info!(
         address = %listener.local_addr()?,
@@ -212,6 +255,38 @@ async fn serve(
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The reconciliation task: every `interval`, ask the provider about pending orders
+/// older than `after` (so a lost notification loses neither money nor access).
+async fn reconcile_forever(
+    db: sea_orm::DatabaseConnection,
+    payments: Payments,
+    interval: std::time::Duration,
+    after: chrono::Duration,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        match crate::service::orders::reconcile(
+            &db,
+            payments.provider.as_ref(),
+            after,
+            chrono::Utc::now(),
+        )
+        .await
+        {
+            Ok(done) if done.completed + done.closed > 0 => {
+                tracing::info!(
+                    completed = done.completed,
+                    closed = done.closed,
+                    "reconciled pending orders"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(?error, "reconciliation failed"),
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM, so in-flight requests can finish.

@@ -171,3 +171,134 @@ impl Default for AuthConfig {
         }
     }
 }
+
+/// Which payment provider takes the money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum PaymentProviderKind {
+    /// Local use: notifications made and signed here (`zhiku pay simulate`).
+    #[default]
+    Simulated,
+    /// The real WeChat Pay API v3.
+    Wechatpay,
+}
+
+/// Payment settings: provider, merchant keys, order and refund rules.
+#[derive(Debug, Clone, Args)]
+pub struct PaymentConfig {
+    /// `simulated` (default) or `wechatpay`.
+    #[arg(long, env = "ZHIKU_PAYMENT_PROVIDER", value_enum, default_value_t = PaymentProviderKind::Simulated, global = true)]
+    pub payment_provider: PaymentProviderKind,
+
+    /// WeChat Pay merchant id.
+    #[arg(long, env = "ZHIKU_WECHATPAY_MCHID", default_value = "", global = true)]
+    pub wechatpay_mchid: String,
+
+    /// App id the payments are made in (defaults to ZHIKU_WECHAT_APPID).
+    #[arg(long, env = "ZHIKU_WECHATPAY_APPID", default_value = "", global = true)]
+    pub wechatpay_appid: String,
+
+    /// Serial number of the merchant API certificate.
+    #[arg(
+        long,
+        env = "ZHIKU_WECHATPAY_MERCHANT_SERIAL",
+        default_value = "",
+        global = true
+    )]
+    pub wechatpay_merchant_serial: String,
+
+    /// Path of the merchant API private key (PEM).
+    #[arg(long, env = "ZHIKU_WECHATPAY_MERCHANT_KEY", global = true)]
+    pub wechatpay_merchant_key: Option<std::path::PathBuf>,
+
+    /// The APIv3 key (32 characters).
+    #[arg(
+        long,
+        env = "ZHIKU_WECHATPAY_APIV3_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub wechatpay_apiv3_key: Option<Secret>,
+
+    /// Platform keys: `SERIAL=PATH,...` (PEM public key or certificate; serial may be `PUB_KEY_ID_...`).
+    #[arg(
+        long,
+        env = "ZHIKU_WECHATPAY_PLATFORM_KEYS",
+        default_value = "",
+        global = true
+    )]
+    pub wechatpay_platform_keys: String,
+
+    /// Where WeChat Pay sends notifications (our `/payments/wechat/notify`).
+    #[arg(
+        long,
+        env = "ZHIKU_WECHATPAY_NOTIFY_URL",
+        default_value = "https://example.com/payments/wechat/notify",
+        global = true
+    )]
+    pub wechatpay_notify_url: String,
+
+    /// WeChat Pay API base URL.
+    #[arg(
+        long,
+        env = "ZHIKU_WECHATPAY_API_BASE",
+        default_value = "https://api.mch.weixin.qq.com",
+        global = true
+    )]
+    pub wechatpay_api_base: String,
+
+    /// Minutes an unpaid order stays open (WeChat Pay `time_expire`).
+    #[arg(
+        long,
+        env = "ZHIKU_ORDER_TIMEOUT_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub order_timeout_minutes: i64,
+
+    /// Days after payment during which the selling creator may refund.
+    #[arg(
+        long,
+        env = "ZHIKU_REFUND_WINDOW_DAYS",
+        default_value_t = 7,
+        global = true
+    )]
+    pub refund_window_days: i64,
+
+    /// Seconds between reconciliation runs (0 turns the background task off).
+    #[arg(
+        long,
+        env = "ZHIKU_RECONCILE_INTERVAL_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub reconcile_interval_secs: u64,
+
+    /// Minutes a pending order waits before reconciliation asks the provider about it.
+    #[arg(
+        long,
+        env = "ZHIKU_RECONCILE_AFTER_MINUTES",
+        default_value_t = 5,
+        global = true
+    )]
+    pub reconcile_after_minutes: i64,
+}
+
+impl Default for PaymentConfig {
+    fn default() -> Self {
+        PaymentConfig {
+            payment_provider: PaymentProviderKind::Simulated,
+            wechatpay_mchid: String::new(),
+            wechatpay_appid: String::new(),
+            wechatpay_merchant_serial: String::new(),
+            wechatpay_merchant_key: None,
+            wechatpay_apiv3_key: None,
+            wechatpay_platform_keys: String::new(),
+            wechatpay_notify_url: "https://example.com/payments/wechat/notify".into(),
+            wechatpay_api_base: "https://api.mch.weixin.qq.com".into(),
+            order_timeout_minutes: 30,
+            refund_window_days: 7,
+            reconcile_interval_secs: 60,
+            reconcile_after_minutes: 5,
+        }
+    }
+}

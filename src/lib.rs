@@ -26,6 +26,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod payments;
 pub mod seed;
 pub mod service;
 pub mod telemetry;
@@ -38,6 +39,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::auth::AuthState;
 use crate::config::{DatabaseConfig, ServerConfig};
 use crate::http::AppState;
+use crate::payments::Payments;
 use crate::telemetry::Metrics;
 
 pub use crate::graphql::schema;
@@ -57,13 +59,21 @@ pub async fn open_database(
 pub fn app(
     db: DatabaseConnection,
     auth: AuthState,
+    payments: Payments,
     config: &ServerConfig,
     metrics: Arc<Metrics>,
 ) -> Router {
-    let schema = graphql::schema(db.clone(), auth.clone(), config, Arc::clone(&metrics));
+    let schema = graphql::schema(
+        db.clone(),
+        auth.clone(),
+        payments.clone(),
+        config,
+        Arc::clone(&metrics),
+    );
     http::router(AppState {
         db,
         auth,
+        payments,
         schema,
         metrics,
     })

@@ -572,6 +572,7 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
             status: OrderStatus::Paid,
             idempotency_key: format!("demo-{id}"),
             transaction_id: Some(format!("42000{id:015}")),
+            prepay_id: None,
             created_at: created,
             expires_at: created + Duration::minutes(30),
             paid_at: Some(paid),

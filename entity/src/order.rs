@@ -24,6 +24,8 @@ pub struct Model {
     /// WeChat Pay's transaction id once paid; unique.
     #[sea_orm(unique)]
     pub transaction_id: Option<String>,
+    /// The provider's prepay id, once prepay succeeded.
+    pub prepay_id: Option<String>,
     pub created_at: DateTimeUtc,
     /// When an unpaid order closes (WeChat Pay time_expire).
     pub expires_at: DateTimeUtc,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_initial_schema;
 mod m20261127_000002_identity;
+mod m20261127_000003_order_prepay;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_initial_schema::Migration),
             Box::new(m20261127_000002_identity::Migration),
+            Box::new(m20261127_000003_order_prepay::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::AuthState;
 use crate::config::{Environment, ServerConfig};
+use crate::payments::Payments;
 use crate::telemetry::Metrics;
 
 /// Deepest selection nesting accepted.
@@ -65,6 +66,7 @@ pub struct Mutation(
     course::CourseMutation,
     livestream::LivestreamMutation,
     group::GroupMutation,
+    order::OrderMutation,
 );
 
 /// The schema type served at `/graphql`.
@@ -75,12 +77,15 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 pub fn schema(
     db: DatabaseConnection,
     auth: AuthState,
+    payments: Payments,
     config: &ServerConfig,
     metrics: Arc<Metrics>,
 ) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(auth)
+        .data(payments.provider)
+        .data(payments.rules)
         .extension(operation_metrics::OperationMetrics(metrics))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)

@@ -125,24 +125,230 @@ impl Entitlement {
     }
 }
 
+/// Filters of the order list.
+#[derive(async_graphql::InputObject, Default)]
+pub struct OrderFilter {
+    /// Only orders in this status.
+    pub status: Option<OrderStatus>,
+}
+
 /// Order queries.
 #[derive(Default)]
 pub struct OrderQuery;
 
-/// Order queries.
+/// Order queries: personal, never anonymous.
 #[Object]
 impl OrderQuery {
-    /// Orders, newest first: all for admins, a learner's own otherwise. Never anonymous.
+    /// Orders, newest first: every order for admins, what they sold for creators, their
+    /// own for learners. Never anonymous.
     #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        filter: Option<OrderFilter>,
     ) -> async_graphql::Result<Conn<Order>> {
         let db = ctx.db()?;
         let page = pagination::page_request(first, after, None, None)?;
-        let rows = orders::list(db, ctx.actor()?, None, &page).await?;
+        let status = filter.and_then(|f| f.status).map(Into::into);
+        let rows = orders::list(db, ctx.actor()?, None, status, &page).await?;
         Ok(pagination::connection(db, rows, Order))
+    }
+
+    /// One order: its buyer, its seller or an admin.
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Order> {
+        let key = ids::decode(&id, "Order")?;
+        Ok(Order(orders::get(ctx.db()?, ctx.actor()?, key).await?))
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Mutations.
+// ---------------------------------------------------------------------------------
+
+use crate::graphql::payload::{UserError, input_id, payload, split};
+use crate::payments::Provider;
+use crate::service::orders::{Checkout, OrderRules};
+
+/// The parameters of `wx.requestPayment`, signed, exactly as the mini-program passes them.
+#[derive(async_graphql::SimpleObject)]
+pub struct PaymentParams {
+    /// Seconds since the epoch.
+    pub time_stamp: String,
+    /// Random string.
+    pub nonce_str: String,
+    /// `prepay_id=...`.
+    pub package: String,
+    /// `RSA`.
+    pub sign_type: String,
+    /// Signature of `appId\ntimeStamp\nnonceStr\npackage\n`.
+    pub pay_sign: String,
+}
+
+/// Result of `createOrder`.
+#[derive(async_graphql::SimpleObject)]
+pub struct CreateOrderPayload {
+    /// The order; null when the input was refused.
+    pub order: Option<Order>,
+    /// What to pass to `wx.requestPayment`; null for free products and settled orders.
+    pub payment: Option<PaymentParams>,
+    /// Each refused input field; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+payload!(
+    /// Result of `cancelOrder`.
+    CancelOrderPayload, order: Order
+);
+payload!(
+    /// Result of `refundOrder`.
+    RefundOrderPayload, order: Order
+);
+
+/// Input of `createOrder`.
+#[derive(async_graphql::InputObject)]
+pub struct CreateOrderInput {
+    /// The course, livestream or group to buy.
+    pub product: ID,
+    /// A key the client makes per purchase intent; retries with it return the same order.
+    pub idempotency_key: String,
+}
+
+/// Input of `cancelOrder`.
+#[derive(async_graphql::InputObject)]
+pub struct CancelOrderInput {
+    /// The pending order.
+    pub order: ID,
+}
+
+/// Input of `refundOrder`.
+#[derive(async_graphql::InputObject)]
+pub struct RefundOrderInput {
+    /// The paid order (refunded in full).
+    pub order: ID,
+    /// Why, shown to the buyer (up to 80 characters).
+    pub reason: Option<String>,
+    /// Retries with the same key are the same refund.
+    pub idempotency_key: String,
+}
+
+fn provider<'a>(ctx: &'a Context<'_>) -> crate::error::AppResult<&'a Provider> {
+    ctx.data::<Provider>()
+        .map_err(|_| AppError::internal(std::io::Error::other("payment provider missing")))
+}
+
+fn rules(ctx: &Context<'_>) -> OrderRules {
+    ctx.data::<OrderRules>().copied().unwrap_or_default()
+}
+
+/// The product a global ID names.
+fn product_of(id: &ID) -> crate::error::AppResult<(ProductKind, i64)> {
+    let (type_name, key) =
+        ids::decode_any(id).map_err(|_| input_id(id, "Course", "product").unwrap_err())?;
+    let kind = match type_name.as_str() {
+        "Course" => ProductKind::Course,
+        "Livestream" => ProductKind::Livestream,
+        "CommunityGroup" => ProductKind::Group,
+        _ => {
+            return Err(crate::service::validation::FieldError::new(
+                "product",
+                crate::service::validation::UserErrorCode::Invalid,
+                "a product is a Course, a Livestream or a CommunityGroup",
+            )
+            .into());
+        }
+    };
+    Ok((kind, key))
+}
+
+/// Order mutations.
+#[derive(Default)]
+pub struct OrderMutation;
+
+/// Order mutations: buying, cancelling, refunding.
+#[Object]
+impl OrderMutation {
+    /// Buys a product. The price comes from the catalogue; retries with the same
+    /// idempotency key return the same order; free products are granted at once.
+    async fn create_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrderInput,
+    ) -> async_graphql::Result<CreateOrderPayload> {
+        let result = async {
+            let (kind, id) = product_of(&input.product)?;
+            orders::create_order(
+                ctx.db()?,
+                provider(ctx)?.as_ref(),
+                rules(ctx),
+                ctx.actor()?,
+                kind,
+                id,
+                &input.idempotency_key,
+            )
+            .await
+        }
+        .await;
+        let (checkout, user_errors) = split(result)?;
+        Ok(match checkout {
+            Some(Checkout { order, payment }) => CreateOrderPayload {
+                order: Some(Order(order)),
+                payment: payment.map(|p| PaymentParams {
+                    time_stamp: p.time_stamp,
+                    nonce_str: p.nonce_str,
+                    package: p.package,
+                    sign_type: p.sign_type,
+                    pay_sign: p.pay_sign,
+                }),
+                user_errors,
+            },
+            None => CreateOrderPayload {
+                order: None,
+                payment: None,
+                user_errors,
+            },
+        })
+    }
+
+    /// Cancels the viewer's pending order.
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelOrderInput,
+    ) -> async_graphql::Result<CancelOrderPayload> {
+        let result = async {
+            let id = input_id(&input.order, "Order", "order")?;
+            orders::cancel_order(ctx.db()?, provider(ctx)?.as_ref(), ctx.actor()?, id)
+                .await
+                .map(Order)
+        }
+        .await;
+        CancelOrderPayload::from_result(result)
+    }
+
+    /// Refunds a paid order in full (admins on the console; the selling creator within
+    /// the refund window). Access is revoked when the refund succeeds.
+    async fn refund_order(
+        &self,
+        ctx: &Context<'_>,
+        input: RefundOrderInput,
+    ) -> async_graphql::Result<RefundOrderPayload> {
+        let result = async {
+            let id = input_id(&input.order, "Order", "order")?;
+            orders::refund_order(
+                ctx.db()?,
+                provider(ctx)?.as_ref(),
+                rules(ctx),
+                ctx.actor()?,
+                id,
+                input.reason.as_deref(),
+                &input.idempotency_key,
+            )
+            .await
+            .map(Order)
+        }
+        .await;
+        RefundOrderPayload::from_result(result)
     }
 }

@@ -72,7 +72,7 @@ impl User {
     ) -> async_graphql::Result<Conn<Order>> {
         let db = ctx.db()?;
         let page = pagination::page_request(first, after, None, None)?;
-        let rows = orders::list(db, ctx.actor()?, Some(self.0.id), &page).await?;
+        let rows = orders::list(db, ctx.actor()?, Some(self.0.id), None, &page).await?;
         Ok(pagination::connection(db, rows, Order))
     }
 }

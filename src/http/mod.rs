@@ -10,7 +10,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::AuthState;
 use crate::graphql::AppSchema;
+use crate::payments::Payments;
 use crate::telemetry::Metrics;
 
 /// Largest request body accepted (answered 413 beyond it). This is also what bounds
@@ -34,6 +35,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Token keys and the WeChat client.
     pub auth: AuthState,
+    /// The payment provider and order rules.
+    pub payments: Payments,
     /// The GraphQL schema.
     pub schema: AppSchema,
     /// Metrics registry.
@@ -66,6 +69,7 @@ pub fn router(state: AppState) -> Router {
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
         .route("/healthz", get(healthz))
+        .route("/payments/wechat/notify", post(payment_notification))
         .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -98,6 +102,61 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Err(error) => {
             tracing::error!(%error, "health check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// A WeChat Pay notification: 204 when applied (or a duplicate), 4xx when refused, 5xx
+/// when our side failed (WeChat Pay retries); failures answer `{"code":"FAIL","message":..}`.
+async fn payment_notification(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use crate::payments::notification::SignatureHeaders;
+    use crate::service::orders::{self, NotificationFailure};
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let signature = SignatureHeaders {
+        timestamp: header("wechatpay-timestamp"),
+        nonce: header("wechatpay-nonce"),
+        signature: header("wechatpay-signature"),
+        serial: header("wechatpay-serial"),
+    };
+    let fail = |status: StatusCode, message: String| {
+        (
+            status,
+            axum::Json(serde_json::json!({ "code": "FAIL", "message": message })),
+        )
+            .into_response()
+    };
+    match orders::handle_notification(
+        &state.db,
+        state.payments.provider.as_ref(),
+        &signature,
+        &body,
+    )
+    .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(NotificationFailure::Refused(reason)) => {
+            tracing::warn!(%reason, "payment notification refused");
+            let status = match reason {
+                crate::payments::notification::NotifyError::Signature
+                | crate::payments::notification::NotifyError::UnknownSerial
+                | crate::payments::notification::NotifyError::Stale => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            fail(status, reason.to_string())
+        }
+        Err(NotificationFailure::Internal(error)) => {
+            tracing::error!(?error, "payment notification failed");
+            fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
         }
     }
 }

@@ -4,12 +4,14 @@
 pub mod access;
 pub mod courses;
 pub mod creators;
+pub mod entitlements;
 pub mod groups;
 pub mod livestreams;
 pub mod orders;
 pub mod page;
 pub mod ratings;
 pub mod sessions;
+pub mod settings;
 pub mod users;
 pub mod validation;
 

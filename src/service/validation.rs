@@ -36,6 +36,12 @@ pub enum UserErrorCode {
     WechatUnavailable,
     /// A refresh token is unknown, spent, expired or revoked.
     InvalidToken,
+    /// The viewer already has access to the product.
+    AlreadyOwned,
+    /// The product cannot be bought (unpublished, ended, own product).
+    NotForSale,
+    /// The payment provider could not be reached; retry with the same idempotency key.
+    PaymentUnavailable,
 }
 
 /// One refused input field.

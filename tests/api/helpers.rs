@@ -13,7 +13,16 @@ use sea_orm::{
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use zhiku::auth::AuthState;
-use zhiku::config::{AuthConfig, DatabaseConfig, Secret, ServerConfig};
+use zhiku::config::{AuthConfig, DatabaseConfig, PaymentConfig, Secret, ServerConfig};
+use zhiku::payments::Payments;
+
+/// Path of a WeChat Pay test fixture.
+pub fn fixture_path(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/wechatpay/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
 
 /// The JWT secret of test apps (tests forge tokens with it and with others).
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
@@ -29,6 +38,8 @@ pub struct TestApp {
     pub metrics: Arc<Metrics>,
     /// Its token keys (to mint and forge tokens in tests).
     pub auth: AuthState,
+    /// Its payment provider.
+    pub payments: Payments,
     /// HTTP client.
     pub client: reqwest::Client,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -118,8 +129,17 @@ impl TestApp {
         Self::spawn_full(ServerConfig::default(), Some(wechat_base)).await
     }
 
-    /// Starts the app with every option given.
+    /// Starts the app with every option given (the simulated payment provider).
     pub async fn spawn_full(config: ServerConfig, wechat_base: Option<String>) -> Self {
+        Self::spawn_with_payments(config, wechat_base, PaymentConfig::default()).await
+    }
+
+    /// Starts the app with payment settings of the test's choosing.
+    pub async fn spawn_with_payments(
+        config: ServerConfig,
+        wechat_base: Option<String>,
+        payment_config: PaymentConfig,
+    ) -> Self {
         let (url, dir) = fresh_database().await;
         let database = DatabaseConfig {
             database_url: url,
@@ -140,7 +160,25 @@ impl TestApp {
         let auth = AuthState::new(&db, &auth_config, config.environment)
             .await
             .expect("auth state");
-        let app = zhiku::app(db.clone(), auth.clone(), &config, metrics.clone());
+        // The simulated provider keeps its keys in the database; storing the fixture key
+        // first saves generating an RSA key per test (the read path is the real one).
+        zhiku::service::settings::get_or_create(
+            &db,
+            zhiku::payments::SIMULATED_KEY_SETTING,
+            || Ok(std::fs::read_to_string(fixture_path("platform_key.pem")).expect("fixture key")),
+        )
+        .await
+        .expect("simulated key");
+        let payments = Payments::new(&db, &payment_config, "wx-test-app")
+            .await
+            .expect("payments");
+        let app = zhiku::app(
+            db.clone(),
+            auth.clone(),
+            payments.clone(),
+            &config,
+            metrics.clone(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -152,6 +190,7 @@ impl TestApp {
             addr,
             db,
             auth,
+            payments,
             metrics,
             client: reqwest::Client::new(),
             _sqlite_dir: dir,

@@ -9,6 +9,7 @@ mod database;
 mod http_limits;
 mod login;
 mod n_plus_one;
+mod payments;
 mod privacy;
 mod schema;
 mod seed;

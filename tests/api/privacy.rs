@@ -23,6 +23,7 @@ async fn orders_and_entitlements_are_forbidden_to_anonymous_visitors() {
         status: OrderStatus::Pending,
         idempotency_key: "k1".into(),
         transaction_id: None,
+        prepay_id: None,
         created_at: t0(),
         expires_at: t0(),
         paid_at: None,

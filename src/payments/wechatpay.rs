@@ -1,0 +1,311 @@
+//! The WeChat Pay API v3 client: JSAPI prepay, order query and close, refunds, and the
+//! `WECHATPAY2-SHA256-RSA2048` Authorization header every request carries.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use rand::RngCore;
+use rsa::RsaPrivateKey;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::payments::{
+    NotificationKeys, PaymentError, PaymentParams, PaymentProvider, PrepayRequest, RefundRequest,
+    RefundResult, RefundState, TradeState, crypto,
+};
+
+/// Merchant identity and keys of the real provider.
+pub struct WechatPayConfig {
+    /// Merchant id.
+    pub mchid: String,
+    /// Mini-program app id.
+    pub appid: String,
+    /// Serial of the merchant API certificate.
+    pub merchant_serial: String,
+    /// The merchant API private key.
+    pub merchant_key: RsaPrivateKey,
+    /// Where WeChat Pay sends notifications.
+    pub notify_url: String,
+    /// API base URL.
+    pub api_base: String,
+    /// Verification keys.
+    pub keys: NotificationKeys,
+}
+
+/// The real WeChat Pay provider.
+pub struct WechatPay {
+    config: WechatPayConfig,
+    http: reqwest::Client,
+}
+
+/// A random 32-character nonce.
+pub fn nonce() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Who signs merchant requests: merchant id, certificate serial and private key.
+pub struct MerchantSigner<'a> {
+    /// Merchant id.
+    pub mchid: &'a str,
+    /// Serial of the merchant API certificate.
+    pub serial: &'a str,
+    /// The merchant API private key.
+    pub key: &'a RsaPrivateKey,
+}
+
+impl MerchantSigner<'_> {
+    /// The Authorization header value for a request: SHA256withRSA over
+    /// `METHOD\nPATH\nTIMESTAMP\nNONCE\nBODY\n` (PATH with its query string).
+    pub fn authorization(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        timestamp: i64,
+        nonce: &str,
+        body: &str,
+    ) -> String {
+        let message = format!("{method}\n{path_and_query}\n{timestamp}\n{nonce}\n{body}\n");
+        let signature = crypto::sign(self.key, message.as_bytes());
+        format!(
+            "WECHATPAY2-SHA256-RSA2048 mchid=\"{}\",nonce_str=\"{nonce}\",signature=\"{signature}\",timestamp=\"{timestamp}\",serial_no=\"{}\"",
+            self.mchid, self.serial
+        )
+    }
+}
+
+/// Signs the parameters of `wx.requestPayment` with a merchant key.
+pub fn sign_payment_params(appid: &str, key: &RsaPrivateKey, prepay_id: &str) -> PaymentParams {
+    let time_stamp = Utc::now().timestamp().to_string();
+    let nonce_str = nonce();
+    let package = format!("prepay_id={prepay_id}");
+    let message = format!("{appid}\n{time_stamp}\n{nonce_str}\n{package}\n");
+    PaymentParams {
+        pay_sign: crypto::sign(key, message.as_bytes()),
+        time_stamp,
+        nonce_str,
+        package,
+        sign_type: "RSA".to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+impl WechatPay {
+    /// A client for the configured merchant.
+    pub fn new(config: WechatPayConfig) -> Result<Self, PaymentError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| PaymentError::Config(e.to_string()))?;
+        Ok(WechatPay { config, http })
+    }
+
+    /// Sends a signed request; returns the status and body of a 2xx answer.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(u16, String), PaymentError> {
+        let body_text = body.map(|b| b.to_string()).unwrap_or_default();
+        let signer = MerchantSigner {
+            mchid: &self.config.mchid,
+            serial: &self.config.merchant_serial,
+            key: &self.config.merchant_key,
+        };
+        let header = signer.authorization(
+            method.as_str(),
+            path_and_query,
+            Utc::now().timestamp(),
+            &nonce(),
+            &body_text,
+        );
+        let url = format!(
+            "{}{}",
+            self.config.api_base.trim_end_matches('/'),
+            path_and_query
+        );
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("Authorization", header)
+            .header("Accept", "application/json");
+        if !body_text.is_empty() {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body_text);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| PaymentError::Unavailable(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| PaymentError::Unavailable(e.without_url().to_string()))?;
+        if (200..300).contains(&status) {
+            return Ok((status, text));
+        }
+        let error: ErrorBody = serde_json::from_str(&text).unwrap_or(ErrorBody {
+            code: format!("HTTP_{status}"),
+            message: String::new(),
+        });
+        if status >= 500 {
+            return Err(PaymentError::Unavailable(format!(
+                "{}: {}",
+                error.code, error.message
+            )));
+        }
+        Err(PaymentError::Refused {
+            code: error.code,
+            message: error.message,
+        })
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, PaymentError> {
+    serde_json::from_str(text).map_err(|_| PaymentError::Unavailable("unexpected answer".into()))
+}
+
+#[async_trait::async_trait]
+impl PaymentProvider for WechatPay {
+    fn name(&self) -> &'static str {
+        "wechatpay"
+    }
+
+    async fn prepay(&self, request: &PrepayRequest) -> Result<String, PaymentError> {
+        #[derive(Deserialize)]
+        struct Prepay {
+            prepay_id: String,
+        }
+        let body = json!({
+            "appid": self.config.appid,
+            "mchid": self.config.mchid,
+            "description": request.description.chars().take(127).collect::<String>(),
+            "out_trade_no": request.out_trade_no,
+            "time_expire": request.time_expire.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            "notify_url": self.config.notify_url,
+            "amount": { "total": request.amount_fen, "currency": "CNY" },
+            "payer": { "openid": request.payer_openid },
+        });
+        let (_, text) = self
+            .call(
+                reqwest::Method::POST,
+                "/v3/pay/transactions/jsapi",
+                Some(body),
+            )
+            .await?;
+        Ok(parse::<Prepay>(&text)?.prepay_id)
+    }
+
+    fn payment_params(&self, prepay_id: &str) -> Result<PaymentParams, PaymentError> {
+        Ok(sign_payment_params(
+            &self.config.appid,
+            &self.config.merchant_key,
+            prepay_id,
+        ))
+    }
+
+    async fn query(&self, out_trade_no: &str) -> Result<TradeState, PaymentError> {
+        #[derive(Deserialize)]
+        struct Amount {
+            #[serde(default)]
+            total: i64,
+        }
+        #[derive(Deserialize)]
+        struct Query {
+            trade_state: String,
+            #[serde(default)]
+            transaction_id: Option<String>,
+            #[serde(default)]
+            amount: Option<Amount>,
+        }
+        let path = format!(
+            "/v3/pay/transactions/out-trade-no/{out_trade_no}?mchid={}",
+            self.config.mchid
+        );
+        let (_, text) = self.call(reqwest::Method::GET, &path, None).await?;
+        let answer: Query = parse(&text)?;
+        Ok(match answer.trade_state.as_str() {
+            "SUCCESS" => TradeState::Success {
+                transaction_id: answer.transaction_id.unwrap_or_default(),
+                amount_fen: answer.amount.map(|a| a.total).unwrap_or_default(),
+            },
+            "NOTPAY" => TradeState::NotPay,
+            "CLOSED" => TradeState::Closed,
+            other => TradeState::Other(other.to_owned()),
+        })
+    }
+
+    async fn close(&self, out_trade_no: &str) -> Result<(), PaymentError> {
+        let path = format!("/v3/pay/transactions/out-trade-no/{out_trade_no}/close");
+        self.call(
+            reqwest::Method::POST,
+            &path,
+            Some(json!({ "mchid": self.config.mchid })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundResult, PaymentError> {
+        #[derive(Deserialize)]
+        struct Refund {
+            refund_id: String,
+            status: String,
+        }
+        let mut body = json!({
+            "out_trade_no": request.out_trade_no,
+            "out_refund_no": request.out_refund_no,
+            "notify_url": self.config.notify_url,
+            "amount": { "refund": request.refund_fen, "total": request.total_fen, "currency": "CNY" },
+        });
+        if let Some(reason) = &request.reason {
+            body["reason"] = json!(reason);
+        }
+        let (_, text) = self
+            .call(
+                reqwest::Method::POST,
+                "/v3/refund/domestic/refunds",
+                Some(body),
+            )
+            .await?;
+        let answer: Refund = parse(&text)?;
+        Ok(RefundResult {
+            refund_id: answer.refund_id,
+            state: RefundState::parse(&answer.status).unwrap_or(RefundState::Processing),
+        })
+    }
+
+    fn notification_keys(&self) -> &NotificationKeys {
+        &self.config.keys
+    }
+}
+
+/// Reads `SERIAL=PATH,SERIAL=PATH` into platform keys (PEM public keys or certificates).
+pub fn load_platform_keys(spec: &str) -> Result<HashMap<String, rsa::RsaPublicKey>, PaymentError> {
+    let mut keys = HashMap::new();
+    for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (serial, path) = entry
+            .split_once('=')
+            .ok_or_else(|| PaymentError::Config(format!("expected SERIAL=PATH, got {entry:?}")))?;
+        let pem = std::fs::read_to_string(path.trim())
+            .map_err(|e| PaymentError::Config(format!("{path}: {e}")))?;
+        let key = crypto::public_key_from_pem(&pem)
+            .map_err(|e| PaymentError::Config(format!("{path}: {e}")))?;
+        keys.insert(serial.trim().to_owned(), key);
+    }
+    Ok(keys)
+}

@@ -1,0 +1,127 @@
+//! Entitlements: the single source of truth for access to paid content. Granted when
+//! an order is paid (or a free product is taken), revoked when it is refunded. Group
+//! purchases also keep the membership list in step.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::enums::ProductKind;
+use entity::{community_group, course, entitlement, group_membership, order};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::error::AppResult;
+
+/// Grants what a paid order buys, inside the caller's transaction. A user who had the
+/// product before (a refunded purchase) gets the same row back, re-activated: the
+/// (user, product) unique index allows one row each.
+pub async fn grant(
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let expires_at = match order.product_kind {
+        ProductKind::Group => community_group::Entity::find_by_id(order.product_id)
+            .one(db)
+            .await?
+            .and_then(|g| g.membership_days)
+            .map(|days| now + Duration::days(days.into())),
+        _ => None,
+    };
+    entitlement::Entity::insert(entitlement::ActiveModel {
+        user_id: Set(order.buyer_id),
+        product_kind: Set(order.product_kind),
+        product_id: Set(order.product_id),
+        order_id: Set(Some(order.id)),
+        granted_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            entitlement::Column::UserId,
+            entitlement::Column::ProductKind,
+            entitlement::Column::ProductId,
+        ])
+        .update_columns([
+            entitlement::Column::OrderId,
+            entitlement::Column::GrantedAt,
+            entitlement::Column::ExpiresAt,
+            entitlement::Column::RevokedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    match order.product_kind {
+        ProductKind::Course => {
+            course::Entity::update_many()
+                .col_expr(
+                    course::Column::SalesCount,
+                    Expr::col(course::Column::SalesCount).add(1),
+                )
+                .filter(course::Column::Id.eq(order.product_id))
+                .exec(db)
+                .await?;
+        }
+        ProductKind::Group => {
+            group_membership::Entity::insert(group_membership::ActiveModel {
+                group_id: Set(order.product_id),
+                user_id: Set(order.buyer_id),
+                joined_at: Set(now),
+                expires_at: Set(expires_at),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    group_membership::Column::GroupId,
+                    group_membership::Column::UserId,
+                ])
+                .update_column(group_membership::Column::ExpiresAt)
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+        }
+        ProductKind::Livestream => {}
+    }
+    Ok(())
+}
+
+/// Takes back what a refunded order bought, inside the caller's transaction.
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let revoked = entitlement::Entity::update_many()
+        .col_expr(entitlement::Column::RevokedAt, Expr::value(now))
+        .filter(entitlement::Column::OrderId.eq(order.id))
+        .filter(entitlement::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    if revoked.rows_affected == 0 {
+        return Ok(());
+    }
+    match order.product_kind {
+        ProductKind::Course => {
+            course::Entity::update_many()
+                .col_expr(
+                    course::Column::SalesCount,
+                    Expr::col(course::Column::SalesCount).sub(1),
+                )
+                .filter(course::Column::Id.eq(order.product_id))
+                .filter(course::Column::SalesCount.gt(0))
+                .exec(db)
+                .await?;
+        }
+        ProductKind::Group => {
+            group_membership::Entity::delete_many()
+                .filter(group_membership::Column::GroupId.eq(order.product_id))
+                .filter(group_membership::Column::UserId.eq(order.buyer_id))
+                .exec(db)
+                .await?;
+        }
+        ProductKind::Livestream => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,842 @@
+//! Buying: orders, WeChat Pay (against a local server that checks signatures as WeChat
+//! Pay does), notifications, refunds, reconciliation, and the simulated provider.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use chrono::{Duration, Utc};
+use entity::enums::{CourseStatus, OrderStatus, ProductKind, Role};
+use entity::{course, entitlement, order, payment_event};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use zhiku::config::{PaymentConfig, PaymentProviderKind, Secret, ServerConfig};
+use zhiku::payments::crypto;
+use zhiku::payments::notification::SignatureHeaders;
+use zhiku::payments::simulated::{Simulated, build_notification, post_notification};
+
+use crate::helpers::{Fixture, TestApp, fixture_path, gid};
+
+const CREATE_ORDER: &str = r#"mutation($p: ID!, $k: String!) {
+  createOrder(input: {product: $p, idempotencyKey: $k}) {
+    order { id outTradeNo status amount { amount } paidAt }
+    payment { timeStamp nonceStr package signType paySign }
+    userErrors { field code message }
+  }
+}"#;
+const REFUND: &str = r#"mutation($o: ID!, $k: String!) {
+  refundOrder(input: {order: $o, reason: "退款", idempotencyKey: $k}) { order { status refundedAt } userErrors { code message } }
+}"#;
+const ACCESS: &str = r#"query($c: ID!) { node(id: $c) { ... on Course { viewerHasAccess } } }"#;
+const APIV3: &str = "0123456789abcdef0123456789abcdef";
+const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+
+/// A seller with a published paid course and a buyer with a token.
+struct Shop {
+    course: course::Model,
+    buyer_id: i64,
+    buyer_token: String,
+    admin_token: String,
+}
+
+async fn shop(app: &TestApp, price_fen: i64) -> Shop {
+    let fixture = Fixture::new(&app.db);
+    let seller = fixture.creator("Seller").await;
+    let course = fixture
+        .course(
+            &seller,
+            1,
+            "在售课程",
+            "编程开发",
+            price_fen,
+            CourseStatus::Published,
+        )
+        .await;
+    fixture.lesson(&course, 1, false).await;
+    let buyer = fixture.user("buyer-openid", Role::Learner).await;
+    let admin = fixture.user("admin", Role::Admin).await;
+    Shop {
+        buyer_token: app.token_for(buyer.id, zhiku::auth::tokens::Audience::MiniProgram),
+        admin_token: app.token(admin.id),
+        buyer_id: buyer.id,
+        course,
+    }
+}
+
+fn simulated(app: &TestApp) -> Simulated {
+    let key = crypto::private_key_from_pem(
+        &std::fs::read_to_string(fixture_path("platform_key.pem")).unwrap(),
+    )
+    .unwrap();
+    let keys = app.payments.provider.notification_keys();
+    Simulated::new(key, keys.apiv3_key, &keys.appid)
+}
+
+async fn notify(app: &TestApp, headers: &SignatureHeaders, body: String) -> u16 {
+    post_notification(&app.url("/payments/wechat/notify"), headers, body)
+        .await
+        .unwrap()
+}
+
+async fn order_row(app: &TestApp, out_trade_no: &str) -> order::Model {
+    order::Entity::find()
+        .filter(order::Column::OutTradeNo.eq(out_trade_no))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_learner_buys_with_the_simulated_provider_and_a_refund_locks_it_again() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app, 9900).await;
+    let product = gid("Course", shop.course.id);
+    let bought = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": product, "k": "k1" }),
+        )
+        .await;
+    assert_eq!(bought["userErrors"], json!([]));
+    assert_eq!(bought["order"]["status"], "PENDING");
+    assert_eq!(
+        bought["order"]["amount"]["amount"], 9900,
+        "the price comes from the catalogue"
+    );
+    let payment = &bought["payment"];
+    assert_eq!(payment["signType"], "RSA");
+    let package = payment["package"].as_str().unwrap();
+    assert!(package.starts_with("prepay_id="));
+    // paySign is SHA256withRSA over appId\ntimeStamp\nnonceStr\npackage\n.
+    let message = format!(
+        "wx-test-app\n{}\n{}\n{package}\n",
+        payment["timeStamp"].as_str().unwrap(),
+        payment["nonceStr"].as_str().unwrap()
+    );
+    let public = crypto::public_key_from_pem(
+        &std::fs::read_to_string(fixture_path("platform_pub.pem")).unwrap(),
+    )
+    .unwrap();
+    crypto::verify(
+        &public,
+        message.as_bytes(),
+        payment["paySign"].as_str().unwrap(),
+    )
+    .unwrap();
+
+    // Retries with the key, and a new key while the order is pending, give the same order.
+    let again = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": product, "k": "k1" }),
+        )
+        .await;
+    let other_key = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": product, "k": "k2" }),
+        )
+        .await;
+    assert_eq!(again["order"]["id"], bought["order"]["id"]);
+    assert_eq!(other_key["order"]["id"], bought["order"]["id"]);
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 1);
+
+    let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
+    let (headers, body) =
+        simulated(&app).payment_success(&out_trade_no, 9900, "buyer-openid", Utc::now());
+    assert_eq!(notify(&app, &headers, body).await, 204);
+    let paid = order_row(&app, &out_trade_no).await;
+    assert_eq!(paid.status, OrderStatus::Paid);
+    assert!(paid.paid_at.is_some() && paid.transaction_id.is_some());
+    let (_, body) = app
+        .gql_as(&shop.buyer_token, ACCESS, json!({ "c": product }))
+        .await;
+    assert_eq!(body["data"]["node"]["viewerHasAccess"], true, "{body}");
+    let sales = course::Entity::find_by_id(shop.course.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .sales_count;
+
+    // Buying again is refused.
+    let twice = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": product, "k": "k3" }),
+        )
+        .await;
+    assert_eq!(twice["userErrors"][0]["code"], "ALREADY_OWNED");
+
+    let refunded = app
+        .mutate(
+            &shop.admin_token,
+            REFUND,
+            json!({ "o": gid("Order", paid.id), "k": "r1" }),
+        )
+        .await;
+    assert_eq!(refunded["order"]["status"], "REFUNDED", "{refunded}");
+    let (_, body) = app
+        .gql_as(&shop.buyer_token, ACCESS, json!({ "c": product }))
+        .await;
+    assert_eq!(body["data"]["node"]["viewerHasAccess"], false);
+    let after = course::Entity::find_by_id(shop.course.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .sales_count;
+    assert_eq!(after, sales - 1);
+    // The same refund key again is the same refund.
+    let repeat = app
+        .mutate(
+            &shop.admin_token,
+            REFUND,
+            json!({ "o": gid("Order", paid.id), "k": "r1" }),
+        )
+        .await;
+    assert_eq!(repeat["order"]["status"], "REFUNDED");
+}
+
+#[tokio::test]
+async fn bad_notifications_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app, 9900).await;
+    let bought = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", shop.course.id), "k": "k" }),
+        )
+        .await;
+    let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
+    let sim = simulated(&app);
+    let keys = app.payments.provider.notification_keys().clone();
+    let platform = crypto::private_key_from_pem(
+        &std::fs::read_to_string(fixture_path("platform_key.pem")).unwrap(),
+    )
+    .unwrap();
+    let other_key = crypto::private_key_from_pem(
+        &std::fs::read_to_string(fixture_path("merchant_key.pem")).unwrap(),
+    )
+    .unwrap();
+    let resource = |mchid: &str, appid: &str, amount: i64| {
+        json!({ "appid": appid, "mchid": mchid, "out_trade_no": out_trade_no, "transaction_id": "4200000001",
+            "trade_state": "SUCCESS", "amount": { "total": amount, "currency": "CNY" } })
+    };
+    let signed = |resource: Value, when: chrono::DateTime<Utc>| {
+        build_notification(
+            &platform,
+            "PUB_KEY_ID_SIMULATED",
+            &keys.apiv3_key,
+            "TRANSACTION.SUCCESS",
+            "transaction",
+            &resource,
+            when,
+        )
+    };
+    let good = || sim.payment_success(&out_trade_no, 9900, "buyer-openid", Utc::now());
+
+    let mut cases: Vec<(&str, SignatureHeaders, String, u16)> = Vec::new();
+    let (headers, body) = good();
+    cases.push((
+        "tampered body",
+        headers.clone(),
+        body.replace("TRANSACTION.SUCCESS", "TRANSACTION.SUCCESS "),
+        401,
+    ));
+    let (mut headers, body) = good();
+    headers.serial = "UNKNOWN_SERIAL".into();
+    cases.push(("unknown serial", headers, body, 401));
+    let (headers, body) = signed(
+        resource(&keys.mchid, &keys.appid, 9900),
+        Utc::now() - Duration::minutes(6),
+    );
+    cases.push(("stale timestamp", headers, body, 401));
+    let (headers, body) = build_notification(
+        &other_key,
+        "PUB_KEY_ID_SIMULATED",
+        &keys.apiv3_key,
+        "TRANSACTION.SUCCESS",
+        "transaction",
+        &resource(&keys.mchid, &keys.appid, 9900),
+        Utc::now(),
+    );
+    cases.push(("signed by another key", headers, body, 401));
+    let (headers, body) = signed(resource(&keys.mchid, &keys.appid, 1), Utc::now());
+    cases.push(("wrong amount", headers, body, 400));
+    let (headers, body) = signed(resource("1111111111", &keys.appid, 9900), Utc::now());
+    cases.push(("wrong mchid", headers, body, 400));
+    let (headers, body) = signed(resource(&keys.mchid, "wx-someone-else", 9900), Utc::now());
+    cases.push(("wrong appid", headers, body, 400));
+    // Malformed JSON and a truncated ciphertext, both correctly signed.
+    let sign_raw = |body: String| {
+        let timestamp = Utc::now().timestamp().to_string();
+        let message = format!("{timestamp}\nNONCE\n{body}\n");
+        let headers = SignatureHeaders {
+            signature: crypto::sign(&platform, message.as_bytes()),
+            timestamp,
+            nonce: "NONCE".into(),
+            serial: "PUB_KEY_ID_SIMULATED".into(),
+        };
+        (headers, body)
+    };
+    let (headers, body) = sign_raw("{\"id\": \"x\", \"event_type\": ".to_owned());
+    cases.push(("malformed JSON", headers, body, 400));
+    let (_, good_body) = good();
+    let mut envelope: Value = serde_json::from_str(&good_body).unwrap();
+    let ciphertext = envelope["resource"]["ciphertext"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    envelope["resource"]["ciphertext"] = json!(&ciphertext[..ciphertext.len() - 12]);
+    let (headers, body) = sign_raw(envelope.to_string());
+    cases.push(("truncated ciphertext", headers, body, 400));
+    let (mut headers, body) = good();
+    headers.signature.clear();
+    cases.push(("no signature", headers, body, 400));
+
+    for (name, headers, body, status) in cases {
+        let response = reqwest::Client::new()
+            .post(app.url("/payments/wechat/notify"))
+            .header("Wechatpay-Timestamp", &headers.timestamp)
+            .header("Wechatpay-Nonce", &headers.nonce)
+            .header("Wechatpay-Signature", &headers.signature)
+            .header("Wechatpay-Serial", &headers.serial)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "case {name}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["code"], "FAIL", "case {name}");
+    }
+    assert_eq!(
+        order_row(&app, &out_trade_no).await.status,
+        OrderStatus::Pending
+    );
+    assert_eq!(
+        payment_event::Entity::find().count(&app.db).await.unwrap(),
+        0
+    );
+    assert_eq!(entitlement::Entity::find().count(&app.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_duplicate_notifications_apply_once() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app, 4900).await;
+    let bought = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", shop.course.id), "k": "k" }),
+        )
+        .await;
+    let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
+    let (headers, body) =
+        simulated(&app).payment_success(&out_trade_no, 4900, "buyer-openid", Utc::now());
+    let sends = (0..50).map(|_| notify(&app, &headers, body.clone()));
+    let statuses = futures_util::future::join_all(sends).await;
+    assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
+    assert_eq!(
+        payment_event::Entity::find().count(&app.db).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        order_row(&app, &out_trade_no).await.status,
+        OrderStatus::Paid
+    );
+    assert_eq!(
+        entitlement::Entity::find()
+            .filter(entitlement::Column::UserId.eq(shop.buyer_id))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    let sales = course::Entity::find_by_id(shop.course.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .sales_count;
+    assert_eq!(sales, shop.course.sales_count + 1);
+}
+
+#[tokio::test]
+async fn concurrent_create_order_with_one_key_gives_one_order() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app, 9900).await;
+    let product = gid("Course", shop.course.id);
+    let attempts = (0..12).map(|_| {
+        app.mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": product, "k": "same" }),
+        )
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let ids: std::collections::HashSet<String> = results
+        .iter()
+        .map(|r| r["order"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "{results:?}");
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn purchase_rules_and_free_products() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let shop = shop(&app, 9900).await;
+    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let draft = fixture
+        .course(&seller, 2, "草稿", "编程开发", 100, CourseStatus::Draft)
+        .await;
+    let free = fixture
+        .course(&seller, 3, "免费课", "编程开发", 0, CourseStatus::Published)
+        .await;
+    let seller_token = app.token(seller.user_id);
+    let cases = [
+        (
+            "draft course",
+            shop.buyer_token.clone(),
+            gid("Course", draft.id),
+            "NOT_FOR_SALE",
+        ),
+        (
+            "own course",
+            seller_token,
+            gid("Course", shop.course.id),
+            "NOT_FOR_SALE",
+        ),
+        (
+            "not a product",
+            shop.buyer_token.clone(),
+            gid("User", 1),
+            "INVALID",
+        ),
+        (
+            "missing product",
+            shop.buyer_token.clone(),
+            gid("Course", 999_999),
+            "NOT_FOUND",
+        ),
+    ];
+    for (name, token, product, code) in cases {
+        let payload = app
+            .mutate(&token, CREATE_ORDER, json!({ "p": product, "k": name }))
+            .await;
+        assert_eq!(
+            payload["userErrors"][0]["code"], code,
+            "case {name}: {payload}"
+        );
+    }
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 0);
+
+    let taken = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", free.id), "k": "free" }),
+        )
+        .await;
+    assert_eq!(taken["order"]["status"], "PAID");
+    assert_eq!(taken["payment"], Value::Null);
+    assert_eq!(taken["order"]["amount"]["amount"], 0);
+    let held = entitlement::Entity::find()
+        .filter(entitlement::Column::ProductKind.eq(ProductKind::Course))
+        .filter(entitlement::Column::ProductId.eq(free.id))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(held, 1);
+
+    // Anonymous visitors cannot buy; orders stay private.
+    let body = app
+        .gql(
+            CREATE_ORDER,
+            json!({ "p": gid("Course", shop.course.id), "k": "anon" }),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_code(&body), "UNAUTHENTICATED");
+}
+
+// ---------------------------------------------------------------------------------
+// The real provider against a local WeChat Pay.
+// ---------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct FakePay {
+    /// (method, path and query, whether the Authorization signature verified)
+    calls: Vec<(String, String, bool)>,
+    /// Answers of the order query, by out_trade_no.
+    paid: HashMap<String, i64>,
+    refund_status: String,
+}
+
+async fn fake_wechat_pay() -> (String, Arc<Mutex<FakePay>>) {
+    let state = Arc::new(Mutex::new(FakePay {
+        refund_status: "PROCESSING".into(),
+        ..Default::default()
+    }));
+    let merchant = crypto::public_key_from_pem(
+        &std::fs::read_to_string(fixture_path("merchant_pub.pem")).unwrap(),
+    )
+    .unwrap();
+    async fn handle(
+        State((state, merchant)): State<(Arc<Mutex<FakePay>>, rsa::RsaPublicKey)>,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> (axum::http::StatusCode, String) {
+        // Check the Authorization header the way WeChat Pay does.
+        let header = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let fields: HashMap<String, String> = header
+            .strip_prefix("WECHATPAY2-SHA256-RSA2048 ")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches('"').to_owned()))
+            .collect();
+        let path = uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let message = format!(
+            "{}\n{}\n{}\n{}\n{}\n",
+            method,
+            path,
+            fields.get("timestamp").cloned().unwrap_or_default(),
+            fields.get("nonce_str").cloned().unwrap_or_default(),
+            String::from_utf8_lossy(&body)
+        );
+        let verified = fields.get("mchid").map(String::as_str) == Some("1230000109")
+            && fields.get("serial_no").map(String::as_str) == Some("MERCHANT_SERIAL")
+            && crypto::verify(
+                &merchant,
+                message.as_bytes(),
+                fields.get("signature").map(String::as_str).unwrap_or(""),
+            )
+            .is_ok();
+        let mut state = state.lock().unwrap();
+        state
+            .calls
+            .push((method.to_string(), path.clone(), verified));
+        if !verified {
+            return (
+                axum::http::StatusCode::UNAUTHORIZED,
+                r#"{"code":"SIGN_ERROR","message":"bad signature"}"#.into(),
+            );
+        }
+        if path == "/v3/pay/transactions/jsapi" {
+            return (
+                axum::http::StatusCode::OK,
+                r#"{"prepay_id":"wx26112221580621e9b071c00d9e093b0000"}"#.into(),
+            );
+        }
+        if let Some(rest) = path.strip_prefix("/v3/pay/transactions/out-trade-no/") {
+            if rest.ends_with("/close") {
+                return (axum::http::StatusCode::NO_CONTENT, String::new());
+            }
+            let out_trade_no = rest.split('?').next().unwrap_or_default();
+            return match state.paid.get(out_trade_no) {
+                Some(amount) => (axum::http::StatusCode::OK, json!({ "trade_state": "SUCCESS", "transaction_id": "4200000777", "amount": { "total": amount } }).to_string()),
+                None => (axum::http::StatusCode::OK, r#"{"trade_state":"NOTPAY"}"#.into()),
+            };
+        }
+        if path == "/v3/refund/domestic/refunds" {
+            return (
+                axum::http::StatusCode::OK,
+                json!({ "refund_id": "50300000001", "status": state.refund_status }).to_string(),
+            );
+        }
+        (
+            axum::http::StatusCode::NOT_FOUND,
+            r#"{"code":"NOT_FOUND","message":"?"}"#.into(),
+        )
+    }
+    let app = Router::new()
+        .fallback(handle)
+        .with_state((Arc::clone(&state), merchant));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, state)
+}
+
+async fn wechatpay_app(base: String) -> TestApp {
+    let config = PaymentConfig {
+        payment_provider: PaymentProviderKind::Wechatpay,
+        wechatpay_mchid: "1230000109".into(),
+        wechatpay_appid: "wx-test-app".into(),
+        wechatpay_merchant_serial: "MERCHANT_SERIAL".into(),
+        wechatpay_merchant_key: Some(fixture_path("merchant_key.pem").into()),
+        wechatpay_apiv3_key: Some(Secret::new(APIV3)),
+        wechatpay_platform_keys: format!(
+            "{PLATFORM_SERIAL}={},PUB_KEY_ID_0114232134912410000000000000={}",
+            fixture_path("platform_cert.pem"),
+            fixture_path("platform_pub.pem")
+        ),
+        wechatpay_api_base: base,
+        ..PaymentConfig::default()
+    };
+    TestApp::spawn_with_payments(ServerConfig::default(), None, config).await
+}
+
+fn platform_notification(
+    event_type: &str,
+    original_type: &str,
+    resource: Value,
+) -> (SignatureHeaders, String) {
+    let platform = crypto::private_key_from_pem(
+        &std::fs::read_to_string(fixture_path("platform_key.pem")).unwrap(),
+    )
+    .unwrap();
+    build_notification(
+        &platform,
+        PLATFORM_SERIAL,
+        &crypto::apiv3_key(APIV3).unwrap(),
+        event_type,
+        original_type,
+        &resource,
+        Utc::now(),
+    )
+}
+
+#[tokio::test]
+async fn prepay_carries_a_signature_wechat_pay_accepts() {
+    let (base, fake) = fake_wechat_pay().await;
+    let app = wechatpay_app(base).await;
+    let shop = shop(&app, 9900).await;
+    let bought = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", shop.course.id), "k": "k" }),
+        )
+        .await;
+    assert_eq!(bought["userErrors"], json!([]), "{bought}");
+    assert_eq!(
+        bought["payment"]["package"],
+        "prepay_id=wx26112221580621e9b071c00d9e093b0000"
+    );
+    let calls = fake.lock().unwrap().calls.clone();
+    assert_eq!(
+        calls,
+        vec![(
+            "POST".to_owned(),
+            "/v3/pay/transactions/jsapi".to_owned(),
+            true
+        )]
+    );
+    // paySign with the merchant key.
+    let payment = &bought["payment"];
+    let message = format!(
+        "wx-test-app\n{}\n{}\n{}\n",
+        payment["timeStamp"].as_str().unwrap(),
+        payment["nonceStr"].as_str().unwrap(),
+        payment["package"].as_str().unwrap()
+    );
+    let merchant = crypto::public_key_from_pem(
+        &std::fs::read_to_string(fixture_path("merchant_pub.pem")).unwrap(),
+    )
+    .unwrap();
+    crypto::verify(
+        &merchant,
+        message.as_bytes(),
+        payment["paySign"].as_str().unwrap(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn reconciliation_completes_an_order_whose_notification_never_came() {
+    let (base, fake) = fake_wechat_pay().await;
+    let app = wechatpay_app(base).await;
+    let shop = shop(&app, 9900).await;
+    let bought = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", shop.course.id), "k": "k" }),
+        )
+        .await;
+    let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
+    fake.lock().unwrap().paid.insert(out_trade_no.clone(), 9900);
+    let later = Utc::now() + Duration::minutes(10);
+    let done = zhiku::service::orders::reconcile(
+        &app.db,
+        app.payments.provider.as_ref(),
+        Duration::minutes(5),
+        later,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.completed, 1);
+    let paid = order_row(&app, &out_trade_no).await;
+    assert_eq!(paid.status, OrderStatus::Paid);
+    assert_eq!(paid.transaction_id.as_deref(), Some("4200000777"));
+    let (_, body) = app
+        .gql_as(
+            &shop.buyer_token,
+            ACCESS,
+            json!({ "c": gid("Course", shop.course.id) }),
+        )
+        .await;
+    assert_eq!(body["data"]["node"]["viewerHasAccess"], true);
+    // A second pass finds nothing to do; the notification arriving late changes nothing.
+    let again = zhiku::service::orders::reconcile(
+        &app.db,
+        app.payments.provider.as_ref(),
+        Duration::minutes(5),
+        later,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.completed, 0);
+
+    // An order nobody paid is closed once expired.
+    let fixture = Fixture::new(&app.db);
+    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let other = fixture
+        .course(
+            &seller,
+            5,
+            "另一门",
+            "编程开发",
+            500,
+            CourseStatus::Published,
+        )
+        .await;
+    let unpaid = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", other.id), "k": "k2" }),
+        )
+        .await;
+    let unpaid_no = unpaid["order"]["outTradeNo"].as_str().unwrap().to_owned();
+    let much_later = Utc::now() + Duration::hours(1);
+    let closed = zhiku::service::orders::reconcile(
+        &app.db,
+        app.payments.provider.as_ref(),
+        Duration::minutes(5),
+        much_later,
+    )
+    .await
+    .unwrap();
+    assert_eq!(closed.closed, 1);
+    assert_eq!(
+        order_row(&app, &unpaid_no).await.status,
+        OrderStatus::Closed
+    );
+}
+
+#[tokio::test]
+async fn a_refund_waits_for_its_notification_then_revokes_access() {
+    let (base, _fake) = fake_wechat_pay().await;
+    let app = wechatpay_app(base).await;
+    let shop = shop(&app, 9900).await;
+    let bought = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", shop.course.id), "k": "k" }),
+        )
+        .await;
+    let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
+    let (headers, body) = platform_notification(
+        "TRANSACTION.SUCCESS",
+        "transaction",
+        json!({ "appid": "wx-test-app", "mchid": "1230000109", "out_trade_no": out_trade_no,
+            "transaction_id": "4200000888", "trade_state": "SUCCESS", "amount": { "total": 9900 } }),
+    );
+    assert_eq!(notify(&app, &headers, body).await, 204);
+    let paid = order_row(&app, &out_trade_no).await;
+    assert_eq!(paid.status, OrderStatus::Paid);
+
+    // The selling creator may refund within the window.
+    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let pending = app
+        .mutate(
+            &app.token(seller.user_id),
+            REFUND,
+            json!({ "o": gid("Order", paid.id), "k": "r" }),
+        )
+        .await;
+    assert_eq!(pending["order"]["status"], "REFUNDING", "{pending}");
+    let (_, body) = app
+        .gql_as(
+            &shop.buyer_token,
+            ACCESS,
+            json!({ "c": gid("Course", shop.course.id) }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["node"]["viewerHasAccess"], true,
+        "access stays until the money is back"
+    );
+
+    let refund = entity::refund::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (headers, body) = platform_notification(
+        "REFUND.SUCCESS",
+        "refund",
+        json!({ "mchid": "1230000109", "out_trade_no": out_trade_no, "transaction_id": "4200000888",
+            "out_refund_no": refund.out_refund_no, "refund_id": "50300000001", "refund_status": "SUCCESS",
+            "amount": { "total": 9900, "refund": 9900, "payer_total": 9900, "payer_refund": 9900 } }),
+    );
+    assert_eq!(notify(&app, &headers, body).await, 204);
+    assert_eq!(
+        order_row(&app, &out_trade_no).await.status,
+        OrderStatus::Refunded
+    );
+    let (_, body) = app
+        .gql_as(
+            &shop.buyer_token,
+            ACCESS,
+            json!({ "c": gid("Course", shop.course.id) }),
+        )
+        .await;
+    assert_eq!(body["data"]["node"]["viewerHasAccess"], false);
+
+    // Learners cannot refund.
+    let (_, body) = app
+        .gql_as(
+            &shop.buyer_token,
+            REFUND,
+            json!({ "o": gid("Order", paid.id), "k": "x" }),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_code(&body), "FORBIDDEN");
+}
