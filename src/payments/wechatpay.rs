@@ -309,3 +309,44 @@ pub fn load_platform_keys(spec: &str) -> Result<HashMap<String, rsa::RsaPublicKe
     }
     Ok(keys)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_header_has_the_wechat_pay_format() {
+        let pem = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/wechatpay/merchant_key.pem"
+        ))
+        .unwrap();
+        let key = crypto::private_key_from_pem(&pem).unwrap();
+        let signer = MerchantSigner {
+            mchid: "1230000109",
+            serial: "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+            key: &key,
+        };
+        let body = r#"{"appid":"wxd678efh567hg6787","mchid":"1230000109"}"#;
+        let header = signer.authorization(
+            "POST",
+            "/v3/pay/transactions/jsapi",
+            1_700_000_000,
+            "593BEC0C930BF1AFEB40B4A08C8FB242",
+            body,
+        );
+        // The signature is the one OpenSSL computed over the same message.
+        let expected = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/wechatpay/prepay_message.sig"
+        ))
+        .unwrap();
+        assert_eq!(
+            header,
+            format!(
+                "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"593BEC0C930BF1AFEB40B4A08C8FB242\",signature=\"{}\",timestamp=\"1700000000\",serial_no=\"5157F09EFDC096DE15EBE81A47057A7232F1B8E1\"",
+                expected.trim()
+            )
+        );
+    }
+}
