@@ -37,7 +37,10 @@ struct Bench {
 async fn setup() -> Bench {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = DatabaseConfig {
-        database_url: format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+        database_url: format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
         db_max_connections: 4,
     };
     let db = zhiku::db::connect_and_migrate(&config).await.expect("db");

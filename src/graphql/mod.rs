@@ -67,6 +67,7 @@ pub struct Mutation(
     livestream::LivestreamMutation,
     group::GroupMutation,
     order::OrderMutation,
+    rating::RatingMutation,
 );
 
 /// The schema type served at `/graphql`.

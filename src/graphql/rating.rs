@@ -142,3 +142,113 @@ impl RatingQuery {
         Ok(pagination::connection(db, rows, Rating))
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Mutations.
+// ---------------------------------------------------------------------------------
+
+use crate::graphql::payload::{input_id, payload};
+
+payload!(
+    /// Result of `rateCourse` and `hideRating`.
+    RatingPayload, rating: Rating
+);
+payload!(
+    /// Result of `deleteRating`: the course it rated.
+    DeleteRatingPayload, course: Course
+);
+
+/// Input of `rateCourse`.
+#[derive(InputObject)]
+pub struct RateCourseInput {
+    /// The course (which the viewer must have bought).
+    pub course: ID,
+    /// 1 to 5 stars.
+    pub stars: i32,
+    /// Review, up to 2,000 characters.
+    pub review: Option<String>,
+}
+
+/// Input naming one rating.
+#[derive(InputObject)]
+pub struct RatingRefInput {
+    /// The rating.
+    pub rating: ID,
+}
+
+/// Input of `hideRating`.
+#[derive(InputObject)]
+pub struct HideRatingInput {
+    /// The rating.
+    pub rating: ID,
+    /// Hide (true) or show again (false).
+    #[graphql(default = true)]
+    pub hidden: bool,
+}
+
+/// Rating mutations.
+#[derive(Default)]
+pub struct RatingMutation;
+
+/// Rating mutations: verified-purchase ratings and their moderation.
+#[Object]
+impl RatingMutation {
+    /// Rates a course the viewer bought (ratings are verified purchases by
+    /// construction); rating again changes the same rating.
+    async fn rate_course(
+        &self,
+        ctx: &Context<'_>,
+        input: RateCourseInput,
+    ) -> async_graphql::Result<RatingPayload> {
+        let result = async {
+            let id = input_id(&input.course, "Course", "course")?;
+            ratings::rate_course(
+                ctx.db()?,
+                ctx.actor()?,
+                id,
+                input.stars,
+                input.review.as_deref(),
+            )
+            .await
+            .map(Rating)
+        }
+        .await;
+        RatingPayload::from_result(result)
+    }
+
+    /// Deletes a rating (its author, or an admin on the console).
+    async fn delete_rating(
+        &self,
+        ctx: &Context<'_>,
+        input: RatingRefInput,
+    ) -> async_graphql::Result<DeleteRatingPayload> {
+        let result = async {
+            let id = input_id(&input.rating, "Rating", "rating")?;
+            let db = ctx.db()?;
+            let course_id = ratings::delete_rating(db, ctx.actor()?, id).await?;
+            crate::service::courses::by_ids(db, &[course_id])
+                .await?
+                .remove(&course_id)
+                .map(Course)
+                .ok_or(AppError::NotFound("course"))
+        }
+        .await;
+        DeleteRatingPayload::from_result(result)
+    }
+
+    /// Admin (console only): hides a review from lists and summaries, or shows it again.
+    async fn hide_rating(
+        &self,
+        ctx: &Context<'_>,
+        input: HideRatingInput,
+    ) -> async_graphql::Result<RatingPayload> {
+        let result = async {
+            let id = input_id(&input.rating, "Rating", "rating")?;
+            ratings::hide_rating(ctx.db()?, ctx.actor()?, id, input.hidden)
+                .await
+                .map(Rating)
+        }
+        .await;
+        RatingPayload::from_result(result)
+    }
+}

@@ -120,3 +120,187 @@ pub async fn summaries(
     }
     Ok(summaries)
 }
+
+// ---------------------------------------------------------------------------------
+// Writes: rating, re-rating, deleting, hiding.
+//
+// Only buyers rate: a live entitlement to the course is required, so every rating is a
+// verified purchase. The course's counters (rating_count, rating_sum, used to sort the
+// catalogue) change in the same transaction as the rating, with the course row locked
+// (PostgreSQL) or the database write-locked (SQLite IMMEDIATE), so they stay exact
+// under concurrent rating. The summaries shown are computed from the ratings themselves.
+// ---------------------------------------------------------------------------------
+
+use chrono::Utc;
+use entity::course;
+use entity::enums::ProductKind;
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
+
+use crate::auth::Actor;
+use crate::error::AppError;
+use crate::service::validation::{Checks, FieldError, UserErrorCode};
+
+/// Longest review, in characters.
+pub const MAX_REVIEW: usize = 2_000;
+
+/// Adds `count` ratings totalling `sum` stars to a course's counters (negative to remove).
+async fn adjust_counters(
+    db: &impl ConnectionTrait,
+    course_id: i64,
+    count: i64,
+    sum: i64,
+) -> AppResult<()> {
+    if count == 0 && sum == 0 {
+        return Ok(());
+    }
+    course::Entity::update_many()
+        .col_expr(
+            course::Column::RatingCount,
+            Expr::col(course::Column::RatingCount).add(count),
+        )
+        .col_expr(
+            course::Column::RatingSum,
+            Expr::col(course::Column::RatingSum).add(sum),
+        )
+        .filter(course::Column::Id.eq(course_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Rates a course the actor bought; a second call changes the same rating.
+pub async fn rate_course(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    course_id: i64,
+    stars: i32,
+    review: Option<&str>,
+) -> AppResult<rating::Model> {
+    let user_id = actor.require_user()?;
+    let mut checks = Checks::new();
+    checks.range("stars", stars.into(), 1, 5);
+    let review = checks.optional_text("review", review, MAX_REVIEW);
+    checks.finish()?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    // Lock the course row: concurrent ratings of one course queue here.
+    course::Entity::find_by_id(course_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| crate::service::not_found("course"))?;
+    let bought =
+        crate::service::access::entitled(&txn, user_id, ProductKind::Course, &[course_id], now)
+            .await?;
+    if bought.is_empty() {
+        return Err(FieldError::new(
+            "course",
+            UserErrorCode::InvalidState,
+            "only learners who bought the course can rate it",
+        )
+        .into());
+    }
+    let existing = rating::Entity::find()
+        .filter(rating::Column::UserId.eq(user_id))
+        .filter(rating::Column::CourseId.eq(course_id))
+        .one(&txn)
+        .await?;
+    let saved = match existing {
+        Some(previous) => {
+            if previous.hidden_at.is_none() {
+                adjust_counters(&txn, course_id, 0, i64::from(stars - previous.stars)).await?;
+            }
+            let mut model = previous.into_active_model();
+            model.stars = Set(stars);
+            model.review = Set(review);
+            model.updated_at = Set(now);
+            model.update(&txn).await?
+        }
+        None => {
+            adjust_counters(&txn, course_id, 1, stars.into()).await?;
+            rating::ActiveModel {
+                user_id: Set(user_id),
+                course_id: Set(course_id),
+                stars: Set(stars),
+                review: Set(review),
+                hidden_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Loads a rating for a change with its course row locked.
+async fn rating_for_change(txn: &impl ConnectionTrait, rating_id: i64) -> AppResult<rating::Model> {
+    let found = rating::Entity::find_by_id(rating_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| crate::service::not_found("rating"))?;
+    course::Entity::find_by_id(found.course_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    // Read again under the lock: it may have changed while we waited.
+    rating::Entity::find_by_id(rating_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| crate::service::not_found("rating"))
+}
+
+/// Deletes a rating: its author, or an admin on the console.
+pub async fn delete_rating(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rating_id: i64,
+) -> AppResult<i64> {
+    let user_id = actor.require_user()?;
+    let txn = crate::db::begin_write(db).await?;
+    let found = rating_for_change(&txn, rating_id).await?;
+    if found.user_id != user_id {
+        actor
+            .require_console_admin()
+            .map_err(|_| AppError::Forbidden("only the author or an admin may delete a rating"))?;
+    }
+    if found.hidden_at.is_none() {
+        adjust_counters(&txn, found.course_id, -1, -i64::from(found.stars)).await?;
+    }
+    rating::Entity::delete_by_id(found.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(found.course_id)
+}
+
+/// Admin moderation: hides (or shows again) a review; hidden ratings are neither listed
+/// nor counted.
+pub async fn hide_rating(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rating_id: i64,
+    hidden: bool,
+) -> AppResult<rating::Model> {
+    actor.require_console_admin()?;
+    let txn = crate::db::begin_write(db).await?;
+    let found = rating_for_change(&txn, rating_id).await?;
+    let was_hidden = found.hidden_at.is_some();
+    if was_hidden == hidden {
+        txn.commit().await?;
+        return Ok(found);
+    }
+    let stars = i64::from(found.stars);
+    if hidden {
+        adjust_counters(&txn, found.course_id, -1, -stars).await?;
+    } else {
+        adjust_counters(&txn, found.course_id, 1, stars).await?;
+    }
+    let mut model = found.into_active_model();
+    model.hidden_at = Set(hidden.then(Utc::now));
+    let saved = model.update(&txn).await?;
+    txn.commit().await?;
+    Ok(saved)
+}

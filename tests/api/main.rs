@@ -11,6 +11,7 @@ mod login;
 mod n_plus_one;
 mod payments;
 mod privacy;
+mod ratings;
 mod schema;
 mod seed;
 mod tokens;

@@ -934,41 +934,94 @@ async fn a_paid_group_membership_opens_posts_until_it_expires_and_sellers_see_th
 async fn buyers_cancel_pending_orders_and_ended_livestreams_sell_only_replays() {
     let app = TestApp::spawn().await;
     let shop = shop(&app, 9900).await;
-    let bought = app.mutate(&shop.buyer_token, CREATE_ORDER, json!({ "p": gid("Course", shop.course.id), "k": "c" })).await;
+    let bought = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", shop.course.id), "k": "c" }),
+        )
+        .await;
     let order_id = bought["order"]["id"].clone();
     let cancel = r#"mutation($o: ID!) { cancelOrder(input: {order: $o}) { order { status } userErrors { code } } }"#;
     let stranger = Fixture::new(&app.db).user("stranger", Role::Learner).await;
-    let (_, body) = app.gql_as(&app.token(stranger.id), cancel, json!({ "o": order_id })).await;
+    let (_, body) = app
+        .gql_as(&app.token(stranger.id), cancel, json!({ "o": order_id }))
+        .await;
     assert_eq!(crate::helpers::error_code(&body), "FORBIDDEN");
-    let cancelled = app.mutate(&shop.buyer_token, cancel, json!({ "o": order_id })).await;
+    let cancelled = app
+        .mutate(&shop.buyer_token, cancel, json!({ "o": order_id }))
+        .await;
     assert_eq!(cancelled["order"]["status"], "CLOSED");
-    let again = app.mutate(&shop.buyer_token, cancel, json!({ "o": order_id })).await;
+    let again = app
+        .mutate(&shop.buyer_token, cancel, json!({ "o": order_id }))
+        .await;
     assert_eq!(again["userErrors"][0]["code"], "INVALID_STATE");
     // A payment confirmed after closing changes nothing (and is logged for a manual refund).
     let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
-    let (headers, body) = simulated(&app).payment_success(&out_trade_no, 9900, "buyer-openid", Utc::now());
+    let (headers, body) =
+        simulated(&app).payment_success(&out_trade_no, 9900, "buyer-openid", Utc::now());
     assert_eq!(notify(&app, &headers, body).await, 204);
-    assert_eq!(order_row(&app, &out_trade_no).await.status, OrderStatus::Closed);
+    assert_eq!(
+        order_row(&app, &out_trade_no).await.status,
+        OrderStatus::Closed
+    );
     assert_eq!(entitlement::Entity::find().count(&app.db).await.unwrap(), 0);
 
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id).one(&app.db).await.unwrap().unwrap();
+    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     let seller_token = app.token(seller.user_id);
     let schedule = r#"mutation($s: DateTime!) { scheduleLivestream(input: {title: "直播", scheduledStart: $s, priceFen: 990}) { livestream { id } } }"#;
     let start = (Utc::now() + Duration::days(1)).to_rfc3339();
-    let live = app.mutate(&seller_token, schedule, json!({ "s": start })).await["livestream"]["id"].clone();
-    let step = |name: &str| format!(r#"mutation($l: ID!) {{ {name}(input: {{livestream: $l}}) {{ livestream {{ status }} }} }}"#);
-    app.mutate(&seller_token, &step("startLivestream"), json!({ "l": live })).await;
-    app.mutate(&seller_token, &step("endLivestream"), json!({ "l": live })).await;
-    let no_replay = app.mutate(&shop.buyer_token, CREATE_ORDER, json!({ "p": live, "k": "l1" })).await;
+    let live = app
+        .mutate(&seller_token, schedule, json!({ "s": start }))
+        .await["livestream"]["id"]
+        .clone();
+    let step = |name: &str| {
+        format!(
+            r#"mutation($l: ID!) {{ {name}(input: {{livestream: $l}}) {{ livestream {{ status }} }} }}"#
+        )
+    };
+    app.mutate(
+        &seller_token,
+        &step("startLivestream"),
+        json!({ "l": live }),
+    )
+    .await;
+    app.mutate(&seller_token, &step("endLivestream"), json!({ "l": live }))
+        .await;
+    let no_replay = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": live, "k": "l1" }),
+        )
+        .await;
     assert_eq!(no_replay["userErrors"][0]["code"], "NOT_FOR_SALE");
-    let with_replay = app.mutate(&seller_token, schedule, json!({ "s": start })).await["livestream"]["id"].clone();
-    app.mutate(&seller_token, &step("startLivestream"), json!({ "l": with_replay })).await;
+    let with_replay = app
+        .mutate(&seller_token, schedule, json!({ "s": start }))
+        .await["livestream"]["id"]
+        .clone();
+    app.mutate(
+        &seller_token,
+        &step("startLivestream"),
+        json!({ "l": with_replay }),
+    )
+    .await;
     app.mutate(
         &seller_token,
         r#"mutation($l: ID!) { endLivestream(input: {livestream: $l, replayUrl: "https://media.example/r.m3u8"}) { livestream { status } } }"#,
         json!({ "l": with_replay }),
     )
     .await;
-    let replay = app.mutate(&shop.buyer_token, CREATE_ORDER, json!({ "p": with_replay, "k": "l2" })).await;
+    let replay = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": with_replay, "k": "l2" }),
+        )
+        .await;
     assert_eq!(replay["order"]["status"], "PENDING", "{replay}");
 }
