@@ -115,6 +115,16 @@ pub async fn follower_counts(
         .collect())
 }
 
+async fn creator_or_not_found(
+    db: &sea_orm::DatabaseConnection,
+    creator_id: i64,
+) -> AppResult<creator::Model> {
+    creator::Entity::find_by_id(creator_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| crate::service::not_found("creator"))
+}
+
 /// Follows a creator (following twice changes nothing; nobody follows themself).
 pub async fn follow(
     db: &sea_orm::DatabaseConnection,
@@ -124,16 +134,7 @@ pub async fn follow(
     use sea_orm::ActiveValue::Set;
     use sea_orm::sea_query::OnConflict;
     let user_id = actor.require_user()?;
-    let target = creator::Entity::find_by_id(creator_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            crate::error::AppError::from(FieldError::new(
-                "creator",
-                UserErrorCode::NotFound,
-                "no such creator",
-            ))
-        })?;
+    let target = creator_or_not_found(db, creator_id).await?;
     if target.user_id == user_id {
         return Err(FieldError::new(
             "creator",
@@ -165,16 +166,7 @@ pub async fn unfollow(
     creator_id: i64,
 ) -> AppResult<creator::Model> {
     let user_id = actor.require_user()?;
-    let target = creator::Entity::find_by_id(creator_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            crate::error::AppError::from(FieldError::new(
-                "creator",
-                UserErrorCode::NotFound,
-                "no such creator",
-            ))
-        })?;
+    let target = creator_or_not_found(db, creator_id).await?;
     follow::Entity::delete_many()
         .filter(follow::Column::UserId.eq(user_id))
         .filter(follow::Column::CreatorId.eq(target.id))

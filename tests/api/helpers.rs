@@ -322,6 +322,25 @@ impl<'a> Fixture<'a> {
         .expect("insert course")
     }
 
+    /// A live entitlement of a user to a course (as a paid order would grant).
+    pub async fn entitlement(&self, user_id: i64, course_id: i64) -> entity::entitlement::Model {
+        entity::entitlement::Model {
+            id: 0,
+            user_id,
+            product_kind: entity::enums::ProductKind::Course,
+            product_id: course_id,
+            order_id: None,
+            granted_at: t0(),
+            expires_at: None,
+            revoked_at: None,
+        }
+        .into_active_model()
+        .reset_id()
+        .insert(self.db)
+        .await
+        .expect("insert entitlement")
+    }
+
     /// A lesson of a course.
     pub async fn lesson(
         &self,
@@ -417,6 +436,22 @@ impl TestApp {
         let data = body["data"].as_object().expect("data");
         data.values().next().cloned().expect("one field")
     }
+}
+
+/// A private key of the WeChat Pay test fixtures.
+pub fn fixture_private_key(name: &str) -> rsa::RsaPrivateKey {
+    zhiku::payments::crypto::private_key_from_pem(
+        &std::fs::read_to_string(fixture_path(name)).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A public key (or certificate) of the WeChat Pay test fixtures.
+pub fn fixture_public_key(name: &str) -> rsa::RsaPublicKey {
+    zhiku::payments::crypto::public_key_from_pem(
+        &std::fs::read_to_string(fixture_path(name)).unwrap(),
+    )
+    .unwrap()
 }
 
 /// A global ID string.

@@ -18,7 +18,9 @@ use zhiku::payments::crypto;
 use zhiku::payments::notification::SignatureHeaders;
 use zhiku::payments::simulated::{Simulated, build_notification, post_notification};
 
-use crate::helpers::{Fixture, TestApp, fixture_path, gid};
+use crate::helpers::{
+    Fixture, TestApp, fixture_path, fixture_private_key, fixture_public_key, gid,
+};
 
 const CREATE_ORDER: &str = r#"mutation($p: ID!, $k: String!) {
   createOrder(input: {product: $p, idempotencyKey: $k}) {
@@ -67,10 +69,7 @@ async fn shop(app: &TestApp, price_fen: i64) -> Shop {
 }
 
 fn simulated(app: &TestApp) -> Simulated {
-    let key = crypto::private_key_from_pem(
-        &std::fs::read_to_string(fixture_path("platform_key.pem")).unwrap(),
-    )
-    .unwrap();
+    let key = fixture_private_key("platform_key.pem");
     let keys = app.payments.provider.notification_keys();
     Simulated::new(key, keys.apiv3_key, &keys.appid)
 }
@@ -118,10 +117,7 @@ async fn a_learner_buys_with_the_simulated_provider_and_a_refund_locks_it_again(
         payment["timeStamp"].as_str().unwrap(),
         payment["nonceStr"].as_str().unwrap()
     );
-    let public = crypto::public_key_from_pem(
-        &std::fs::read_to_string(fixture_path("platform_pub.pem")).unwrap(),
-    )
-    .unwrap();
+    let public = fixture_public_key("platform_pub.pem");
     crypto::verify(
         &public,
         message.as_bytes(),
@@ -220,14 +216,8 @@ async fn bad_notifications_are_refused_and_change_nothing() {
     let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
     let sim = simulated(&app);
     let keys = app.payments.provider.notification_keys().clone();
-    let platform = crypto::private_key_from_pem(
-        &std::fs::read_to_string(fixture_path("platform_key.pem")).unwrap(),
-    )
-    .unwrap();
-    let other_key = crypto::private_key_from_pem(
-        &std::fs::read_to_string(fixture_path("merchant_key.pem")).unwrap(),
-    )
-    .unwrap();
+    let platform = fixture_private_key("platform_key.pem");
+    let other_key = fixture_private_key("merchant_key.pem");
     let resource = |mchid: &str, appid: &str, amount: i64| {
         json!({ "appid": appid, "mchid": mchid, "out_trade_no": out_trade_no, "transaction_id": "4200000001",
             "trade_state": "SUCCESS", "amount": { "total": amount, "currency": "CNY" } })
@@ -493,10 +483,7 @@ async fn fake_wechat_pay() -> (String, Arc<Mutex<FakePay>>) {
         refund_status: "PROCESSING".into(),
         ..Default::default()
     }));
-    let merchant = crypto::public_key_from_pem(
-        &std::fs::read_to_string(fixture_path("merchant_pub.pem")).unwrap(),
-    )
-    .unwrap();
+    let merchant = fixture_public_key("merchant_pub.pem");
     async fn handle(
         State((state, merchant)): State<(Arc<Mutex<FakePay>>, rsa::RsaPublicKey)>,
         method: Method,
@@ -607,10 +594,7 @@ fn platform_notification(
     original_type: &str,
     resource: Value,
 ) -> (SignatureHeaders, String) {
-    let platform = crypto::private_key_from_pem(
-        &std::fs::read_to_string(fixture_path("platform_key.pem")).unwrap(),
-    )
-    .unwrap();
+    let platform = fixture_private_key("platform_key.pem");
     build_notification(
         &platform,
         PLATFORM_SERIAL,
@@ -656,10 +640,7 @@ async fn prepay_carries_a_signature_wechat_pay_accepts() {
         payment["nonceStr"].as_str().unwrap(),
         payment["package"].as_str().unwrap()
     );
-    let merchant = crypto::public_key_from_pem(
-        &std::fs::read_to_string(fixture_path("merchant_pub.pem")).unwrap(),
-    )
-    .unwrap();
+    let merchant = fixture_public_key("merchant_pub.pem");
     crypto::verify(
         &merchant,
         message.as_bytes(),

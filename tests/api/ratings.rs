@@ -1,12 +1,12 @@
 //! Ratings: verified purchases only, one per user and course, exact under concurrency,
 //! hidden reviews neither listed nor counted.
 
-use entity::enums::{CourseStatus, ProductKind, Role};
-use entity::{course, entitlement, rating};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait};
+use entity::enums::{CourseStatus, Role};
+use entity::{course, rating};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{Fixture, ResetId, TestApp, error_code, gid, t0};
+use crate::helpers::{Fixture, TestApp, error_code, gid};
 
 const RATE: &str = r#"mutation($c: ID!, $s: Int!, $r: String) {
   rateCourse(input: {course: $c, stars: $s, review: $r}) { rating { id stars review } userErrors { field code } }
@@ -14,22 +14,9 @@ const RATE: &str = r#"mutation($c: ID!, $s: Int!, $r: String) {
 const SUMMARY: &str = r#"query($c: ID!) { node(id: $c) { ... on Course { ratingSummary { average count distribution } ratings { totalCount } } } }"#;
 
 async fn buyer(app: &TestApp, course_id: i64, name: &str) -> (i64, String) {
-    let user = Fixture::new(&app.db).user(name, Role::Learner).await;
-    entitlement::Model {
-        id: 0,
-        user_id: user.id,
-        product_kind: ProductKind::Course,
-        product_id: course_id,
-        order_id: None,
-        granted_at: t0(),
-        expires_at: None,
-        revoked_at: None,
-    }
-    .into_active_model()
-    .reset_id()
-    .insert(&app.db)
-    .await
-    .unwrap();
+    let fixture = Fixture::new(&app.db);
+    let user = fixture.user(name, Role::Learner).await;
+    fixture.entitlement(user.id, course_id).await;
     (user.id, app.token(user.id))
 }
 

@@ -2,7 +2,7 @@
 //! forbidden path refused with the right code and nothing written, validation.
 
 use chrono::{Duration, Utc};
-use entity::enums::{CourseStatus, LivestreamStatus, ProductKind, Role};
+use entity::enums::{CourseStatus, LivestreamStatus, Role};
 use entity::{
     course, creator, entitlement, follow, group_membership, group_post, lesson, livestream, user,
 };
@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::{Fixture, ResetId, TestApp, error_code, gid, t0};
+use crate::helpers::{Fixture, TestApp, error_code, gid, t0};
 
 const CREATE_COURSE: &str = r#"mutation($i: CreateCourseInput!) {
   createCourse(input: $i) { course { id title status price { amount } creator { displayName } } userErrors { field code message } }
@@ -582,21 +582,7 @@ async fn paid_content_opens_to_the_entitled_the_owner_and_admins_only() {
         )
         .await;
     fixture.lesson(&paid, 1, false).await;
-    entitlement::Model {
-        id: 0,
-        user_id: buyer.id,
-        product_kind: ProductKind::Course,
-        product_id: paid.id,
-        order_id: None,
-        granted_at: t0(),
-        expires_at: None,
-        revoked_at: None,
-    }
-    .into_active_model()
-    .reset_id()
-    .insert(&app.db)
-    .await
-    .unwrap();
+    fixture.entitlement(buyer.id, paid.id).await;
     let query = r#"query($c: ID!) { node(id: $c) { ... on Course { viewerHasAccess lessons { locked content } } } }"#;
     let vars = json!({ "c": gid("Course", paid.id) });
     let cases = [
