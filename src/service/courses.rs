@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use entity::course;
 use entity::enums::CourseStatus;
-use entity::{course, creator};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
@@ -87,38 +87,31 @@ fn sort_key(sort: CourseSort, direction: Direction) -> SortKey<course::Entity> {
     }
 }
 
-/// The creator profile id of the actor, if they have one.
-pub async fn creator_id_of(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Option<i64>> {
-    let Some(user_id) = actor.user_id() else {
-        return Ok(None);
-    };
-    Ok(creator::Entity::find()
-        .filter(creator::Column::UserId.eq(user_id))
-        .one(db)
-        .await?
-        .map(|c| c.id))
-}
-
-/// Whether the actor may see this course (published, or theirs, or they are an admin).
+/// Whether the actor may see this course: published courses are public; drafts belong
+/// to their creator and admins; archived ones also to their buyers, who keep access.
 pub async fn visible(
     db: &impl ConnectionTrait,
     actor: &Actor,
     row: &course::Model,
 ) -> AppResult<bool> {
-    can_see(db, actor, row.status, row.creator_id).await
-}
-
-/// Whether the actor may see a course in this state.
-async fn can_see(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    status: CourseStatus,
-    creator_id: i64,
-) -> AppResult<bool> {
-    if status == CourseStatus::Published || actor.is_admin() {
+    if row.status == CourseStatus::Published
+        || actor.is_admin()
+        || actor.creator_id() == Some(row.creator_id)
+    {
         return Ok(true);
     }
-    Ok(creator_id_of(db, actor).await? == Some(creator_id))
+    match (row.status, actor.user_id()) {
+        (CourseStatus::Archived, Some(user_id)) => Ok(!crate::service::access::entitled(
+            db,
+            user_id,
+            entity::enums::ProductKind::Course,
+            &[row.id],
+            chrono::Utc::now(),
+        )
+        .await?
+        .is_empty()),
+        _ => Ok(false),
+    }
 }
 
 /// One page of courses. Without a status filter only published courses are listed;
@@ -134,10 +127,8 @@ pub async fn list(
 ) -> AppResult<(Page<course::Model>, Counted<course::Entity>)> {
     let status = filter.status.unwrap_or(CourseStatus::Published);
     if status != CourseStatus::Published {
-        let owner = match filter.creator_id {
-            Some(creator_id) => can_see(db, actor, status, creator_id).await?,
-            None => actor.is_admin(),
-        };
+        let owner = actor.is_admin()
+            || (filter.creator_id.is_some() && filter.creator_id == actor.creator_id());
         if !owner {
             return Err(AppError::Forbidden(
                 "only admins and the course's creator may list unpublished courses",
@@ -172,9 +163,7 @@ pub async fn get(
     let Some(row) = course::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    Ok(can_see(db, actor, row.status, row.creator_id)
-        .await?
-        .then_some(row))
+    Ok(visible(db, actor, &row).await?.then_some(row))
 }
 
 /// Courses by id in one query (for DataLoaders); visibility is checked by the caller.

@@ -606,6 +606,20 @@ async fn paid_content_opens_to_the_entitled_the_owner_and_admins_only() {
             "case {name}"
         );
     }
+    // Archived courses stay open to their buyers (and hidden from everyone else).
+    let mut archived = paid.clone().into_active_model();
+    archived.status = sea_orm::ActiveValue::Set(CourseStatus::Archived);
+    archived.update(&app.db).await.unwrap();
+    let body = app
+        .gql_as(&app.token(buyer.id), query, vars.clone())
+        .await
+        .1;
+    assert_eq!(body["data"]["node"]["viewerHasAccess"], true, "{body}");
+    let body = app
+        .gql_as(&app.token(other.id), query, vars.clone())
+        .await
+        .1;
+    assert_eq!(body["data"]["node"], Value::Null, "{body}");
     // A revoked entitlement opens nothing.
     entitlement::Entity::update_many()
         .col_expr(
@@ -616,7 +630,11 @@ async fn paid_content_opens_to_the_entitled_the_owner_and_admins_only() {
         .await
         .unwrap();
     let body = app.gql_as(&app.token(buyer.id), query, vars).await.1;
-    assert_eq!(body["data"]["node"]["viewerHasAccess"], false);
+    assert_eq!(
+        body["data"]["node"],
+        Value::Null,
+        "an archived course is gone for a refunded buyer"
+    );
 }
 
 /// Every row the write API can touch, printed: equal snapshots mean nothing was written.
