@@ -30,7 +30,9 @@ pub enum UserErrorCode {
     RateLimited,
     /// WeChat: risk control refused the user.
     RiskyUser,
-    /// WeChat is busy or unreachable.
+    /// WeChat answered -1 (busy): retry shortly.
+    WechatBusy,
+    /// WeChat is unreachable or answered something unexpected.
     WechatUnavailable,
     /// The refresh token is unknown, spent, expired or revoked.
     InvalidToken,

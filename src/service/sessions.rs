@@ -36,7 +36,8 @@ fn login_error(error: WechatLoginError) -> AppError {
         WechatLoginError::InvalidCode => UserErrorCode::InvalidCode,
         WechatLoginError::RateLimited => UserErrorCode::RateLimited,
         WechatLoginError::RiskyUser => UserErrorCode::RiskyUser,
-        WechatLoginError::Busy | WechatLoginError::Unavailable => UserErrorCode::WechatUnavailable,
+        WechatLoginError::Busy => UserErrorCode::WechatBusy,
+        WechatLoginError::Unavailable => UserErrorCode::WechatUnavailable,
     };
     FieldError::new("code", code, error.to_string()).into()
 }

@@ -115,7 +115,7 @@ async fn wechat_failures_are_typed_user_errors_and_create_nobody() {
         ("err40029", "INVALID_CODE"),
         ("err45011", "RATE_LIMITED"),
         ("err40226", "RISKY_USER"),
-        ("err-1", "WECHAT_UNAVAILABLE"),
+        ("err-1", "WECHAT_BUSY"),
         ("err99999", "WECHAT_UNAVAILABLE"),
         ("malformed", "WECHAT_UNAVAILABLE"),
         ("slow", "WECHAT_UNAVAILABLE"),
