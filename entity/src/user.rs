@@ -22,6 +22,9 @@ pub struct Model {
     pub banned_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The user's creator profile, if any.
+    #[sea_orm(has_one)]
+    pub creator: HasOne<super::creator::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -8,7 +8,7 @@ pub mod wechat;
 
 use entity::enums::Role;
 use entity::{creator, user};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::error::{AppError, AppResult};
 use tokens::{Audience, TokenKeys};
@@ -99,18 +99,16 @@ pub async fn authenticate(
         .filter(|t| !t.is_empty())
         .ok_or(AppError::Unauthenticated)?;
     let verified = keys.verify(token)?;
-    let user = user::Entity::find_by_id(verified.user_id)
+    // One query: the user and their creator profile.
+    let (user, creator) = user::Entity::find_by_id(verified.user_id)
+        .find_also_related(creator::Entity)
         .one(db)
         .await?
         .ok_or(AppError::Unauthenticated)?;
     if user.banned_at.is_some() {
         return Err(AppError::Unauthenticated);
     }
-    let creator_id = creator::Entity::find()
-        .filter(creator::Column::UserId.eq(user.id))
-        .one(db)
-        .await?
-        .map(|c| c.id);
+    let creator_id = creator.map(|c| c.id);
     Ok(Actor::User {
         id: user.id,
         role: user.role,
