@@ -588,11 +588,8 @@ impl CourseMutation {
                 free_preview: input.free_preview,
             };
             let db = ctx.db()?;
-            let lesson = courses::add_lesson(db, ctx.actor()?, course_id, new).await?;
-            let course = courses::by_ids(db, &[course_id]).await?.remove(&course_id);
-            course
-                .map(|course| lesson_of(lesson, &course))
-                .ok_or(AppError::NotFound("course"))
+            let (lesson, course) = courses::add_lesson(db, ctx.actor()?, course_id, new).await?;
+            Ok(lesson_of(lesson, &course))
         }
         .await;
         AddLessonPayload::from_result(result)
@@ -614,12 +611,8 @@ impl CourseMutation {
                 free_preview: input.free_preview,
             };
             let db = ctx.db()?;
-            let lesson = courses::update_lesson(db, ctx.actor()?, id, changes).await?;
-            let course_id = lesson.course_id;
-            let course = courses::by_ids(db, &[course_id]).await?.remove(&course_id);
-            course
-                .map(|course| lesson_of(lesson, &course))
-                .ok_or(AppError::NotFound("course"))
+            let (lesson, course) = courses::update_lesson(db, ctx.actor()?, id, changes).await?;
+            Ok(lesson_of(lesson, &course))
         }
         .await;
         UpdateLessonPayload::from_result(result)

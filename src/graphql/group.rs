@@ -369,10 +369,7 @@ impl GroupMutation {
         let result = async {
             let id = input_id(&input.group, "CommunityGroup", "group")?;
             let db = ctx.db()?;
-            let post = groups::create_post(db, ctx.actor()?, id, &input.body).await?;
-            let group = groups::get(db, id)
-                .await?
-                .ok_or(AppError::NotFound("group"))?;
+            let (post, group) = groups::create_post(db, ctx.actor()?, id, &input.body).await?;
             Ok(GroupPost {
                 post,
                 group: ProductRef::group(&group),
@@ -407,10 +404,7 @@ impl GroupMutation {
         let result = async {
             let id = input_id(&input.post, "GroupPost", "post")?;
             let db = ctx.db()?;
-            let post = groups::pin_post(db, ctx.actor()?, id, input.pinned).await?;
-            let group = groups::get(db, post.group_id)
-                .await?
-                .ok_or(AppError::NotFound("group"))?;
+            let (post, group) = groups::pin_post(db, ctx.actor()?, id, input.pinned).await?;
             Ok(GroupPost {
                 post,
                 group: ProductRef::group(&group),

@@ -492,13 +492,13 @@ fn check_content(checks: &mut Checks, kind: LessonKind, content: Option<&str>) -
     }
 }
 
-/// Appends a lesson to a course.
+/// Appends a lesson to a course; returns it with its course.
 pub async fn add_lesson(
     db: &DatabaseConnection,
     actor: &Actor,
     course_id: i64,
     input: NewLesson,
-) -> AppResult<lesson::Model> {
+) -> AppResult<(lesson::Model, course::Model)> {
     let txn = crate::db::begin_write(db).await?;
     let row = course_for_change(&txn, actor, course_id).await?;
     let mut checks = Checks::new();
@@ -534,7 +534,7 @@ pub async fn add_lesson(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(created)
+    Ok((created, row))
 }
 
 /// Loads a lesson and its course for a change (course row locked).
@@ -552,15 +552,15 @@ async fn lesson_for_change(
     Ok((row, course))
 }
 
-/// Updates a lesson.
+/// Updates a lesson; returns it with its course.
 pub async fn update_lesson(
     db: &DatabaseConnection,
     actor: &Actor,
     lesson_id: i64,
     changes: LessonChanges,
-) -> AppResult<lesson::Model> {
+) -> AppResult<(lesson::Model, course::Model)> {
     let txn = crate::db::begin_write(db).await?;
-    let (row, _) = lesson_for_change(&txn, actor, lesson_id).await?;
+    let (row, course) = lesson_for_change(&txn, actor, lesson_id).await?;
     let mut checks = Checks::new();
     let kind = changes.kind.unwrap_or(row.kind);
     let content = match (&changes.content, changes.kind) {
@@ -587,7 +587,7 @@ pub async fn update_lesson(
     }
     let updated = model.update(&txn).await?;
     txn.commit().await?;
-    Ok(updated)
+    Ok((updated, course))
 }
 
 /// Offset that moves positions out of the way while a course's lessons are renumbered

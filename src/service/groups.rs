@@ -313,13 +313,13 @@ async fn is_member(
         > 0)
 }
 
-/// Posts in a group the actor belongs to.
+/// Posts in a group the actor belongs to; returns the post with its group.
 pub async fn create_post(
     db: &DatabaseConnection,
     actor: &Actor,
     group_id: i64,
     body: &str,
-) -> AppResult<group_post::Model> {
+) -> AppResult<(group_post::Model, community_group::Model)> {
     let user_id = actor.require_user()?;
     let group = get(db, group_id).await?.ok_or_else(|| not_found("group"))?;
     if !is_member(db, actor, &group).await? {
@@ -328,7 +328,7 @@ pub async fn create_post(
     let mut checks = Checks::new();
     let body = checks.text("body", body, 5_000);
     checks.finish()?;
-    Ok(group_post::ActiveModel {
+    let post = group_post::ActiveModel {
         group_id: Set(group.id),
         author_id: Set(user_id),
         body: Set(body),
@@ -337,7 +337,8 @@ pub async fn create_post(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await?;
+    Ok((post, group))
 }
 
 /// Deletes a post: its author, the group's creator or an admin.
@@ -355,17 +356,17 @@ pub async fn delete_post(
     Ok(group)
 }
 
-/// Pins or unpins a post: the group's creator or an admin.
+/// Pins or unpins a post: the group's creator or an admin; returns the post with its group.
 pub async fn pin_post(
     db: &DatabaseConnection,
     actor: &Actor,
     post_id: i64,
     pinned: bool,
-) -> AppResult<group_post::Model> {
+) -> AppResult<(group_post::Model, community_group::Model)> {
     actor.require_user()?;
     let (post, group) = post(db, post_id).await?.ok_or_else(|| not_found("post"))?;
     require_owner(actor, group.creator_id)?;
     let mut model = post.into_active_model();
     model.pinned = Set(pinned);
-    Ok(model.update(db).await?)
+    Ok((model.update(db).await?, group))
 }
