@@ -1,5 +1,8 @@
-//! The command line: `serve` (the default), `migrate`, `schema`, `seed --demo`.
+//! The command line: `serve` (the default), `migrate`, `schema`, `seed --demo`, and the
+//! offline recommendation tools `eval`, `synthetic`, `recommend-batch`, `predict`.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -8,8 +11,9 @@ use tokio::net::TcpListener;
 
 use crate::auth::AuthState;
 use crate::auth::tokens::Audience;
-use crate::config::{AuthConfig, DatabaseConfig, PaymentConfig, ServerConfig};
+use crate::config::{AuthConfig, DatabaseConfig, PaymentConfig, RecommendConfig, ServerConfig};
 use crate::payments::Payments;
+use crate::recommend::eval::{self, Dataset};
 use crate::service::{sessions, users};
 use crate::telemetry::{self, Metrics};
 use entity::enums::Role;
@@ -29,6 +33,10 @@ pub struct Cli {
     /// Payment options (provider, merchant keys, order rules), shared by every command.
     #[command(flatten)]
     pub payments: PaymentConfig,
+
+    /// Recommendation engine options, shared by the server and the offline commands.
+    #[command(flatten)]
+    pub recommend: RecommendConfig,
 
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
@@ -81,6 +89,59 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Evaluate the recommendation engine offline beside a popularity baseline; prints JSON.
+    Eval {
+        /// Ratings file: `user<TAB>item<TAB>rating<TAB>timestamp` lines.
+        #[arg(
+            long,
+            required_unless_present = "synthetic",
+            conflicts_with = "synthetic"
+        )]
+        ratings: Option<PathBuf>,
+        /// Layout of the ratings file.
+        #[arg(long, value_enum, default_value_t = DataFormat::Movielens)]
+        format: DataFormat,
+        /// Seed of the splits.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Evaluate on N generated ratings with planted structure instead of a file.
+        #[arg(long, value_name = "N")]
+        synthetic: Option<usize>,
+    },
+    /// Print generated ratings with planted structure, in the format `eval` reads.
+    Synthetic {
+        /// Number of ratings.
+        #[arg(long, default_value_t = 100_000)]
+        ratings: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Print `user<TAB>item,item,...` (top k, seen items excluded, best first) for every user.
+    RecommendBatch {
+        /// Training ratings, as `eval` reads them.
+        #[arg(long)]
+        train: PathBuf,
+        /// Items per user.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+    },
+    /// Print `user<TAB>item<TAB>predicted` for each `user<TAB>item` line of the pairs file.
+    Predict {
+        /// Training ratings, as `eval` reads them.
+        #[arg(long)]
+        train: PathBuf,
+        /// The pairs to predict.
+        #[arg(long)]
+        pairs: PathBuf,
+    },
+}
+
+/// Layouts of rating files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DataFormat {
+    /// MovieLens: `user item rating timestamp`, tab-, space- or `::`-separated.
+    Movielens,
 }
 
 /// `zhiku pay` actions.
@@ -211,6 +272,42 @@ async fn run_command(mut cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let updated = users::promote(&db, user_key(&user)?, role).await?;
             println!("user {} is now {:?}", updated.id, updated.role);
             Ok(())
+        }
+        Command::Eval {
+            ratings,
+            format: DataFormat::Movielens,
+            seed,
+            synthetic,
+        } => {
+            let dataset = match (ratings, synthetic) {
+                (Some(path), _) => Dataset::read(&path)?,
+                (None, Some(n)) => eval::synthetic(n, seed),
+                (None, None) => return Err("pass --ratings FILE or --synthetic N".into()),
+            };
+            let report = eval::evaluate(&dataset, seed, &cli.recommend.engine());
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Synthetic { ratings, seed } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            eval::synthetic(ratings, seed).write(&mut out)?;
+            Ok(out.flush()?)
+        }
+        Command::RecommendBatch { train, k } => {
+            let dataset = Dataset::read(&train)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            eval::recommend_batch(&dataset, k, &cli.recommend.engine(), &mut out)?;
+            Ok(out.flush()?)
+        }
+        Command::Predict { train, pairs } => {
+            let dataset = Dataset::read(&train)?;
+            let pairs = std::io::BufReader::new(
+                std::fs::File::open(&pairs)
+                    .map_err(|e| format!("cannot read {}: {e}", pairs.display()))?,
+            );
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            eval::predict_pairs(&dataset, pairs, &cli.recommend.engine(), &mut out)?;
+            Ok(out.flush()?)
         }
         Command::Seed { demo } => {
             if !demo {

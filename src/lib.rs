@@ -15,6 +15,7 @@
 //!   pagination, Money, DataLoaders, limits.
 //! - [`http`] serves `/graphql`, `/healthz` and `/metrics` with request ids and metrics.
 //! - [`telemetry`] sets up logs and the Prometheus registry.
+//! - [`recommend`] is the recommendation engine (no GraphQL, no database).
 //! - [`seed`] writes deterministic demo data.
 //!
 //! [`app`] builds exactly what production serves, so tests drive the real thing.
@@ -27,6 +28,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod payments;
+pub mod recommend;
 pub mod seed;
 pub mod service;
 pub mod telemetry;
