@@ -14,6 +14,7 @@ use crate::auth::tokens::Audience;
 use crate::config::{AuthConfig, DatabaseConfig, PaymentConfig, RecommendConfig, ServerConfig};
 use crate::payments::Payments;
 use crate::recommend::eval::{self, Dataset};
+use crate::service::recommendations::Recommendations;
 use crate::service::{sessions, users};
 use crate::telemetry::{self, Metrics};
 use entity::enums::Role;
@@ -332,15 +333,24 @@ async fn serve(cli: &Cli, server: &ServerConfig) -> Result<(), Box<dyn std::erro
     let auth = AuthState::new(&db, &cli.auth, server.environment).await?;
     let payments = Payments::new(&db, &cli.payments, &cli.auth.wechat_appid).await?;
     tracing::info!(provider = payments.provider.name(), "payments ready");
+    let recommendations = Recommendations::start(&db, cli.recommend.engine()).await?;
+    if cli.recommend.rebuild_seconds > 0 {
+        tokio::spawn(rebuild_forever(
+            db.clone(),
+            recommendations.clone(),
+            std::time::Duration::from_secs(cli.recommend.rebuild_seconds),
+        ));
+    }
     if cli.payments.reconcile_interval_secs > 0 {
         tokio::spawn(reconcile_forever(
             db.clone(),
             payments.clone(),
+            recommendations.clone(),
             std::time::Duration::from_secs(cli.payments.reconcile_interval_secs),
             chrono::Duration::minutes(cli.payments.reconcile_after_minutes.max(1)),
         ));
     }
-    let app = crate::app(db, auth, payments, server, metrics);
+    let app = crate::app(db, auth, payments, server, metrics, recommendations);
     let listener = TcpListener::bind(server.listen).await?;
     tracing::info!(
         address = %listener.local_addr()?,
@@ -359,6 +369,7 @@ async fn serve(cli: &Cli, server: &ServerConfig) -> Result<(), Box<dyn std::erro
 async fn reconcile_forever(
     db: sea_orm::DatabaseConnection,
     payments: Payments,
+    recommendations: Recommendations,
     interval: std::time::Duration,
     after: chrono::Duration,
 ) {
@@ -379,9 +390,29 @@ async fn reconcile_forever(
                     closed = done.closed,
                     "reconciled pending orders"
                 );
+                if done.completed > 0
+                    && let Err(error) = recommendations.rebuild(&db).await
+                {
+                    tracing::error!(?error, "recommendation rebuild failed");
+                }
             }
             Ok(_) => {}
             Err(error) => tracing::error!(?error, "reconciliation failed"),
+        }
+    }
+}
+
+/// The scheduled full rebuild of the recommendation model (the first ran at startup).
+async fn rebuild_forever(
+    db: sea_orm::DatabaseConnection,
+    recommendations: Recommendations,
+    interval: std::time::Duration,
+) {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = recommendations.rebuild(&db).await {
+            tracing::error!(?error, "recommendation rebuild failed");
         }
     }
 }

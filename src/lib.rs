@@ -42,6 +42,7 @@ use crate::auth::AuthState;
 use crate::config::{DatabaseConfig, ServerConfig};
 use crate::http::AppState;
 use crate::payments::Payments;
+use crate::service::recommendations::Recommendations;
 use crate::telemetry::Metrics;
 
 pub use crate::graphql::schema;
@@ -57,13 +58,14 @@ pub async fn open_database(
     Ok(db)
 }
 
-/// The whole HTTP application over an open database.
+/// The whole HTTP application over an open database and a started recommendation model.
 pub fn app(
     db: DatabaseConnection,
     auth: AuthState,
     payments: Payments,
     config: &ServerConfig,
     metrics: Arc<Metrics>,
+    recommendations: Recommendations,
 ) -> Router {
     let schema = graphql::schema(
         db.clone(),
@@ -71,6 +73,7 @@ pub fn app(
         payments.clone(),
         config,
         Arc::clone(&metrics),
+        recommendations.clone(),
     );
     http::router(AppState {
         db,
@@ -78,5 +81,6 @@ pub fn app(
         payments,
         schema,
         metrics,
+        recommendations,
     })
 }

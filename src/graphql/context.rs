@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::graphql::loaders::RequestLoader;
+use crate::service::recommendations::Recommendations;
 
 /// Typed access to the request data every resolver needs.
 pub trait ContextExt {
@@ -16,6 +17,8 @@ pub trait ContextExt {
     fn actor(&self) -> AppResult<&Actor>;
     /// The request's batching loader.
     fn loader(&self) -> AppResult<&RequestLoader>;
+    /// The recommendation service.
+    fn recommendations(&self) -> AppResult<&Recommendations>;
 }
 
 /// The error of a context value that was never put there.
@@ -39,5 +42,10 @@ impl ContextExt for Context<'_> {
 
     fn loader(&self) -> AppResult<&RequestLoader> {
         self.data::<RequestLoader>().map_err(missing("loader"))
+    }
+
+    fn recommendations(&self) -> AppResult<&Recommendations> {
+        self.data::<Recommendations>()
+            .map_err(missing("recommendations"))
     }
 }

@@ -148,6 +148,25 @@ impl Course {
         .await?;
         Ok(pagination::connection(db, rows, Rating))
     }
+    /// Courses on sale that its buyers also have, most telling first (the same item–item
+    /// model as `recommendations`).
+    #[graphql(complexity = "first.unwrap_or(10).max(0) as usize * child_complexity")]
+    async fn similar_courses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Course>> {
+        let first = first.unwrap_or(10);
+        let first = usize::try_from(first)
+            .ok()
+            .filter(|&n| n <= crate::service::recommendations::MAX_RECOMMENDATIONS)
+            .ok_or_else(|| AppError::BadUserInput("first: must be between 0 and 50".into()))?;
+        let rows = ctx
+            .recommendations()?
+            .similar_courses(ctx.db()?, self.0.id, first)
+            .await?;
+        Ok(rows.into_iter().map(Course).collect())
+    }
     /// Whether the viewer may open every lesson (bought it, owns it, or it is free).
     async fn viewer_has_access(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         access::can_open(ctx, &ProductRef::course(&self.0)).await

@@ -208,6 +208,7 @@ impl GroupQuery {
 // ---------------------------------------------------------------------------------
 
 use crate::graphql::payload::{input_id, payload};
+use crate::graphql::recommendation::refresh_user;
 use crate::service::groups::{GroupChanges, NewGroup};
 
 payload!(
@@ -336,9 +337,9 @@ impl GroupMutation {
     ) -> async_graphql::Result<GroupPayload> {
         let result = async {
             let id = input_id(&input.group, "CommunityGroup", "group")?;
-            groups::join(ctx.db()?, ctx.actor()?, id)
-                .await
-                .map(CommunityGroup)
+            let group = groups::join(ctx.db()?, ctx.actor()?, id).await?;
+            refresh_user(ctx, ctx.actor()?.require_user()?).await;
+            Ok(CommunityGroup(group))
         }
         .await;
         GroupPayload::from_result(result)
@@ -352,9 +353,9 @@ impl GroupMutation {
     ) -> async_graphql::Result<GroupPayload> {
         let result = async {
             let id = input_id(&input.group, "CommunityGroup", "group")?;
-            groups::leave(ctx.db()?, ctx.actor()?, id)
-                .await
-                .map(CommunityGroup)
+            let group = groups::leave(ctx.db()?, ctx.actor()?, id).await?;
+            refresh_user(ctx, ctx.actor()?.require_user()?).await;
+            Ok(CommunityGroup(group))
         }
         .await;
         GroupPayload::from_result(result)

@@ -21,6 +21,7 @@ pub mod pagination;
 pub mod payload;
 pub mod prefetch;
 pub mod rating;
+pub mod recommendation;
 pub mod session;
 pub mod user;
 
@@ -32,6 +33,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::AuthState;
 use crate::config::{Environment, ServerConfig};
 use crate::payments::Payments;
+use crate::service::recommendations::Recommendations;
 use crate::telemetry::Metrics;
 
 /// Deepest selection nesting accepted.
@@ -55,6 +57,7 @@ pub struct Query(
     group::GroupQuery,
     rating::RatingQuery,
     order::OrderQuery,
+    recommendation::RecommendationQuery,
 );
 
 /// Every mutation.
@@ -68,6 +71,7 @@ pub struct Mutation(
     group::GroupMutation,
     order::OrderMutation,
     rating::RatingMutation,
+    recommendation::RecommendationMutation,
 );
 
 /// The schema type served at `/graphql`.
@@ -81,9 +85,11 @@ pub fn schema(
     payments: Payments,
     config: &ServerConfig,
     metrics: Arc<Metrics>,
+    recommendations: Recommendations,
 ) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
+        .data(recommendations)
         .data(auth)
         .data(payments.provider)
         .data(payments.rules)

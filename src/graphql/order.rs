@@ -168,6 +168,7 @@ impl OrderQuery {
 // ---------------------------------------------------------------------------------
 
 use crate::graphql::payload::{UserError, input_id, payload, split};
+use crate::graphql::recommendation::refresh_user;
 use crate::payments::Provider;
 use crate::service::orders::{Checkout, OrderRules};
 
@@ -290,6 +291,11 @@ impl OrderMutation {
             .await
         }
         .await;
+        if let Ok(Checkout { order, .. }) = &result
+            && order.status == entity::enums::OrderStatus::Paid
+        {
+            refresh_user(ctx, order.buyer_id).await; // a free product, granted at once
+        }
         let (checkout, user_errors) = split(result)?;
         Ok(match checkout {
             Some(Checkout { order, payment }) => CreateOrderPayload {
@@ -346,9 +352,11 @@ impl OrderMutation {
                 &input.idempotency_key,
             )
             .await
-            .map(Order)
         }
         .await;
-        RefundOrderPayload::from_result(result)
+        if let Ok(order) = &result {
+            refresh_user(ctx, order.buyer_id).await;
+        }
+        RefundOrderPayload::from_result(result.map(Order))
     }
 }

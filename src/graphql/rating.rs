@@ -148,6 +148,7 @@ impl RatingQuery {
 // ---------------------------------------------------------------------------------
 
 use crate::graphql::payload::{input_id, payload};
+use crate::graphql::recommendation::refresh_user;
 
 payload!(
     /// Result of `rateCourse` and `hideRating`.
@@ -210,9 +211,12 @@ impl RatingMutation {
                 input.review.as_deref(),
             )
             .await
-            .map(Rating)
         }
         .await;
+        if let Ok(rating) = &result {
+            refresh_user(ctx, rating.user_id).await;
+        }
+        let result = result.map(Rating);
         RatingPayload::from_result(result)
     }
 
@@ -225,7 +229,9 @@ impl RatingMutation {
         let result = async {
             let id = input_id(&input.rating, "Rating", "rating")?;
             let db = ctx.db()?;
-            let course_id = ratings::delete_rating(db, ctx.actor()?, id).await?;
+            let deleted = ratings::delete_rating(db, ctx.actor()?, id).await?;
+            refresh_user(ctx, deleted.user_id).await;
+            let course_id = deleted.course_id;
             crate::service::courses::by_ids(db, &[course_id])
                 .await?
                 .remove(&course_id)

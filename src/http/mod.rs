@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::AuthState;
 use crate::graphql::AppSchema;
 use crate::payments::Payments;
+use crate::service::recommendations::Recommendations;
 use crate::telemetry::Metrics;
 
 /// Largest request body accepted (answered 413 beyond it). This is also what bounds
@@ -41,6 +42,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
+    /// The recommendation model being served.
+    pub recommendations: Recommendations,
 }
 
 /// The router with every route and layer.
@@ -143,7 +146,12 @@ async fn payment_notification(
     )
     .await
     {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(buyer) => {
+            if let Some(buyer) = buyer {
+                state.recommendations.refresh_user(&state.db, buyer).await;
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(NotificationFailure::Refused(reason)) => {
             tracing::warn!(%reason, "payment notification refused");
             let status = match reason {

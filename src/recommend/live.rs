@@ -10,8 +10,15 @@ use super::model::{Model, Recommendation, UserHistory};
 use super::{Interaction, ItemKey, SignalKind, UserKey};
 
 /// A change to one user's interactions, reported after it is committed.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Change {
+    /// Everything the user has now (re-read after a write): replaces their history.
+    Replace {
+        /// Who.
+        user: UserKey,
+        /// All their interactions.
+        interactions: Vec<Interaction>,
+    },
     /// A new (or repeated) interaction.
     Record(Interaction),
     /// An interaction taken back: a refund, leaving a group, a deleted rating.
@@ -29,7 +36,7 @@ impl Change {
     fn user(&self) -> UserKey {
         match self {
             Change::Record(interaction) => interaction.user,
-            Change::Withdraw { user, .. } => *user,
+            Change::Withdraw { user, .. } | Change::Replace { user, .. } => *user,
         }
     }
 }
@@ -52,15 +59,23 @@ impl Overlay {
             .users
             .entry(user)
             .or_insert_with(|| model.history(user).cloned().unwrap_or_default());
-        match *change {
+        match change {
+            Change::Replace { interactions, .. } => {
+                *history = UserHistory::default();
+                for interaction in interactions {
+                    if let Some(item) = model.item_index(interaction.item) {
+                        history.record(item, interaction.signal);
+                    }
+                }
+            }
             Change::Record(interaction) => {
                 if let Some(item) = model.item_index(interaction.item) {
                     history.record(item, interaction.signal);
                 }
             }
             Change::Withdraw { item, kind, .. } => {
-                if let Some(item) = model.item_index(item) {
-                    history.withdraw(item, kind);
+                if let Some(item) = model.item_index(*item) {
+                    history.withdraw(item, *kind);
                 }
             }
         }
@@ -100,8 +115,8 @@ impl LiveRecommender {
         let model = self.model.load();
         overlay.sequence += 1;
         let sequence = overlay.sequence;
-        overlay.pending.push((sequence, change));
         overlay.apply(&model, &change);
+        overlay.pending.push((sequence, change));
     }
 
     /// Swaps in a model built from a snapshot taken after `checkpoint`; changes recorded

@@ -247,8 +247,20 @@ impl Model {
 
     /// Builds a model from a snapshot of interactions; `now` (Unix seconds) dates "recent".
     pub fn build(interactions: &[Interaction], now: i64, config: &EngineConfig) -> Model {
+        Model::build_with_catalogue(interactions, &[], now, config)
+    }
+
+    /// Like [`Model::build`], also knowing `catalogue` items nobody has touched yet (so
+    /// new items can be ranked for cold start).
+    pub fn build_with_catalogue(
+        interactions: &[Interaction],
+        catalogue: &[ItemKey],
+        now: i64,
+        config: &EngineConfig,
+    ) -> Model {
         let started = Instant::now();
         let mut items: Vec<ItemKey> = interactions.iter().map(|i| i.item).collect();
+        items.extend_from_slice(catalogue);
         items.sort_unstable();
         items.dedup();
         let item_index: HashMap<ItemKey, u32> = items

@@ -540,12 +540,13 @@ pub enum NotificationFailure {
 
 /// Handles a WeChat Pay notification: verify, decrypt, check against the order, and in
 /// one transaction record the event, mark the order and grant or revoke access.
+/// Answers the buyer whose access may have changed (None for duplicates and other events).
 pub async fn handle_notification(
     db: &DatabaseConnection,
     provider: &dyn PaymentProvider,
     headers: &SignatureHeaders,
     body: &[u8],
-) -> Result<(), NotificationFailure> {
+) -> Result<Option<i64>, NotificationFailure> {
     let keys = provider.notification_keys();
     let now = Utc::now();
     let notice = notification::verify_and_decrypt(keys, headers, body, now)?;
@@ -578,7 +579,7 @@ pub async fn handle_notification(
         )
         .await?
         {
-            return Ok(()); // a duplicate: answered success, nothing changes
+            return Ok(None); // a duplicate: answered success, nothing changes
         }
         if notice.event_type == "TRANSACTION.SUCCESS" && transaction.trade_state == "SUCCESS" {
             let changed = mark_paid(&txn, &order, &transaction.transaction_id, now).await?;
@@ -588,7 +589,7 @@ pub async fn handle_notification(
             }
         }
         txn.commit().await.map_err(AppError::from)?;
-        return Ok(());
+        return Ok(Some(order.buyer_id));
     }
     if notice.event_type.starts_with("REFUND.") {
         let resource: RefundResource =
@@ -617,11 +618,11 @@ pub async fn handle_notification(
         )
         .await?
         {
-            return Ok(());
+            return Ok(None);
         }
         apply_refund_state(&txn, &found, state, Some(&resource.refund_id), now).await?;
         txn.commit().await.map_err(AppError::from)?;
-        return Ok(());
+        return Ok(Some(reload(db, found.order_id).await?.buyer_id));
     }
     // Other events are recorded for the books and otherwise ignored.
     record_event(
@@ -633,7 +634,7 @@ pub async fn handle_notification(
         now,
     )
     .await?;
-    Ok(())
+    Ok(None)
 }
 
 /// Moves a processing refund to its final state, in the caller's transaction; success

@@ -254,12 +254,12 @@ async fn rating_for_change(txn: &impl ConnectionTrait, rating_id: i64) -> AppRes
         .ok_or_else(|| crate::service::not_found("rating"))
 }
 
-/// Deletes a rating: its author, or an admin on the console.
+/// Deletes a rating: its author, or an admin on the console. Answers the deleted row.
 pub async fn delete_rating(
     db: &DatabaseConnection,
     actor: &Actor,
     rating_id: i64,
-) -> AppResult<i64> {
+) -> AppResult<rating::Model> {
     let user_id = actor.require_user()?;
     let txn = crate::db::begin_write(db).await?;
     let found = rating_for_change(&txn, rating_id).await?;
@@ -273,7 +273,7 @@ pub async fn delete_rating(
     }
     rating::Entity::delete_by_id(found.id).exec(&txn).await?;
     txn.commit().await?;
-    Ok(found.course_id)
+    Ok(found)
 }
 
 /// Admin moderation: hides (or shows again) a review; hidden ratings are neither listed

@@ -13,8 +13,11 @@ use sea_orm::{
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use zhiku::auth::AuthState;
-use zhiku::config::{AuthConfig, DatabaseConfig, PaymentConfig, Secret, ServerConfig};
+use zhiku::config::{
+    AuthConfig, DatabaseConfig, PaymentConfig, RecommendConfig, Secret, ServerConfig,
+};
 use zhiku::payments::Payments;
+use zhiku::service::recommendations::Recommendations;
 
 /// Path of a WeChat Pay test fixture.
 pub fn fixture_path(name: &str) -> String {
@@ -40,6 +43,8 @@ pub struct TestApp {
     pub auth: AuthState,
     /// Its payment provider.
     pub payments: Payments,
+    /// Its recommendation service (tests rebuild it after arranging data directly).
+    pub recommendations: Recommendations,
     /// HTTP client.
     pub client: reqwest::Client,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -172,12 +177,16 @@ impl TestApp {
         let payments = Payments::new(&db, &payment_config, "wx-test-app")
             .await
             .expect("payments");
+        let recommendations = Recommendations::start(&db, RecommendConfig::default().engine())
+            .await
+            .expect("recommendations");
         let app = zhiku::app(
             db.clone(),
             auth.clone(),
             payments.clone(),
             &config,
             metrics.clone(),
+            recommendations.clone(),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -192,6 +201,7 @@ impl TestApp {
             auth,
             payments,
             metrics,
+            recommendations,
             client: reqwest::Client::new(),
             _sqlite_dir: dir,
         }

@@ -1,0 +1,423 @@
+//! Personalised course recommendations: feeds the engine (`crate::recommend`) the
+//! platform's interactions, keeps the served model current, and turns its item keys
+//! back into courses a viewer may see and buy.
+//!
+//! Interactions: course purchases, group memberships and paid group access, livestream
+//! tickets (attendance), and ratings. Courses, groups and livestreams share one item
+//! space, so joining a group says something about the courses its members buy; only
+//! courses are ever recommended.
+//!
+//! Freshness: a full rebuild runs at startup, on a schedule and on `rebuildRecommendations`,
+//! off the async runtime, and is swapped in atomically. Between rebuilds every write that
+//! changes a user's interactions calls [`Recommendations::refresh_user`], which re-reads
+//! that user's interactions and replaces their history in memory.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use chrono::Utc;
+use entity::enums::{CourseStatus, ProductKind};
+use entity::{course, entitlement, follow, group_membership, rating};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult};
+use crate::recommend::{
+    Change, EngineConfig, Interaction, ItemKey, LiveRecommender, Model, ModelStats, Signal,
+};
+use crate::service::courses;
+
+/// Most recommendations one request may ask for.
+pub const MAX_RECOMMENDATIONS: usize = 50;
+
+/// Extra candidates asked of the engine, in case some were unpublished since the build.
+const SPARE_CANDIDATES: usize = 5;
+
+/// What an engine item key stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// A course.
+    Course(i64),
+    /// A community group.
+    Group(i64),
+    /// A livestream.
+    Livestream(i64),
+}
+
+impl Item {
+    /// The engine key: the id times four plus a kind tag.
+    pub fn key(self) -> ItemKey {
+        match self {
+            Item::Course(id) => id * 4,
+            Item::Group(id) => id * 4 + 1,
+            Item::Livestream(id) => id * 4 + 2,
+        }
+    }
+
+    /// The item an engine key stands for.
+    pub fn from_key(key: ItemKey) -> Option<Item> {
+        match key.rem_euclid(4) {
+            0 => Some(Item::Course(key.div_euclid(4))),
+            1 => Some(Item::Group(key.div_euclid(4))),
+            2 => Some(Item::Livestream(key.div_euclid(4))),
+            _ => None,
+        }
+    }
+
+    /// The course id, if a course.
+    pub fn course_id(key: ItemKey) -> Option<i64> {
+        match Item::from_key(key) {
+            Some(Item::Course(id)) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A recommendable course as of the last rebuild: who sells it and its category.
+#[derive(Clone, Debug)]
+struct CatalogueEntry {
+    creator_id: i64,
+    category: String,
+}
+
+/// One recommended course, explained.
+#[derive(Clone, Debug)]
+pub struct CourseRecommendation {
+    /// The course.
+    pub course: course::Model,
+    /// Ranking score: higher is better, comparable within one answer.
+    pub score: f64,
+    /// Predicted stars for this viewer, when any course has ratings.
+    pub predicted_rating: Option<f64>,
+    /// Courses the viewer has that led to this one, strongest first.
+    pub because: Vec<course::Model>,
+}
+
+struct Inner {
+    live: LiveRecommender,
+    catalogue: ArcSwap<HashMap<i64, CatalogueEntry>>,
+    config: EngineConfig,
+    /// One rebuild at a time; a second request waits and then builds from fresher data.
+    rebuilding: tokio::sync::Mutex<()>,
+}
+
+/// The recommendation service shared by every request (cheap to clone).
+#[derive(Clone)]
+pub struct Recommendations {
+    inner: Arc<Inner>,
+}
+
+impl Recommendations {
+    /// Builds the first model from the database.
+    pub async fn start(db: &DatabaseConnection, config: EngineConfig) -> AppResult<Self> {
+        let recommendations = Recommendations {
+            inner: Arc::new(Inner {
+                live: LiveRecommender::new(Model::empty(&config)),
+                catalogue: ArcSwap::from_pointee(HashMap::new()),
+                config,
+                rebuilding: tokio::sync::Mutex::new(()),
+            }),
+        };
+        recommendations.rebuild(db).await?;
+        Ok(recommendations)
+    }
+
+    /// Figures of the model being served.
+    pub fn stats(&self) -> ModelStats {
+        self.inner.live.model().stats().clone()
+    }
+
+    /// Rebuilds the model from the database and swaps it in; requests keep being served
+    /// by the old model meanwhile.
+    pub async fn rebuild(&self, db: &DatabaseConnection) -> AppResult<ModelStats> {
+        let _one_at_a_time = self.inner.rebuilding.lock().await;
+        let checkpoint = self.inner.live.checkpoint();
+        let interactions = load_interactions(db, None).await?;
+        let catalogue = load_catalogue(db).await?;
+        let items: Vec<ItemKey> = catalogue.keys().map(|&id| Item::Course(id).key()).collect();
+        let config = self.inner.config.clone();
+        let now = Utc::now().timestamp();
+        let model = tokio::task::spawn_blocking(move || {
+            Model::build_with_catalogue(&interactions, &items, now, &config)
+        })
+        .await
+        .map_err(AppError::internal)?;
+        let stats = model.stats().clone();
+        self.inner.catalogue.store(Arc::new(catalogue));
+        self.inner.live.install(model, checkpoint);
+        tracing::info!(
+            items = stats.items,
+            users = stats.users,
+            similarities = stats.non_zero_similarities,
+            seconds = stats.build_seconds,
+            "recommendation model rebuilt"
+        );
+        Ok(stats)
+    }
+
+    /// Re-reads a user's interactions after a committed write and applies them at once.
+    /// Failure only delays freshness until the next rebuild, so it is logged, not raised.
+    pub async fn refresh_user(&self, db: &DatabaseConnection, user_id: i64) {
+        match load_interactions(db, Some(user_id)).await {
+            Ok(interactions) => self.inner.live.record(Change::Replace {
+                user: user_id,
+                interactions,
+            }),
+            Err(error) => {
+                tracing::warn!(
+                    ?error,
+                    user_id,
+                    "could not refresh a user's recommendations"
+                )
+            }
+        }
+    }
+
+    /// The viewer's top `first` courses (optionally within `category`): never one they
+    /// have, one they sell, or one not on sale. Viewers with no history get the best rated
+    /// and recently selling courses, those in their followed creators' categories first.
+    pub async fn recommend(
+        &self,
+        db: &DatabaseConnection,
+        actor: &Actor,
+        first: usize,
+        category: Option<&str>,
+    ) -> AppResult<Vec<CourseRecommendation>> {
+        let first = first.min(MAX_RECOMMENDATIONS);
+        if first == 0 {
+            return Ok(Vec::new());
+        }
+        let catalogue = self.inner.catalogue.load();
+        let user = actor.user_id();
+        let own_creator = actor.creator_id();
+        let accept = |key: ItemKey| {
+            Item::course_id(key)
+                .and_then(|id| catalogue.get(&id))
+                .is_some_and(|entry| {
+                    Some(entry.creator_id) != own_creator
+                        && category.is_none_or(|c| entry.category == c)
+                })
+        };
+        let is_cold = self
+            .inner
+            .live
+            .with_user(user, |_, history| history.is_none_or(|h| h.is_empty()));
+        let followed_categories = match (is_cold, user) {
+            (true, Some(user)) => followed_categories(db, user, &catalogue).await?,
+            _ => HashSet::new(),
+        };
+        let prefer = |key: ItemKey| {
+            Item::course_id(key)
+                .and_then(|id| catalogue.get(&id))
+                .is_some_and(|entry| followed_categories.contains(&entry.category))
+        };
+        let ranked = self
+            .inner
+            .live
+            .recommend(user, first + SPARE_CANDIDATES, &accept, &prefer);
+        let keys: Vec<ItemKey> = ranked.iter().map(|r| r.item).collect();
+        let predicted = self.inner.live.predict(user, &keys);
+
+        let mut wanted: Vec<i64> = Vec::new();
+        for recommendation in &ranked {
+            wanted.extend(Item::course_id(recommendation.item));
+            wanted.extend(
+                recommendation
+                    .because
+                    .iter()
+                    .filter_map(|&k| Item::course_id(k)),
+            );
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        let rows = courses::by_ids(db, &wanted).await?;
+        Ok(ranked
+            .into_iter()
+            .zip(predicted)
+            .filter_map(|(recommendation, predicted)| {
+                let course = rows.get(&Item::course_id(recommendation.item)?)?;
+                // The catalogue is as of the last rebuild; the row is now.
+                let on_sale = course.status == CourseStatus::Published
+                    && course.suspended_at.is_none()
+                    && Some(course.creator_id) != own_creator;
+                on_sale.then(|| CourseRecommendation {
+                    course: course.clone(),
+                    score: f64::from(recommendation.score),
+                    predicted_rating: predicted.map(f64::from),
+                    because: recommendation
+                        .because
+                        .iter()
+                        .filter_map(|&k| rows.get(&Item::course_id(k)?).cloned())
+                        .collect(),
+                })
+            })
+            .take(first)
+            .collect())
+    }
+
+    /// Courses most often bought together with `course_id` (strongest first), on sale.
+    pub async fn similar_courses(
+        &self,
+        db: &DatabaseConnection,
+        course_id: i64,
+        first: usize,
+    ) -> AppResult<Vec<course::Model>> {
+        let first = first.min(MAX_RECOMMENDATIONS);
+        let catalogue = self.inner.catalogue.load();
+        let accept =
+            |key: ItemKey| Item::course_id(key).is_some_and(|id| catalogue.contains_key(&id));
+        let similar = self.inner.live.model().similar(
+            Item::Course(course_id).key(),
+            first + SPARE_CANDIDATES,
+            &accept,
+        );
+        let ids: Vec<i64> = similar
+            .iter()
+            .filter_map(|&(k, _)| Item::course_id(k))
+            .collect();
+        let rows = courses::by_ids(db, &ids).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| rows.get(id))
+            .filter(|c| c.status == CourseStatus::Published && c.suspended_at.is_none())
+            .take(first)
+            .cloned()
+            .collect())
+    }
+}
+
+/// Categories of the courses sold by creators the user follows.
+async fn followed_categories(
+    db: &DatabaseConnection,
+    user_id: i64,
+    catalogue: &HashMap<i64, CatalogueEntry>,
+) -> AppResult<HashSet<String>> {
+    let creators: HashSet<i64> = follow::Entity::find()
+        .select_only()
+        .column(follow::Column::CreatorId)
+        .filter(follow::Column::UserId.eq(user_id))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(catalogue
+        .values()
+        .filter(|entry| creators.contains(&entry.creator_id))
+        .map(|entry| entry.category.clone())
+        .collect())
+}
+
+/// Courses on sale now: the only ones ever recommended.
+async fn load_catalogue(db: &DatabaseConnection) -> AppResult<HashMap<i64, CatalogueEntry>> {
+    let rows: Vec<(i64, i64, String)> = course::Entity::find()
+        .select_only()
+        .columns([
+            course::Column::Id,
+            course::Column::CreatorId,
+            course::Column::Category,
+        ])
+        .filter(course::Column::Status.eq(CourseStatus::Published))
+        .filter(course::Column::SuspendedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, creator_id, category)| {
+            (
+                id,
+                CatalogueEntry {
+                    creator_id,
+                    category,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Every interaction (or one user's): live entitlements, group memberships, ratings.
+async fn load_interactions(
+    db: &DatabaseConnection,
+    user_id: Option<i64>,
+) -> AppResult<Vec<Interaction>> {
+    let mut entitlements = entitlement::Entity::find()
+        .select_only()
+        .columns([
+            entitlement::Column::UserId,
+            entitlement::Column::ProductKind,
+            entitlement::Column::ProductId,
+            entitlement::Column::GrantedAt,
+        ])
+        .filter(entitlement::Column::RevokedAt.is_null());
+    let mut memberships = group_membership::Entity::find().select_only().columns([
+        group_membership::Column::UserId,
+        group_membership::Column::GroupId,
+        group_membership::Column::JoinedAt,
+    ]);
+    let mut ratings = rating::Entity::find().select_only().columns([
+        rating::Column::UserId,
+        rating::Column::CourseId,
+        rating::Column::Stars,
+        rating::Column::UpdatedAt,
+    ]);
+    if let Some(user_id) = user_id {
+        entitlements = entitlements.filter(entitlement::Column::UserId.eq(user_id));
+        memberships = memberships.filter(group_membership::Column::UserId.eq(user_id));
+        ratings = ratings.filter(rating::Column::UserId.eq(user_id));
+    }
+    type At = chrono::DateTime<Utc>;
+    let entitlements: Vec<(i64, ProductKind, i64, At)> = entitlements.into_tuple().all(db).await?;
+    let memberships: Vec<(i64, i64, At)> = memberships.into_tuple().all(db).await?;
+    let ratings: Vec<(i64, i64, i32, At)> = ratings.into_tuple().all(db).await?;
+
+    let mut interactions =
+        Vec::with_capacity(entitlements.len() + memberships.len() + ratings.len());
+    for (user, kind, id, at) in entitlements {
+        let (item, signal) = match kind {
+            ProductKind::Course => (Item::Course(id), Signal::Purchase),
+            ProductKind::Livestream => (Item::Livestream(id), Signal::Attendance),
+            ProductKind::Group => (Item::Group(id), Signal::GroupJoin),
+        };
+        interactions.push(Interaction {
+            user,
+            item: item.key(),
+            signal,
+            at: at.timestamp(),
+        });
+    }
+    for (user, group, at) in memberships {
+        interactions.push(Interaction {
+            user,
+            item: Item::Group(group).key(),
+            signal: Signal::GroupJoin,
+            at: at.timestamp(),
+        });
+    }
+    for (user, course, stars, at) in ratings {
+        interactions.push(Interaction {
+            user,
+            item: Item::Course(course).key(),
+            signal: Signal::Rating(stars as f32),
+            at: at.timestamp(),
+        });
+    }
+    Ok(interactions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Item;
+
+    #[test]
+    fn item_keys_round_trip_and_never_collide() {
+        for id in [1, 2, 7, 1_000_000] {
+            for item in [Item::Course(id), Item::Group(id), Item::Livestream(id)] {
+                assert_eq!(Item::from_key(item.key()), Some(item));
+            }
+        }
+        assert_ne!(Item::Course(1).key(), Item::Group(1).key());
+        assert_eq!(Item::course_id(Item::Group(3).key()), None);
+    }
+}
