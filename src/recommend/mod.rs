@@ -18,6 +18,9 @@ pub mod model;
 pub mod rating;
 pub mod similarity;
 
+#[cfg(test)]
+mod tests;
+
 pub use live::{Change, LiveRecommender};
 pub use model::{Model, ModelStats, Recommendation, UserHistory};
 

@@ -524,10 +524,16 @@ fn cold_start_order(
     config: &EngineConfig,
 ) -> Vec<(u32, f32)> {
     let prior = config.bayesian_prior_ratings;
+    // Without any rating every item gets the same neutral prior; sales decide.
+    let mean = if ratings.has_ratings() {
+        ratings.global_mean()
+    } else {
+        3.0
+    };
     let mut order: Vec<(u32, f32)> = (0..total.len())
         .map(|index| {
             let (sum, count) = ratings.item_rating_totals(index);
-            let average = (prior * ratings.global_mean() + sum) / (prior + count as f32);
+            let average = (prior * mean + sum) / (prior + count as f32);
             let sales = recent[index] as f32 + 0.1 * (total[index] - recent[index]) as f32;
             (index as u32, average / 5.0 * (2.0 + sales).ln())
         })

@@ -73,10 +73,10 @@ struct Position {
     slot: u64,
     /// Courses shown so far.
     courses: Vec<i64>,
-    /// Last livestream shown: (scheduled start in µs, id).
-    livestream: Option<(i64, i64)>,
-    /// Last post shown: (created in µs, id).
-    post: Option<(i64, i64)>,
+    /// Last livestream shown: (scheduled start, id); full precision, as stored.
+    livestream: Option<(DateTime<Utc>, i64)>,
+    /// Last post shown: (created, id).
+    post: Option<(DateTime<Utc>, i64)>,
 }
 
 impl Position {
@@ -137,11 +137,11 @@ pub async fn page(
                 FeedEntry::Course(r)
             }),
             Stream::Livestream => livestreams.pop_front().map(|l| {
-                position.livestream = Some((l.scheduled_start.timestamp_micros(), l.id));
+                position.livestream = Some((l.scheduled_start, l.id));
                 FeedEntry::Livestream(l)
             }),
             Stream::Post => posts.pop_front().map(|(post, group)| {
-                position.post = Some((post.created_at.timestamp_micros(), post.id));
+                position.post = Some((post.created_at, post.id));
                 FeedEntry::Post { post, group }
             }),
         };
@@ -157,15 +157,11 @@ pub async fn page(
     })
 }
 
-fn from_micros(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or_default()
-}
-
 /// Live and scheduled livestreams of followed creators, soonest first, after `after`.
 async fn upcoming_livestreams(
     db: &DatabaseConnection,
     user: i64,
-    after: Option<(i64, i64)>,
+    after: Option<(DateTime<Utc>, i64)>,
     limit: usize,
     now: DateTime<Utc>,
 ) -> AppResult<std::collections::VecDeque<livestream::Model>> {
@@ -191,7 +187,6 @@ async fn upcoming_livestreams(
                 ),
         );
     if let Some((start, id)) = after {
-        let start = from_micros(start);
         query = query.filter(
             Condition::any()
                 .add(livestream::Column::ScheduledStart.gt(start))
@@ -216,7 +211,7 @@ async fn upcoming_livestreams(
 async fn new_posts(
     db: &DatabaseConnection,
     user: i64,
-    after: Option<(i64, i64)>,
+    after: Option<(DateTime<Utc>, i64)>,
     limit: usize,
     now: DateTime<Utc>,
 ) -> AppResult<std::collections::VecDeque<(group_post::Model, community_group::Model)>> {
@@ -240,7 +235,6 @@ async fn new_posts(
         .filter(group_post::Column::AuthorId.ne(user))
         .filter(group_post::Column::CreatedAt.gte(now - Duration::days(NEW_POST_DAYS)));
     if let Some((created, id)) = after {
-        let created = from_micros(created);
         query = query.filter(
             Condition::any()
                 .add(group_post::Column::CreatedAt.lt(created))

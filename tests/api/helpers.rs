@@ -43,8 +43,6 @@ pub struct TestApp {
     pub auth: AuthState,
     /// Its payment provider.
     pub payments: Payments,
-    /// Its recommendation service (tests rebuild it after arranging data directly).
-    pub recommendations: Recommendations,
     /// HTTP client.
     pub client: reqwest::Client,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -186,7 +184,7 @@ impl TestApp {
             payments.clone(),
             &config,
             metrics.clone(),
-            recommendations.clone(),
+            recommendations,
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -201,7 +199,6 @@ impl TestApp {
             auth,
             payments,
             metrics,
-            recommendations,
             client: reqwest::Client::new(),
             _sqlite_dir: dir,
         }

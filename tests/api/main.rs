@@ -12,6 +12,7 @@ mod n_plus_one;
 mod payments;
 mod privacy;
 mod ratings;
+mod recommendations;
 mod schema;
 mod seed;
 mod tokens;
