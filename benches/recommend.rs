@@ -82,15 +82,25 @@ fn benches(c: &mut Criterion) {
     let large = large_interactions();
 
     let mut build = c.benchmark_group("build");
-    build.sample_size(10).measurement_time(Duration::from_secs(20));
-    build.bench_function("ml100k-like", |b| b.iter(|| Model::build(&small, 0, &config)));
+    build
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    build.bench_function("ml100k-like", |b| {
+        b.iter(|| Model::build(&small, 0, &config))
+    });
+    // All 10,000 items are in the catalogue, bought or not.
+    let catalogue: Vec<i64> = (0..10_000).collect();
     build.bench_function("10k-items-200k-users-2m", |b| {
-        b.iter(|| Model::build(&large, 0, &config))
+        b.iter(|| Model::build_with_catalogue(&large, &catalogue, 0, &config))
     });
     build.finish();
 
-    for (name, interactions) in [("ml100k-like", &small), ("10k-items-200k-users-2m", &large)] {
-        let model = Model::build(interactions, 0, &config);
+    let sets: [(&str, &[Interaction], &[i64]); 2] = [
+        ("ml100k-like", &small, &[]),
+        ("10k-items-200k-users-2m", &large, &catalogue),
+    ];
+    for (name, interactions, catalogue) in sets {
+        let model = Model::build_with_catalogue(interactions, catalogue, 0, &config);
         println!("{name}: {:?}", model.stats());
         let users = users_of(interactions);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -104,16 +114,16 @@ fn benches(c: &mut Criterion) {
             .map(|_| {
                 let user = users[rng.random_range(0..users.len())];
                 let started = Instant::now();
-                std::hint::black_box(model.recommend(model.history(user), 10, &|_| true, &|_| false));
+                std::hint::black_box(
+                    model.recommend(model.history(user), 10, &|_| true, &|_| false),
+                );
                 started.elapsed()
             })
             .collect();
         latencies.sort_unstable();
         println!(
             "top10/{name} latency over 100,000 queries: p50 {:?}, p99 {:?}, max {:?}",
-            latencies[50_000],
-            latencies[99_000],
-            latencies[99_999]
+            latencies[50_000], latencies[99_000], latencies[99_999]
         );
 
         let live = LiveRecommender::new(model);
@@ -137,5 +147,7 @@ criterion_group!(recommend, benches);
 
 fn main() {
     recommend();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }

@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use entity::enums::Role;
 use entity::entitlement;
+use entity::enums::Role;
 use sea_orm::{EntityTrait, QuerySelect};
 use zhiku::auth::AuthState;
 use zhiku::auth::tokens::Audience;
@@ -45,7 +45,9 @@ async fn run() {
         db_max_connections: 8,
     };
     let metrics = Metrics::new();
-    let db = zhiku::open_database(&database, &metrics).await.expect("database");
+    let db = zhiku::open_database(&database, &metrics)
+        .await
+        .expect("database");
     zhiku::seed::demo(&db).await.expect("seed");
     let auth_config = AuthConfig {
         jwt_secret: Some(Secret::new("bench-secret-bench-secret-bench-secret!")),
@@ -88,7 +90,9 @@ async fn run() {
         metrics,
         recommendations,
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}/graphql", listener.local_addr().expect("address"));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
@@ -109,8 +113,12 @@ async fn run() {
     let started = Instant::now();
     let workers: Vec<_> = (0..CONNECTIONS)
         .map(|worker| {
-            let (client, url, tokens, stop) =
-                (client.clone(), url.clone(), Arc::clone(&tokens), Arc::clone(&stop));
+            let (client, url, tokens, stop) = (
+                client.clone(),
+                url.clone(),
+                Arc::clone(&tokens),
+                Arc::clone(&stop),
+            );
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut n = worker;

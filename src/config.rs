@@ -329,7 +329,7 @@ pub struct RecommendConfig {
     #[arg(
         long = "recommend-neighbours",
         env = "ZHIKU_RECOMMEND_NEIGHBOURS",
-        default_value_t = 200,
+        default_value_t = 100,
         global = true
     )]
     pub neighbours: usize,

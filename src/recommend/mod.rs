@@ -140,7 +140,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             similarity: SimilarityKind::Auto,
-            neighbours: 200,
+            neighbours: 100,
             ease_max_items: 4000,
             ease_lambda: 300.0,
             cosine_shrinkage: 10.0,

@@ -295,8 +295,15 @@ impl Model {
 
         let user_weights: Vec<Vec<(u32, f32)>> =
             histories.iter().map(|h| h.weights(config)).collect();
-        let weights = similarity::build(&user_weights, items.len(), config);
-        let ratings = RatingModel::build(&histories, items.len(), config);
+        // The two models are independent: build them side by side.
+        let (weights, ratings) = std::thread::scope(|scope| {
+            let ratings = scope.spawn(|| RatingModel::build(&histories, items.len(), config));
+            let weights = similarity::build(&user_weights, items.len(), config);
+            (
+                weights,
+                ratings.join().expect("the rating model build panicked"),
+            )
+        });
         let popular = cold_start_order(&ratings, &total, &recent, config);
         let stats = ModelStats {
             items: items.len(),

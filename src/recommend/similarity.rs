@@ -21,7 +21,7 @@ pub enum ItemWeights {
         /// `weights[i * n + j]`.
         weights: Vec<f32>,
     },
-    /// Per item, its top-K neighbours `(item, weight)`, strongest first.
+    /// Per item, its top-K neighbours `(item, weight)`, sorted by item.
     Sparse {
         /// Which sparse model built it.
         kind: SimilarityKind,
@@ -65,11 +65,12 @@ impl ItemWeights {
             ItemWeights::Dense { n, weights } => {
                 Some(weights[source as usize * n + target as usize]).filter(|w| *w != 0.0)
             }
-            ItemWeights::Sparse { rows, .. } => rows
-                .row(source as usize)
-                .iter()
-                .find(|&&(t, _)| t == target)
-                .map(|&(_, w)| w),
+            ItemWeights::Sparse { rows, .. } => {
+                let row = rows.row(source as usize);
+                row.binary_search_by_key(&target, |&(t, _)| t)
+                    .ok()
+                    .map(|at| row[at].1)
+            }
         }
     }
 
@@ -135,6 +136,12 @@ pub fn build(users: &[Vec<(u32, f32)>], n_items: usize, config: &EngineConfig) -
 /// EASE: `B = I − P · diag(1/diag(P))` with `P = (XᵀX + λI)⁻¹`, diagonal forced to zero.
 /// None if the Gram matrix is not positive definite (it always is for λ > 0).
 fn ease(users: &[Vec<(u32, f32)>], n: usize, lambda: f32) -> Option<ItemWeights> {
+    if n == 0 {
+        return Some(ItemWeights::Dense {
+            n,
+            weights: Vec::new(),
+        });
+    }
     let mut gram = vec![0.0f32; n * n];
     for user in users {
         for &(a, wa) in user {
@@ -144,16 +151,20 @@ fn ease(users: &[Vec<(u32, f32)>], n: usize, lambda: f32) -> Option<ItemWeights>
             }
         }
     }
+    // The Gram matrix is symmetric: reading it transposed walks memory in faer's
+    // column-major order.
     let gram = Mat::from_fn(n, n, |i, j| {
-        gram[i * n + j] + if i == j { lambda } else { 0.0 }
+        gram[j * n + i] + if i == j { lambda } else { 0.0 }
     });
     let inverse = gram.llt(faer::Side::Lower).ok()?.inverse();
+    let diagonal: Vec<f32> = (0..n).map(|j| inverse[(j, j)]).collect();
     let mut weights = vec![0.0f32; n * n];
-    for j in 0..n {
-        let diagonal = inverse[(j, j)];
-        for i in 0..n {
+    for (i, row) in weights.chunks_exact_mut(n).enumerate() {
+        // P is symmetric too, so row i of P is column i: contiguous.
+        let column = inverse.col(i);
+        for (j, weight) in row.iter_mut().enumerate() {
             if i != j {
-                weights[i * n + j] = -inverse[(i, j)] / diagonal;
+                *weight = -column[j] / diagonal[j];
             }
         }
     }
@@ -224,6 +235,8 @@ fn sparse(
                 .collect();
             acc[source] = 0.0;
             top_by_weight(&mut row, k);
+            // Sorted by item for lookups by binary search (explanations).
+            row.sort_unstable_by_key(|&(target, _)| target);
             row
         },
     );

@@ -232,3 +232,13 @@ fn datasets_read_movielens_lines_and_refuse_garbage() {
     let error = Dataset::read(&bad).unwrap_err().to_string();
     assert!(error.contains(":2:"), "{error}");
 }
+
+#[test]
+fn an_empty_model_answers_nothing_and_does_not_fail() {
+    for config in all_configs() {
+        let model = Model::empty(&config);
+        assert!(model.recommend(None, 5, &|_| true, &|_| false).is_empty());
+        assert!(model.similar(1, 5, &|_| true).is_empty());
+        assert_eq!(model.predict(Some(1), None, &[1]), vec![None]);
+    }
+}
