@@ -107,7 +107,7 @@ async fn run() {
         .text()
         .await
         .expect("body");
-    println!("sample answer: {}", &sample[..sample.len().min(400)]);
+    println!("sample answer: {}", sample.chars().take(400).collect::<String>());
 
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
