@@ -26,6 +26,10 @@ use zhiku::payments::Payments;
 use zhiku::service::recommendations::Recommendations;
 use zhiku::telemetry::Metrics;
 
+/// The allocator the `zhiku` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const QUERY: &str = "{ recommendations(first: 10) { score predictedRating course { id title category } because { id title } } }";
 const CONNECTIONS: usize = 64;
 const DURATION: Duration = Duration::from_secs(10);
@@ -107,7 +111,10 @@ async fn run() {
         .text()
         .await
         .expect("body");
-    println!("sample answer: {}", sample.chars().take(400).collect::<String>());
+    println!(
+        "sample answer: {}",
+        sample.chars().take(400).collect::<String>()
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();

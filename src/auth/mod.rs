@@ -1,10 +1,15 @@
 //! Who is acting. Every request resolves to an [`Actor`]: anonymous, or a user read
-//! fresh from the database (so a ban or a role change takes effect at once, whatever
-//! the token says). Services take the actor explicitly and decide what it may do.
+//! from the database, whatever the token says (reused for at most [`ACTOR_TTL`]; a ban
+//! or a new creator profile made through this server takes effect on the next request).
+//! Services take the actor explicitly and decide what it may do.
 
 pub mod secret;
 pub mod tokens;
 pub mod wechat;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use entity::enums::Role;
 use entity::{creator, user};
@@ -82,11 +87,56 @@ impl Actor {
     }
 }
 
+/// How long a resolved user (role, creator profile, ban) is reused across requests.
+/// Changes made through this server (ban, becoming a creator) take effect at once; other
+/// processes (`zhiku user promote`, other replicas) within this time.
+pub const ACTOR_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What authentication reads about a user.
+#[derive(Clone, Copy, Debug)]
+struct KnownUser {
+    role: Role,
+    creator_id: Option<i64>,
+    banned: bool,
+}
+
+/// Users resolved in the last [`ACTOR_TTL`], so a burst of requests costs one query.
+#[derive(Clone, Debug, Default)]
+pub struct ActorCache {
+    users: Arc<RwLock<HashMap<i64, (Instant, KnownUser)>>>,
+}
+
+impl ActorCache {
+    fn get(&self, user_id: i64) -> Option<KnownUser> {
+        let users = self.users.read().unwrap_or_else(|e| e.into_inner());
+        users
+            .get(&user_id)
+            .filter(|(read_at, _)| read_at.elapsed() < ACTOR_TTL)
+            .map(|(_, known)| *known)
+    }
+
+    fn put(&self, user_id: i64, known: KnownUser) {
+        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
+        if users.len() > 100_000 {
+            users.retain(|_, (read_at, _)| read_at.elapsed() < ACTOR_TTL);
+        }
+        users.insert(user_id, (Instant::now(), known));
+    }
+
+    /// Forgets a user whose role, creator profile or ban just changed.
+    pub fn forget(&self, user_id: i64) {
+        self.users
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&user_id);
+    }
+}
+
 /// Resolves the `Authorization` header of a request: none is anonymous; anything else
 /// must be a valid bearer token of an existing, unbanned user.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
-    keys: &TokenKeys,
+    auth: &AuthState,
     authorization: Option<&str>,
 ) -> AppResult<Actor> {
     let Some(header) = authorization else {
@@ -98,21 +148,32 @@ pub async fn authenticate(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(AppError::Unauthenticated)?;
-    let verified = keys.verify(token)?;
-    // One query: the user and their creator profile.
-    let (user, creator) = user::Entity::find_by_id(verified.user_id)
-        .find_also_related(creator::Entity)
-        .one(db)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    if user.banned_at.is_some() {
+    let verified = auth.keys.verify(token)?;
+    let known = match auth.actors.get(verified.user_id) {
+        Some(known) => known,
+        None => {
+            // One query: the user and their creator profile.
+            let (user, creator) = user::Entity::find_by_id(verified.user_id)
+                .find_also_related(creator::Entity)
+                .one(db)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            let known = KnownUser {
+                role: user.role,
+                creator_id: creator.map(|c| c.id),
+                banned: user.banned_at.is_some(),
+            };
+            auth.actors.put(verified.user_id, known);
+            known
+        }
+    };
+    if known.banned {
         return Err(AppError::Unauthenticated);
     }
-    let creator_id = creator.map(|c| c.id);
     Ok(Actor::User {
-        id: user.id,
-        role: user.role,
-        creator_id,
+        id: verified.user_id,
+        role: known.role,
+        creator_id: known.creator_id,
         audience: verified.audience,
     })
 }
@@ -126,6 +187,8 @@ pub struct AuthState {
     pub wechat: wechat::WechatClient,
     /// Lifetime of refresh tokens.
     pub refresh_ttl: chrono::Duration,
+    /// Recently resolved users.
+    pub actors: ActorCache,
 }
 
 impl AuthState {
@@ -146,6 +209,7 @@ impl AuthState {
             keys,
             wechat,
             refresh_ttl: chrono::Duration::days(config.refresh_token_ttl_days.max(1)),
+            actors: ActorCache::default(),
         })
     }
 }

@@ -17,8 +17,15 @@ use crate::graphql::{ids, prefetch};
 use crate::service::access::ProductRef;
 use crate::service::{self, courses, ratings};
 
-/// A course: an ordered set of lessons sold as one product.
-pub struct Course(pub course::Model);
+/// A course: an ordered set of lessons sold as one product. Shared, because
+/// recommendations hand out rows from their cache.
+pub struct Course(pub std::sync::Arc<course::Model>);
+
+impl From<course::Model> for Course {
+    fn from(row: course::Model) -> Self {
+        Course(std::sync::Arc::new(row))
+    }
+}
 
 /// Stars given to a course by its buyers (verified purchases only).
 #[derive(SimpleObject)]
@@ -173,6 +180,14 @@ impl Course {
     }
 }
 
+/// A course row just written: recommendations stop reusing their copy of it.
+fn changed_course(ctx: &Context<'_>, row: course::Model) -> Course {
+    if let Ok(recommendations) = ctx.recommendations() {
+        recommendations.forget_course(row.id);
+    }
+    Course::from(row)
+}
+
 /// One part of a course.
 pub struct Lesson {
     /// The lesson row.
@@ -225,7 +240,7 @@ impl Lesson {
         ctx.loader()?
             .load_one(CourseById(self.lesson.course_id))
             .await?
-            .map(Course)
+            .map(Course::from)
             .ok_or_else(|| AppError::NotFound("course").into())
     }
 }
@@ -342,7 +357,7 @@ impl CourseQuery {
         .await?;
         let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();
         prefetch::courses(ctx, &page_rows).await?;
-        Ok(pagination::connection(db, rows, Course))
+        Ok(pagination::connection(db, rows, Course::from))
     }
 }
 
@@ -515,7 +530,7 @@ impl CourseMutation {
         };
         let result = courses::create(ctx.db()?, ctx.actor()?, new)
             .await
-            .map(Course);
+            .map(Course::from);
         CreateCoursePayload::from_result(result)
     }
 
@@ -537,7 +552,7 @@ impl CourseMutation {
             };
             courses::update(ctx.db()?, ctx.actor()?, id, changes)
                 .await
-                .map(Course)
+                .map(|row| changed_course(ctx, row))
         }
         .await;
         UpdateCoursePayload::from_result(result)
@@ -553,7 +568,7 @@ impl CourseMutation {
             let id = input_id(&input.course, "Course", "course")?;
             courses::publish(ctx.db()?, ctx.actor()?, id)
                 .await
-                .map(Course)
+                .map(|row| changed_course(ctx, row))
         }
         .await;
         PublishCoursePayload::from_result(result)
@@ -569,7 +584,7 @@ impl CourseMutation {
             let id = input_id(&input.course, "Course", "course")?;
             courses::archive(ctx.db()?, ctx.actor()?, id)
                 .await
-                .map(Course)
+                .map(|row| changed_course(ctx, row))
         }
         .await;
         ArchiveCoursePayload::from_result(result)
@@ -585,7 +600,7 @@ impl CourseMutation {
             let id = input_id(&input.course, "Course", "course")?;
             courses::suspend(ctx.db()?, ctx.actor()?, id)
                 .await
-                .map(Course)
+                .map(|row| changed_course(ctx, row))
         }
         .await;
         SuspendCoursePayload::from_result(result)
@@ -655,7 +670,7 @@ impl CourseMutation {
             courses::by_ids(db, &[course_id])
                 .await?
                 .remove(&course_id)
-                .map(Course)
+                .map(Course::from)
                 .ok_or(AppError::NotFound("course"))
         }
         .await;
@@ -672,7 +687,7 @@ impl CourseMutation {
             let id = input_id(&input.lesson, "Lesson", "lesson")?;
             courses::delete_lesson(ctx.db()?, ctx.actor()?, id)
                 .await
-                .map(Course)
+                .map(Course::from)
         }
         .await;
         DeleteLessonPayload::from_result(result)

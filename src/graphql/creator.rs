@@ -86,7 +86,7 @@ impl Creator {
         .await?;
         let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();
         prefetch::courses(ctx, &page_rows).await?;
-        Ok(pagination::connection(db, rows, Course))
+        Ok(pagination::connection(db, rows, Course::from))
     }
     /// This creator's livestreams.
     #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
@@ -251,9 +251,11 @@ impl CreatorMutation {
             &input.display_name,
             input.bio.as_deref(),
         )
-        .await
-        .map(Creator);
-        CreatorPayload::from_result(result)
+        .await;
+        if let (Ok(profile), Ok(auth)) = (&result, ctx.data::<crate::auth::AuthState>()) {
+            auth.actors.forget(profile.user_id); // may sell from the next request on
+        }
+        CreatorPayload::from_result(result.map(Creator))
     }
 
     /// Follows a creator.

@@ -59,7 +59,7 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
             .map(|c| Node::Creator(Creator(c))),
         "Course" => match loader.load_one(CourseById(key)).await? {
             Some(course) if courses::visible(db, actor, &course).await? => {
-                Some(Node::Course(Course(course)))
+                Some(Node::Course(Course::from(course)))
             }
             _ => None,
         },

@@ -40,7 +40,7 @@ async fn load_product(
         ProductKind::Course => loader
             .load_one(CourseById(id))
             .await?
-            .map(|c| Product::Course(Course(c))),
+            .map(|c| Product::Course(Course::from(c))),
         ProductKind::Livestream => loader
             .load_one(LivestreamById(id))
             .await?

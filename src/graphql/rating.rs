@@ -55,7 +55,7 @@ impl Rating {
         ctx.loader()?
             .load_one(CourseById(self.0.course_id))
             .await?
-            .map(Course)
+            .map(Course::from)
             .ok_or_else(|| AppError::NotFound("course").into())
     }
 }
@@ -235,7 +235,7 @@ impl RatingMutation {
             crate::service::courses::by_ids(db, &[course_id])
                 .await?
                 .remove(&course_id)
-                .map(Course)
+                .map(Course::from)
                 .ok_or(AppError::NotFound("course"))
         }
         .await;

@@ -1,6 +1,8 @@
 //! Recommendations, the home feed and the admin rebuild; the rules live in
 //! `service::recommendations` and `service::feed`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, SimpleObject, Union};
 
 use crate::error::AppError;
@@ -12,7 +14,7 @@ use crate::graphql::payload::payload;
 use crate::recommend::ModelStats;
 use crate::service::access::ProductRef;
 use crate::service::feed::{self, FeedEntry};
-use crate::service::recommendations::{CourseRecommendation, MAX_RECOMMENDATIONS};
+use crate::service::recommendations::{CourseRecommendation, MAX_RECOMMENDATIONS, Wanted};
 
 /// A course recommended to the viewer, with why.
 pub struct Recommendation(pub CourseRecommendation);
@@ -22,7 +24,7 @@ pub struct Recommendation(pub CourseRecommendation);
 impl Recommendation {
     /// The recommended course (on sale, not owned by the viewer, not their own).
     async fn course(&self) -> Course {
-        Course(self.0.course.clone())
+        Course(Arc::clone(&self.0.course))
     }
     /// Ranking score: higher is better; compare only within one answer.
     async fn score(&self) -> f64 {
@@ -141,9 +143,14 @@ impl RecommendationQuery {
         category: Option<String>,
     ) -> async_graphql::Result<Vec<Recommendation>> {
         let first = page_size(first, MAX_RECOMMENDATIONS)?;
+        let selection = ctx.look_ahead();
+        let wanted = Wanted {
+            predicted_rating: selection.field("predictedRating").exists(),
+            because: selection.field("because").exists(),
+        };
         let rows = ctx
             .recommendations()?
-            .recommend(ctx.db()?, ctx.actor()?, first, category.as_deref())
+            .recommend(ctx.db()?, ctx.actor()?, first, category.as_deref(), wanted)
             .await?;
         Ok(rows.into_iter().map(Recommendation).collect())
     }

@@ -138,7 +138,11 @@ impl UserMutation {
     ) -> async_graphql::Result<UserPayload> {
         let result = async {
             let id = input_id(&input.user, "User", "user")?;
-            users::ban(ctx.db()?, ctx.actor()?, id).await.map(User)
+            let banned = users::ban(ctx.db()?, ctx.actor()?, id).await?;
+            if let Ok(auth) = ctx.data::<crate::auth::AuthState>() {
+                auth.actors.forget(banned.id); // the ban bites on the next request
+            }
+            Ok(User(banned))
         }
         .await;
         UserPayload::from_result(result)

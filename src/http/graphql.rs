@@ -136,7 +136,7 @@ async fn execute(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default());
-    let actor = match authenticate(&state.db, &state.auth.keys, authorization).await {
+    let actor = match authenticate(&state.db, &state.auth, authorization).await {
         Ok(actor) => actor,
         Err(AppError::Unauthenticated) => {
             let mut response = refuse(

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::service::groups;
-use crate::service::recommendations::{CourseRecommendation, MAX_RECOMMENDATIONS, Recommendations};
+use crate::service::recommendations::{
+    CourseRecommendation, MAX_RECOMMENDATIONS, Recommendations, Wanted,
+};
 
 /// Largest feed page.
 pub const MAX_FEED_PAGE: usize = 50;
@@ -112,7 +114,7 @@ pub async fn page(
     let now = Utc::now();
 
     let mut courses: std::collections::VecDeque<CourseRecommendation> = recommendations
-        .recommend(db, actor, MAX_RECOMMENDATIONS, None)
+        .recommend(db, actor, MAX_RECOMMENDATIONS, None, Wanted::ALL)
         .await?
         .into_iter()
         .filter(|r| !position.courses.contains(&r.course.id))

@@ -81,21 +81,47 @@ struct CatalogueEntry {
     category: String,
 }
 
+/// What a caller will read of each recommendation, so nothing else is computed.
+#[derive(Clone, Copy, Debug)]
+pub struct Wanted {
+    /// Predict the viewer's stars.
+    pub predicted_rating: bool,
+    /// Load the courses that explain each recommendation.
+    pub because: bool,
+}
+
+impl Wanted {
+    /// Everything.
+    pub const ALL: Wanted = Wanted {
+        predicted_rating: true,
+        because: true,
+    };
+}
+
 /// One recommended course, explained.
 #[derive(Clone, Debug)]
 pub struct CourseRecommendation {
     /// The course.
-    pub course: course::Model,
+    pub course: Arc<course::Model>,
     /// Ranking score: higher is better, comparable within one answer.
     pub score: f64,
     /// Predicted stars for this viewer, when any course has ratings.
     pub predicted_rating: Option<f64>,
     /// Courses the viewer has that led to this one, strongest first.
-    pub because: Vec<course::Model>,
+    pub because: Vec<Arc<course::Model>>,
 }
+
+/// How long a course row read for recommendations is reused. Recommendations are a
+/// snapshot anyway; a second of staleness (a new title, a suspension) saves the hot path
+/// a database round trip per request.
+const COURSE_ROW_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Recently read course rows, by id, with when they were read.
+type CourseRows = HashMap<i64, (std::time::Instant, Arc<course::Model>)>;
 
 struct Inner {
     live: LiveRecommender,
+    course_rows: std::sync::RwLock<CourseRows>,
     catalogue: ArcSwap<HashMap<i64, CatalogueEntry>>,
     config: EngineConfig,
     /// One rebuild at a time; a second request waits and then builds from fresher data.
@@ -114,6 +140,7 @@ impl Recommendations {
         let recommendations = Recommendations {
             inner: Arc::new(Inner {
                 live: LiveRecommender::new(Model::empty(&config)),
+                course_rows: std::sync::RwLock::new(HashMap::new()),
                 catalogue: ArcSwap::from_pointee(HashMap::new()),
                 config,
                 rebuilding: tokio::sync::Mutex::new(()),
@@ -121,6 +148,56 @@ impl Recommendations {
         };
         recommendations.rebuild(db).await?;
         Ok(recommendations)
+    }
+
+    /// Course rows by id: from the short-lived cache, the rest in one query.
+    async fn course_rows(
+        &self,
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> AppResult<HashMap<i64, Arc<course::Model>>> {
+        let now = std::time::Instant::now();
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let cache = self
+                .inner
+                .course_rows
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            for &id in ids {
+                match cache.get(&id) {
+                    Some((read_at, row)) if now.duration_since(*read_at) < COURSE_ROW_TTL => {
+                        found.insert(id, Arc::clone(row));
+                    }
+                    _ => missing.push(id),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let rows = courses::by_ids(db, &missing).await?;
+            let mut cache = self
+                .inner
+                .course_rows
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            for (id, row) in rows {
+                let row = Arc::new(row);
+                cache.insert(id, (now, Arc::clone(&row)));
+                found.insert(id, row);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Drops the cached row of a course just changed (edited, published, archived,
+    /// suspended), so the next answer reads it fresh.
+    pub fn forget_course(&self, course_id: i64) {
+        self.inner
+            .course_rows
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&course_id);
     }
 
     /// Figures of the model being served.
@@ -183,6 +260,7 @@ impl Recommendations {
         actor: &Actor,
         first: usize,
         category: Option<&str>,
+        wanted: Wanted,
     ) -> AppResult<Vec<CourseRecommendation>> {
         let first = first.min(MAX_RECOMMENDATIONS);
         if first == 0 {
@@ -217,21 +295,27 @@ impl Recommendations {
             .live
             .recommend(user, first + SPARE_CANDIDATES, &accept, &prefer);
         let keys: Vec<ItemKey> = ranked.iter().map(|r| r.item).collect();
-        let predicted = self.inner.live.predict(user, &keys);
+        let predicted = if wanted.predicted_rating {
+            self.inner.live.predict(user, &keys)
+        } else {
+            vec![None; keys.len()]
+        };
 
-        let mut wanted: Vec<i64> = Vec::new();
+        let mut ids: Vec<i64> = Vec::new();
         for recommendation in &ranked {
-            wanted.extend(Item::course_id(recommendation.item));
-            wanted.extend(
-                recommendation
-                    .because
-                    .iter()
-                    .filter_map(|&k| Item::course_id(k)),
-            );
+            ids.extend(Item::course_id(recommendation.item));
+            if wanted.because {
+                ids.extend(
+                    recommendation
+                        .because
+                        .iter()
+                        .filter_map(|&k| Item::course_id(k)),
+                );
+            }
         }
-        wanted.sort_unstable();
-        wanted.dedup();
-        let rows = courses::by_ids(db, &wanted).await?;
+        ids.sort_unstable();
+        ids.dedup();
+        let rows = self.course_rows(db, &ids).await?;
         Ok(ranked
             .into_iter()
             .zip(predicted)
@@ -242,7 +326,7 @@ impl Recommendations {
                     && course.suspended_at.is_none()
                     && Some(course.creator_id) != own_creator;
                 on_sale.then(|| CourseRecommendation {
-                    course: course.clone(),
+                    course: Arc::clone(course),
                     score: f64::from(recommendation.score),
                     predicted_rating: predicted.map(f64::from),
                     because: recommendation
@@ -262,7 +346,7 @@ impl Recommendations {
         db: &DatabaseConnection,
         course_id: i64,
         first: usize,
-    ) -> AppResult<Vec<course::Model>> {
+    ) -> AppResult<Vec<Arc<course::Model>>> {
         let first = first.min(MAX_RECOMMENDATIONS);
         let catalogue = self.inner.catalogue.load();
         let accept =
@@ -276,7 +360,7 @@ impl Recommendations {
             .iter()
             .filter_map(|&(k, _)| Item::course_id(k))
             .collect();
-        let rows = courses::by_ids(db, &ids).await?;
+        let rows = self.course_rows(db, &ids).await?;
         Ok(ids
             .iter()
             .filter_map(|id| rows.get(id))

@@ -9,9 +9,7 @@ use entity::enums::{CourseStatus, LivestreamStatus, Role};
 use entity::{
     community_group, course, creator, entitlement, follow, group_membership, group_post, livestream,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{Fixture, TestApp, error_code, gid, t0};
@@ -196,10 +194,14 @@ async fn recommendations_follow_taste_explain_themselves_and_skip_owned_own_and_
     }
 
     // A course suspended after the build disappears at once.
-    let mut suspended = shop.design[1].clone().into_active_model();
-    suspended.suspended_at = sea_orm::Set(Some(Utc::now()));
-    suspended.status = sea_orm::Set(CourseStatus::Archived);
-    suspended.update(&app.db).await.unwrap();
+    let body = app
+        .mutate(
+            &shop.admin,
+            r#"mutation($c: ID!) { suspendCourse(input: {course: $c}) { course { status } userErrors { code } } }"#,
+            json!({"c": gid("Course", shop.design[1].id)}),
+        )
+        .await;
+    assert_eq!(body["course"]["status"], "ARCHIVED", "{body}");
     let (_, body) = app.gql_as(&token, RECOMMEND, json!({"first": 5})).await;
     assert!(
         !course_ids(&body["data"]["recommendations"]).contains(&gid("Course", shop.design[1].id))
