@@ -164,10 +164,6 @@ impl Course {
         #[graphql(default = 10)] first: Option<i32>,
     ) -> async_graphql::Result<Vec<Course>> {
         let first = first.unwrap_or(10);
-        let first = usize::try_from(first)
-            .ok()
-            .filter(|&n| n <= crate::service::recommendations::MAX_RECOMMENDATIONS)
-            .ok_or_else(|| AppError::BadUserInput("first: must be between 0 and 50".into()))?;
         let rows = ctx
             .recommendations()?
             .similar_courses(ctx.db()?, self.0.id, first)

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject, Union};
 
-use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::course::Course;
 use crate::graphql::group::GroupPost;
@@ -14,7 +13,7 @@ use crate::graphql::payload::payload;
 use crate::recommend::ModelStats;
 use crate::service::access::ProductRef;
 use crate::service::feed::{self, FeedEntry};
-use crate::service::recommendations::{CourseRecommendation, MAX_RECOMMENDATIONS, Wanted};
+use crate::service::recommendations::{CourseRecommendation, Wanted};
 
 /// A course recommended to the viewer, with why.
 pub struct Recommendation(pub CourseRecommendation);
@@ -117,14 +116,6 @@ pub(crate) async fn refresh_user(ctx: &Context<'_>, user_id: i64) {
     }
 }
 
-/// A page size argument: 0 to `max`, else a BAD_USER_INPUT error naming it.
-fn page_size(first: i32, max: usize) -> Result<usize, AppError> {
-    usize::try_from(first)
-        .ok()
-        .filter(|&n| n <= max)
-        .ok_or_else(|| AppError::BadUserInput(format!("first: must be between 0 and {max}")))
-}
-
 /// Recommendation queries.
 #[derive(Default)]
 pub struct RecommendationQuery;
@@ -142,7 +133,6 @@ impl RecommendationQuery {
         #[graphql(default = 10)] first: i32,
         category: Option<String>,
     ) -> async_graphql::Result<Vec<Recommendation>> {
-        let first = page_size(first, MAX_RECOMMENDATIONS)?;
         let selection = ctx.look_ahead();
         let wanted = Wanted {
             predicted_rating: selection.field("predictedRating").exists(),
@@ -164,7 +154,6 @@ impl RecommendationQuery {
         #[graphql(default = 10)] first: i32,
         after: Option<String>,
     ) -> async_graphql::Result<FeedConnection> {
-        let first = page_size(first, feed::MAX_FEED_PAGE)?;
         let page = feed::page(
             ctx.db()?,
             ctx.recommendations()?,

@@ -322,19 +322,15 @@ fn rating_folds(
             let items: Vec<i64> = tests.iter().map(|&i| dataset.ratings[i].1 as i64).collect();
             let key = user as i64;
             let predicted = model.predict(Some(key), model.history(key), &items);
-            for (&i, predicted) in tests.iter().zip(predicted) {
+            for ((&i, &item), predicted) in tests.iter().zip(&items).zip(predicted) {
                 let stars = dataset.ratings[i].2;
                 engine_errors.add(predicted.unwrap_or(3.0), stars);
-                popular_errors.add(bayesian_average(&model, items_of(dataset, i)), stars);
+                popular_errors.add(bayesian_average(&model, item), stars);
             }
         }
         engine_errors.fold_into(engine, FOLDS);
         popular_errors.fold_into(popularity, FOLDS);
     }
-}
-
-fn items_of(dataset: &Dataset, rating: usize) -> i64 {
-    dataset.ratings[rating].1 as i64
 }
 
 /// The popularity baseline's rating: the item's mean, pulled towards the global mean.

@@ -172,7 +172,7 @@ impl UserHistory {
 }
 
 /// Figures describing a built model.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ModelStats {
     /// Items known to the model.
     pub items: usize,
@@ -341,11 +341,6 @@ impl Model {
         self.item_index.get(&item).copied()
     }
 
-    /// The key of a dense item index.
-    pub fn item_key(&self, index: u32) -> ItemKey {
-        self.items[index as usize]
-    }
-
     /// The items the model knows, in index order.
     pub fn items(&self) -> &[ItemKey] {
         &self.items
@@ -361,13 +356,6 @@ impl Model {
     /// Dense index of a user, if the build saw them.
     pub fn user_index(&self, user: UserKey) -> Option<u32> {
         self.user_index.get(&user).copied()
-    }
-
-    /// The users the build saw, with their histories.
-    pub fn users(&self) -> impl Iterator<Item = (UserKey, &UserHistory)> + '_ {
-        self.user_index
-            .iter()
-            .map(|(&key, &index)| (key, &self.histories[index as usize]))
     }
 
     /// The top `k` items for a user with this `history` (None: a user the model has never

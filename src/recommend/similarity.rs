@@ -282,7 +282,11 @@ pub(crate) fn parallel_map<S, R: Send>(
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("a similarity worker panicked"))
+            // A worker's panic is a bug; carry it to the caller unchanged.
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     })
 }

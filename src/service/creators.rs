@@ -95,6 +95,17 @@ struct FollowerCount {
     followers: i64,
 }
 
+/// Ids of the creators a user follows.
+pub async fn followed_by(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<i64>> {
+    Ok(follow::Entity::find()
+        .select_only()
+        .column(follow::Column::CreatorId)
+        .filter(follow::Column::UserId.eq(user_id))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?)
+}
+
 /// Follower counts of several creators in one query (absent creators have none).
 pub async fn follower_counts(
     db: &impl ConnectionTrait,

@@ -10,17 +10,17 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::LivestreamStatus;
-use entity::{community_group, follow, group_membership, group_post, livestream};
+use entity::{community_group, group_membership, group_post, livestream};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
-use crate::service::groups;
 use crate::service::recommendations::{
-    CourseRecommendation, MAX_RECOMMENDATIONS, Recommendations, Wanted,
+    CourseRecommendation, MAX_RECOMMENDATIONS, Recommendations, Wanted, page_size,
 };
+use crate::service::{creators, groups};
 
 /// Largest feed page.
 pub const MAX_FEED_PAGE: usize = 50;
@@ -101,20 +101,16 @@ pub async fn page(
     db: &DatabaseConnection,
     recommendations: &Recommendations,
     actor: &Actor,
-    first: usize,
+    first: i32,
     after: Option<&str>,
 ) -> AppResult<FeedPage> {
-    if first > MAX_FEED_PAGE {
-        return Err(AppError::BadUserInput(format!(
-            "first: at most {MAX_FEED_PAGE} entries per page"
-        )));
-    }
+    let first = page_size(first, MAX_FEED_PAGE)?;
     let mut position = after.map(Position::decode).transpose()?.unwrap_or_default();
     let wanted = first + 1; // one more tells whether a next page exists
     let now = Utc::now();
 
     let mut courses: std::collections::VecDeque<CourseRecommendation> = recommendations
-        .recommend(db, actor, MAX_RECOMMENDATIONS, None, Wanted::ALL)
+        .recommend(db, actor, MAX_RECOMMENDATIONS as i32, None, Wanted::ALL)
         .await?
         .into_iter()
         .filter(|r| !position.courses.contains(&r.course.id))
@@ -167,13 +163,7 @@ async fn upcoming_livestreams(
     limit: usize,
     now: DateTime<Utc>,
 ) -> AppResult<std::collections::VecDeque<livestream::Model>> {
-    let followed = follow::Entity::find()
-        .select_only()
-        .column(follow::Column::CreatorId)
-        .filter(follow::Column::UserId.eq(user))
-        .into_tuple::<i64>()
-        .all(db)
-        .await?;
+    let followed = creators::followed_by(db, user).await?;
     if followed.is_empty() {
         return Ok(Default::default());
     }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use chrono::Utc;
 use entity::enums::{CourseStatus, ProductKind};
-use entity::{course, entitlement, follow, group_membership, rating};
+use entity::{course, entitlement, group_membership, rating};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::auth::Actor;
@@ -30,6 +30,14 @@ use crate::service::courses;
 
 /// Most recommendations one request may ask for.
 pub const MAX_RECOMMENDATIONS: usize = 50;
+
+/// A requested list size: 0 to `max`, else BAD_USER_INPUT naming `first`.
+pub fn page_size(first: i32, max: usize) -> AppResult<usize> {
+    usize::try_from(first)
+        .ok()
+        .filter(|&n| n <= max)
+        .ok_or_else(|| AppError::BadUserInput(format!("first: must be between 0 and {max}")))
+}
 
 /// Extra candidates asked of the engine, in case some were unpublished since the build.
 const SPARE_CANDIDATES: usize = 5;
@@ -258,11 +266,11 @@ impl Recommendations {
         &self,
         db: &DatabaseConnection,
         actor: &Actor,
-        first: usize,
+        first: i32,
         category: Option<&str>,
         wanted: Wanted,
     ) -> AppResult<Vec<CourseRecommendation>> {
-        let first = first.min(MAX_RECOMMENDATIONS);
+        let first = page_size(first, MAX_RECOMMENDATIONS)?;
         if first == 0 {
             return Ok(Vec::new());
         }
@@ -345,9 +353,9 @@ impl Recommendations {
         &self,
         db: &DatabaseConnection,
         course_id: i64,
-        first: usize,
+        first: i32,
     ) -> AppResult<Vec<Arc<course::Model>>> {
-        let first = first.min(MAX_RECOMMENDATIONS);
+        let first = page_size(first, MAX_RECOMMENDATIONS)?;
         let catalogue = self.inner.catalogue.load();
         let accept =
             |key: ItemKey| Item::course_id(key).is_some_and(|id| catalogue.contains_key(&id));
@@ -377,12 +385,7 @@ async fn followed_categories(
     user_id: i64,
     catalogue: &HashMap<i64, CatalogueEntry>,
 ) -> AppResult<HashSet<String>> {
-    let creators: HashSet<i64> = follow::Entity::find()
-        .select_only()
-        .column(follow::Column::CreatorId)
-        .filter(follow::Column::UserId.eq(user_id))
-        .into_tuple::<i64>()
-        .all(db)
+    let creators: HashSet<i64> = crate::service::creators::followed_by(db, user_id)
         .await?
         .into_iter()
         .collect();
