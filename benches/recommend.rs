@@ -16,7 +16,9 @@ use criterion::{Criterion, criterion_group};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zhiku::recommend::eval;
-use zhiku::recommend::{Change, EngineConfig, Interaction, LiveRecommender, Model, Signal};
+use zhiku::recommend::{
+    Change, EngineConfig, Explanations, Interaction, LiveRecommender, Model, Signal,
+};
 
 /// 2M purchases by 200k users of 10k items: 50 taste clusters, Zipf popularity inside
 /// each, 80 % of a user's items from their cluster.
@@ -107,16 +109,26 @@ fn benches(c: &mut Criterion) {
         c.bench_function(&format!("top10/{name}"), |b| {
             b.iter(|| {
                 let user = users[rng.random_range(0..users.len())];
-                model.recommend(model.history(user), 10, &|_| true, &|_| false)
+                model.recommend(
+                    model.history(user),
+                    10,
+                    &|_| true,
+                    &|_| false,
+                    Explanations::Include,
+                )
             })
         });
         let mut latencies: Vec<Duration> = (0..100_000)
             .map(|_| {
                 let user = users[rng.random_range(0..users.len())];
                 let started = Instant::now();
-                std::hint::black_box(
-                    model.recommend(model.history(user), 10, &|_| true, &|_| false),
-                );
+                std::hint::black_box(model.recommend(
+                    model.history(user),
+                    10,
+                    &|_| true,
+                    &|_| false,
+                    Explanations::Include,
+                ));
                 started.elapsed()
             })
             .collect();

@@ -72,7 +72,6 @@ pub fn app(
         auth.clone(),
         payments.clone(),
         config,
-        Arc::clone(&metrics),
         recommendations.clone(),
     );
     http::router(AppState {
@@ -80,6 +79,7 @@ pub fn app(
         auth,
         payments,
         schema,
+        documents: Arc::default(),
         metrics,
         recommendations,
     })

@@ -8,6 +8,7 @@ pub mod access;
 pub mod context;
 pub mod course;
 pub mod creator;
+pub mod documents;
 pub mod enums;
 pub mod group;
 pub mod ids;
@@ -15,7 +16,6 @@ pub mod livestream;
 pub mod loaders;
 pub mod money;
 pub mod node;
-pub mod operation_metrics;
 pub mod order;
 pub mod pagination;
 pub mod payload;
@@ -25,8 +25,6 @@ pub mod recommendation;
 pub mod session;
 pub mod user;
 
-use std::sync::Arc;
-
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
@@ -34,7 +32,6 @@ use crate::auth::AuthState;
 use crate::config::{Environment, ServerConfig};
 use crate::payments::Payments;
 use crate::service::recommendations::Recommendations;
-use crate::telemetry::Metrics;
 
 /// Deepest selection nesting accepted.
 pub const MAX_DEPTH: usize = 12;
@@ -77,14 +74,14 @@ pub struct Mutation(
 /// The schema type served at `/graphql`.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema with its limits; `db` and `auth` are shared by every request and
-/// every operation is counted in `metrics`.
+/// Builds the schema with its limits; `db` and `auth` are shared by every request.
+/// Operations are counted by the HTTP handler rather than by an extension: any
+/// extension puts a boxed call around every field of every answer.
 pub fn schema(
     db: DatabaseConnection,
     auth: AuthState,
     payments: Payments,
     config: &ServerConfig,
-    metrics: Arc<Metrics>,
     recommendations: Recommendations,
 ) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
@@ -93,7 +90,6 @@ pub fn schema(
         .data(auth)
         .data(payments.provider)
         .data(payments.rules)
-        .extension(operation_metrics::OperationMetrics(metrics))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)

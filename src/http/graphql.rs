@@ -18,9 +18,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use super::{AppState, REQUEST_ID_HEADER};
+use super::{AppState, REQUEST_ID_HEADER, Shared};
 use crate::auth::authenticate;
 use crate::error::AppError;
+use crate::graphql::documents;
 use crate::graphql::loaders::{DbLoader, RequestLoader};
 
 /// A plain error answer for requests refused before GraphQL runs.
@@ -39,7 +40,7 @@ fn request_id(headers: &HeaderMap) -> String {
 
 /// POST /graphql.
 pub async fn post_graphql(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -78,7 +79,7 @@ pub async fn post_graphql(
 
 /// GET /graphql: a query in the URL runs (queries only); without one, GraphiQL.
 pub async fn get_graphql(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -165,8 +166,14 @@ async fn execute(
         tokio::spawn,
         HashMapCache::default(),
     );
-    let request = request.data(actor).data(loader);
+    let mut request = request.data(actor).data(loader);
+    state.documents.prepare(&mut request);
+    let operation = documents::operation_name(&mut request);
     let mut response = state.schema.execute(request).await;
+    // Counted here, refusals at parsing and validation included.
+    state
+        .metrics
+        .observe_operation(operation.as_deref(), response.errors.is_empty());
     for error in &mut response.errors {
         label_error(error, &request_id);
     }

@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::AuthState;
 use crate::graphql::AppSchema;
+use crate::graphql::documents::DocumentCache;
 use crate::payments::Payments;
 use crate::service::recommendations::Recommendations;
 use crate::telemetry::Metrics;
@@ -40,14 +41,21 @@ pub struct AppState {
     pub payments: Payments,
     /// The GraphQL schema.
     pub schema: AppSchema,
+    /// Parsed query documents reused across requests.
+    pub documents: Arc<DocumentCache>,
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
     /// The recommendation model being served.
     pub recommendations: Recommendations,
 }
 
+/// How handlers hold the state: one pointer, so the per-request clones axum makes (one
+/// per extractor and middleware) are one reference count, not one per field.
+type Shared = Arc<AppState>;
+
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
+    let state: Shared = Arc::new(state);
     let request_ids = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
         .layer(
@@ -75,7 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/wechat/notify", post(payment_notification))
         .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            Arc::clone(&state),
             count_requests,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -84,7 +92,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Counts each request by matched route, method and status.
-async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn count_requests(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -99,7 +107,7 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
 }
 
 /// Liveness and readiness: 200 when the database answers, 503 otherwise.
-async fn healthz(State(state): State<AppState>) -> Response {
+async fn healthz(State(state): State<Shared>) -> Response {
     match state.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(error) => {
@@ -112,7 +120,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// A WeChat Pay notification: 204 when applied (or a duplicate), 4xx when refused, 5xx
 /// when our side failed (WeChat Pay retries); failures answer `{"code":"FAIL","message":..}`.
 async fn payment_notification(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -170,7 +178,7 @@ async fn payment_notification(
 }
 
 /// Prometheus text exposition.
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<Shared>) -> Response {
     (
         [(
             axum::http::header::CONTENT_TYPE,

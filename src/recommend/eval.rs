@@ -22,7 +22,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::{EngineConfig, Interaction, Model, Signal};
+use super::{EngineConfig, Explanations, Interaction, Model, Signal};
 
 /// Ratings read from a file or generated, with ids interned densely.
 #[derive(Clone, Debug, Default)]
@@ -400,7 +400,13 @@ fn top_n(
         .filter(|&user| !test[user].is_empty())
         .map(|user| {
             let list = model
-                .recommend(model.history(user as i64), 10, &|_| true, &|_| false)
+                .recommend(
+                    model.history(user as i64),
+                    10,
+                    &|_| true,
+                    &|_| false,
+                    Explanations::Skip,
+                )
                 .into_iter()
                 .map(|r| r.item as u32)
                 .collect();
@@ -475,7 +481,13 @@ pub fn recommend_batch(
 ) -> io::Result<()> {
     let model = dataset.train(config);
     for (user, name) in dataset.users.iter().enumerate() {
-        let list = model.recommend(model.history(user as i64), k, &|_| true, &|_| false);
+        let list = model.recommend(
+            model.history(user as i64),
+            k,
+            &|_| true,
+            &|_| false,
+            Explanations::Skip,
+        );
         let items: Vec<&str> = list
             .iter()
             .map(|r| dataset.items[r.item as usize].as_str())

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use arc_swap::ArcSwap;
 
-use super::model::{Model, Recommendation, UserHistory};
+use super::model::{Explanations, Model, Recommendation, UserHistory};
 use super::{Interaction, ItemKey, SignalKind, UserKey};
 
 /// A change to one user's interactions, reported after it is committed.
@@ -155,9 +155,10 @@ impl LiveRecommender {
         k: usize,
         accept: &dyn Fn(ItemKey) -> bool,
         prefer: &dyn Fn(ItemKey) -> bool,
+        explanations: Explanations,
     ) -> Vec<Recommendation> {
         self.with_user(user, |model, history| {
-            model.recommend(history, k, accept, prefer)
+            model.recommend(history, k, accept, prefer, explanations)
         })
     }
 

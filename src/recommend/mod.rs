@@ -22,7 +22,7 @@ pub mod similarity;
 mod tests;
 
 pub use live::{Change, LiveRecommender};
-pub use model::{Model, ModelStats, Recommendation, UserHistory};
+pub use model::{Explanations, Model, ModelStats, Recommendation, UserHistory};
 
 /// Identifies a user to the engine.
 pub type UserKey = i64;

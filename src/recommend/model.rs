@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use super::rating::RatingModel;
@@ -202,6 +202,16 @@ pub struct Recommendation {
 /// How many owned items explain one recommendation.
 const EXPLANATION_LENGTH: usize = 3;
 
+/// Whether a ranking names the owned items behind each pick. Leaving them out saves a
+/// pass over the user's items per pick, for callers that do not show them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Explanations {
+    /// Fill [`Recommendation::because`].
+    Include,
+    /// Leave [`Recommendation::because`] empty.
+    Skip,
+}
+
 /// A model built from a snapshot of interactions; immutable once built.
 pub struct Model {
     config: EngineConfig,
@@ -216,12 +226,22 @@ pub struct Model {
     stats: ModelStats,
 }
 
-thread_local! {
-    /// Per-thread score buffer, reused across queries so a query allocates almost nothing.
-    static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+/// Per-query working memory, kept per thread so a query allocates almost nothing.
+#[derive(Default)]
+struct Scratch {
+    /// Score of every item for the user being ranked.
+    scores: Vec<f32>,
+    /// Items whose score may be non-zero.
+    touched: Vec<u32>,
+    /// Scored items the user does not have.
+    candidates: Vec<Ranked>,
 }
 
-/// A candidate in the ranking heap: ordered by score, then by index for stable answers.
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// A scored candidate: ordered by score, then by index for stable answers.
 #[derive(Clone, Copy, PartialEq)]
 struct Ranked(f32, u32);
 
@@ -237,6 +257,33 @@ impl Ord for Ranked {
     fn cmp(&self, other: &Self) -> Ordering {
         self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
     }
+}
+
+/// The `k` best candidates that `accept` takes, best first. Sorting all candidates
+/// would be wasted work: only the best few are ever looked at. So the best window
+/// (twice `k`) is selected in linear time and sorted; when `accept` turns down too many
+/// of them, the next, twice as large window follows.
+fn best_accepted(candidates: &mut [Ranked], k: usize, accept: impl Fn(u32) -> bool) -> Vec<Ranked> {
+    let best_first = |a: &Ranked, b: &Ranked| b.cmp(a);
+    let mut picked = Vec::with_capacity(k);
+    let mut rest = candidates;
+    let mut window = (2 * k).max(8);
+    while picked.len() < k && !rest.is_empty() {
+        let size = window.min(rest.len());
+        if size < rest.len() {
+            rest.select_nth_unstable_by(size - 1, best_first);
+        }
+        let (best, others) = std::mem::take(&mut rest).split_at_mut(size);
+        best.sort_unstable_by(best_first);
+        picked.extend(
+            best.iter()
+                .filter(|candidate| accept(candidate.1))
+                .take(k - picked.len()),
+        );
+        rest = others;
+        window *= 2;
+    }
+    picked
 }
 
 impl Model {
@@ -360,45 +407,48 @@ impl Model {
 
     /// The top `k` items for a user with this `history` (None: a user the model has never
     /// seen), skipping items the user has and items `accept` refuses. A user with no usable
-    /// history gets the cold-start ranking, items `prefer` likes first.
+    /// history gets the cold-start ranking, items `prefer` likes first. Explanations are
+    /// filled only when asked for.
     pub fn recommend(
         &self,
         history: Option<&UserHistory>,
         k: usize,
         accept: &dyn Fn(ItemKey) -> bool,
         prefer: &dyn Fn(ItemKey) -> bool,
+        explanations: Explanations,
     ) -> Vec<Recommendation> {
         let history = history.filter(|h| !h.is_empty());
         let Some(history) = history else {
             return self.cold_start(k, &|_| true, accept, prefer);
         };
         let user_weights = history.weights(&self.config);
-        let picked: Vec<(u32, f32)> = SCORES.with_borrow_mut(|scores| {
+        let picked = SCRATCH.with_borrow_mut(|scratch| {
+            let Scratch {
+                scores,
+                touched,
+                candidates,
+            } = scratch;
             scores.clear();
             scores.resize(self.items.len(), 0.0);
-            let touched = self.weights.accumulate(&user_weights, scores);
-            let mut heap: BinaryHeap<Ranked> = touched
-                .into_iter()
-                .filter(|&i| scores[i as usize] > 0.0 && !history.contains(i))
-                .map(|i| Ranked(scores[i as usize], i))
-                .collect();
-            let mut picked = Vec::with_capacity(k);
-            while picked.len() < k {
-                let Some(Ranked(score, index)) = heap.pop() else {
-                    break;
-                };
-                if accept(self.items[index as usize]) {
-                    picked.push((index, score));
-                }
-            }
-            picked
+            self.weights.accumulate(&user_weights, scores, touched);
+            candidates.clear();
+            candidates.extend(
+                touched
+                    .iter()
+                    .filter(|&&i| scores[i as usize] > 0.0 && !history.contains(i))
+                    .map(|&i| Ranked(scores[i as usize], i)),
+            );
+            best_accepted(candidates, k, |index| accept(self.items[index as usize]))
         });
         let mut answer: Vec<Recommendation> = picked
             .into_iter()
-            .map(|(index, score)| Recommendation {
+            .map(|Ranked(score, index)| Recommendation {
                 item: self.items[index as usize],
                 score,
-                because: self.explain(&user_weights, index),
+                because: match explanations {
+                    Explanations::Include => self.explain(&user_weights, index),
+                    Explanations::Skip => Vec::new(),
+                },
             })
             .collect();
         if answer.len() < k {

@@ -31,8 +31,14 @@ pub enum ItemWeights {
 }
 
 impl ItemWeights {
-    /// Adds each owned item's weighted row into `scores`; returns the items touched.
-    pub fn accumulate(&self, user_weights: &[(u32, f32)], scores: &mut [f32]) -> Vec<u32> {
+    /// Adds each owned item's weighted row into `scores` and lists the items touched.
+    pub fn accumulate(
+        &self,
+        user_weights: &[(u32, f32)],
+        scores: &mut [f32],
+        touched: &mut Vec<u32>,
+    ) {
+        touched.clear();
         match self {
             ItemWeights::Dense { n, weights } => {
                 for &(source, weight) in user_weights {
@@ -41,10 +47,9 @@ impl ItemWeights {
                         *score += weight * w;
                     }
                 }
-                (0..*n as u32).collect()
+                touched.extend(0..*n as u32);
             }
             ItemWeights::Sparse { rows, .. } => {
-                let mut touched = Vec::new();
                 for &(source, weight) in user_weights {
                     for &(target, w) in rows.row(source as usize) {
                         let score = &mut scores[target as usize];
@@ -54,7 +59,6 @@ impl ItemWeights {
                         *score += weight * w;
                     }
                 }
-                touched
             }
         }
     }

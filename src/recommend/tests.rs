@@ -50,7 +50,13 @@ fn every_model_recommends_within_the_taste_and_explains_it() {
         let mut history = UserHistory::default();
         history.record(model.item_index(1).unwrap(), Signal::Purchase);
         // 99 is everyone's: a fair suggestion, but not the one under test.
-        let list = model.recommend(Some(&history), 2, &|item| item != 99, &|_| false);
+        let list = model.recommend(
+            Some(&history),
+            2,
+            &|item| item != 99,
+            &|_| false,
+            Explanations::Include,
+        );
         let items: Vec<ItemKey> = list.iter().map(|r| r.item).collect();
         assert!(
             items.contains(&2) && items.contains(&3),
@@ -65,7 +71,13 @@ fn every_model_recommends_within_the_taste_and_explains_it() {
 fn refused_items_are_skipped_and_short_lists_are_filled_by_popularity() {
     let model = Model::build(&two_tastes(), 2_000, &EngineConfig::default());
     let history = model.history(0).unwrap();
-    let list = model.recommend(Some(history), 10, &|item| item != 1, &|_| false);
+    let list = model.recommend(
+        Some(history),
+        10,
+        &|item| item != 1,
+        &|_| false,
+        Explanations::Include,
+    );
     let available = model.items().len() - history.entries().len() - 1;
     assert_eq!(list.len(), available, "{list:?}");
     assert!(
@@ -79,10 +91,16 @@ fn refused_items_are_skipped_and_short_lists_are_filled_by_popularity() {
 #[test]
 fn cold_start_ranks_preferred_items_first_then_popular_ones() {
     let model = Model::build(&two_tastes(), 2_000, &EngineConfig::default());
-    let plain = model.recommend(None, 3, &|_| true, &|_| false);
+    let plain = model.recommend(None, 3, &|_| true, &|_| false, Explanations::Include);
     assert_eq!(plain[0].item, 99, "the most bought item leads");
     assert!(plain.iter().all(|r| r.because.is_empty()));
-    let preferred = model.recommend(None, 3, &|_| true, &|item| item > 10 && item < 20);
+    let preferred = model.recommend(
+        None,
+        3,
+        &|_| true,
+        &|item| item > 10 && item < 20,
+        Explanations::Include,
+    );
     assert!(
         preferred.iter().all(|r| r.item > 10 && r.item < 20),
         "{preferred:?}"
@@ -126,20 +144,38 @@ fn a_recorded_purchase_changes_the_next_answer_and_survives_a_swap() {
     let config = EngineConfig::default();
     let live = LiveRecommender::new(Model::build(&two_tastes(), 2_000, &config));
     let newcomer = 1_000;
-    let cold = live.recommend(Some(newcomer), 3, &|_| true, &|_| false);
+    let cold = live.recommend(
+        Some(newcomer),
+        3,
+        &|_| true,
+        &|_| false,
+        Explanations::Include,
+    );
     assert!(cold.iter().all(|r| r.because.is_empty()));
 
     let checkpoint = live.checkpoint();
     live.record(Change::Record(buy(newcomer, 11)));
     let not_99 = |item: ItemKey| item != 99;
-    let warm = live.recommend(Some(newcomer), 2, &not_99, &|_| false);
+    let warm = live.recommend(
+        Some(newcomer),
+        2,
+        &not_99,
+        &|_| false,
+        Explanations::Include,
+    );
     let items: Vec<ItemKey> = warm.iter().map(|r| r.item).collect();
     assert!(items.contains(&12) && items.contains(&13), "{items:?}");
     assert_eq!(warm[0].because, vec![11]);
 
     // A rebuild from a snapshot that missed the purchase still knows it afterwards.
     live.install(Model::build(&two_tastes(), 2_000, &config), checkpoint);
-    let after_swap = live.recommend(Some(newcomer), 2, &not_99, &|_| false);
+    let after_swap = live.recommend(
+        Some(newcomer),
+        2,
+        &not_99,
+        &|_| false,
+        Explanations::Include,
+    );
     assert_eq!(after_swap, warm);
 
     // Withdrawn (refunded): cold again.
@@ -148,7 +184,13 @@ fn a_recorded_purchase_changes_the_next_answer_and_survives_a_swap() {
         item: 11,
         kind: SignalKind::Purchase,
     });
-    let refunded = live.recommend(Some(newcomer), 3, &|_| true, &|_| false);
+    let refunded = live.recommend(
+        Some(newcomer),
+        3,
+        &|_| true,
+        &|_| false,
+        Explanations::Include,
+    );
     assert!(
         refunded.iter().all(|r| r.because.is_empty()),
         "{refunded:?}"
@@ -237,7 +279,11 @@ fn datasets_read_movielens_lines_and_refuse_garbage() {
 fn an_empty_model_answers_nothing_and_does_not_fail() {
     for config in all_configs() {
         let model = Model::empty(&config);
-        assert!(model.recommend(None, 5, &|_| true, &|_| false).is_empty());
+        assert!(
+            model
+                .recommend(None, 5, &|_| true, &|_| false, Explanations::Include)
+                .is_empty()
+        );
         assert!(model.similar(1, 5, &|_| true).is_empty());
         assert_eq!(model.predict(Some(1), None, &[1]), vec![None]);
     }

@@ -24,7 +24,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::recommend::{
-    Change, EngineConfig, Interaction, ItemKey, LiveRecommender, Model, ModelStats, Signal,
+    Change, EngineConfig, Explanations, Interaction, ItemKey, LiveRecommender, Model, ModelStats,
+    Recommendation, Signal,
 };
 use crate::service::courses;
 
@@ -298,43 +299,57 @@ impl Recommendations {
                 .and_then(|id| catalogue.get(&id))
                 .is_some_and(|entry| followed_categories.contains(&entry.category))
         };
-        let ranked = self
-            .inner
-            .live
-            .recommend(user, first + SPARE_CANDIDATES, &accept, &prefer);
-        let keys: Vec<ItemKey> = ranked.iter().map(|r| r.item).collect();
-        let predicted = if wanted.predicted_rating {
-            self.inner.live.predict(user, &keys)
+        let explanations = if wanted.because {
+            Explanations::Include
         } else {
-            vec![None; keys.len()]
+            Explanations::Skip
         };
+        let ranked = self.inner.live.recommend(
+            user,
+            first + SPARE_CANDIDATES,
+            &accept,
+            &prefer,
+            explanations,
+        );
 
         let mut ids: Vec<i64> = Vec::new();
         for recommendation in &ranked {
             ids.extend(Item::course_id(recommendation.item));
-            if wanted.because {
-                ids.extend(
-                    recommendation
-                        .because
-                        .iter()
-                        .filter_map(|&k| Item::course_id(k)),
-                );
-            }
+            ids.extend(
+                recommendation
+                    .because
+                    .iter()
+                    .filter_map(|&k| Item::course_id(k)),
+            );
         }
         ids.sort_unstable();
         ids.dedup();
         let rows = self.course_rows(db, &ids).await?;
-        Ok(ranked
+        let kept: Vec<(Recommendation, Arc<course::Model>)> = ranked
             .into_iter()
-            .zip(predicted)
-            .filter_map(|(recommendation, predicted)| {
+            .filter_map(|recommendation| {
                 let course = rows.get(&Item::course_id(recommendation.item)?)?;
                 // The catalogue is as of the last rebuild; the row is now.
                 let on_sale = course.status == CourseStatus::Published
                     && course.suspended_at.is_none()
                     && Some(course.creator_id) != own_creator;
-                on_sale.then(|| CourseRecommendation {
-                    course: Arc::clone(course),
+                on_sale.then(|| (recommendation, Arc::clone(course)))
+            })
+            .take(first)
+            .collect();
+        // Predicted only for what is shown.
+        let predicted = if wanted.predicted_rating {
+            let keys: Vec<ItemKey> = kept.iter().map(|(r, _)| r.item).collect();
+            self.inner.live.predict(user, &keys)
+        } else {
+            vec![None; kept.len()]
+        };
+        Ok(kept
+            .into_iter()
+            .zip(predicted)
+            .map(
+                |((recommendation, course), predicted)| CourseRecommendation {
+                    course,
                     score: f64::from(recommendation.score),
                     predicted_rating: predicted.map(f64::from),
                     because: recommendation
@@ -342,9 +357,8 @@ impl Recommendations {
                         .iter()
                         .filter_map(|&k| rows.get(&Item::course_id(k)?).cloned())
                         .collect(),
-                })
-            })
-            .take(first)
+                },
+            )
             .collect())
     }
 
