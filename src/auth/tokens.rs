@@ -93,6 +93,16 @@ pub struct VerifiedToken {
     pub audience: Audience,
 }
 
+/// Access tokens recently verified, kept so a client's every request does not pay for
+/// the HMAC and two JSON parses again.
+pub const VERIFIED_TOKENS_KEPT: usize = 4096;
+
+/// Recently verified tokens with the Unix second after which each stops being valid
+/// (`exp` plus the leeway). Only tokens that passed every check are kept, and a token's
+/// claims cannot change without changing its text, so a hit means what a fresh check
+/// would say, until that second.
+type VerifiedTokens = std::sync::Mutex<lru::LruCache<String, (VerifiedToken, u64)>>;
+
 /// Signing and verification keys for access tokens.
 #[derive(Clone)]
 pub struct TokenKeys {
@@ -100,6 +110,7 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     access_ttl: Duration,
+    verified: std::sync::Arc<VerifiedTokens>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -129,6 +140,10 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(bytes),
             validation,
             access_ttl,
+            verified: std::sync::Arc::new(std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(VERIFIED_TOKENS_KEPT)
+                    .unwrap_or(std::num::NonZeroUsize::MIN),
+            ))),
         })
     }
 
@@ -156,6 +171,10 @@ impl TokenKeys {
     /// Checks signature, algorithm, `exp`, `nbf`, `iss` and `aud`; any failure is
     /// [`AppError::Unauthenticated`].
     pub fn verify(&self, token: &str) -> AppResult<VerifiedToken> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(verified) = self.recently_verified(token, now) {
+            return Ok(verified);
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| AppError::Unauthenticated)?;
         let user_id = data
@@ -164,7 +183,30 @@ impl TokenKeys {
             .parse::<i64>()
             .map_err(|_| AppError::Unauthenticated)?;
         let audience = Audience::from_claim(&data.claims.aud).ok_or(AppError::Unauthenticated)?;
-        Ok(VerifiedToken { user_id, audience })
+        let verified = VerifiedToken { user_id, audience };
+        let valid_until = u64::try_from(data.claims.exp).unwrap_or(0) + LEEWAY_SECS;
+        self.lock_verified()
+            .put(token.to_owned(), (verified, valid_until));
+        Ok(verified)
+    }
+
+    fn recently_verified(&self, token: &str, now: u64) -> Option<VerifiedToken> {
+        let mut verified = self.lock_verified();
+        match verified.get(token) {
+            Some(&(token, valid_until)) if now <= valid_until => Some(token),
+            Some(_) => {
+                verified.pop(token);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn lock_verified(
+        &self,
+    ) -> std::sync::MutexGuard<'_, lru::LruCache<String, (VerifiedToken, u64)>> {
+        // Entries are inserted whole, so a panic elsewhere cannot leave one half-written.
+        self.verified.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How long an access token lives.
@@ -227,6 +269,28 @@ mod tests {
                 audience: Audience::Console
             }
         );
+    }
+
+    #[test]
+    fn a_remembered_token_is_trusted_only_as_written_and_until_it_expires() {
+        let keys = keys();
+        let token = keys
+            .issue(7, Role::Learner, Audience::MiniProgram, Utc::now())
+            .unwrap();
+        let first = keys.verify(&token).unwrap();
+        assert_eq!(keys.verify(&token).unwrap(), first);
+        // Another text is checked afresh, however close to a remembered one.
+        let (head, signature) = token.rsplit_once('.').unwrap();
+        let flipped = if signature.starts_with('A') { 'B' } else { 'A' };
+        let forged = format!("{head}.{flipped}{}", &signature[1..]);
+        assert!(keys.verify(&forged).is_err());
+        // Past `exp` plus the leeway the remembered verdict no longer counts.
+        let exp = u64::try_from((Utc::now() + Duration::hours(2)).timestamp()).unwrap();
+        assert!(
+            keys.recently_verified(&token, exp + LEEWAY_SECS + 1)
+                .is_none()
+        );
+        assert!(keys.lock_verified().is_empty());
     }
 
     #[test]

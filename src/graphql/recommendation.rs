@@ -19,7 +19,9 @@ use crate::service::recommendations::{CourseRecommendation, Wanted};
 pub struct Recommendation(pub CourseRecommendation);
 
 /// A course recommended to the viewer, with why.
-#[Object]
+// Serial: every field is already in memory, so resolving them concurrently would only
+// add the cost of a futures set per recommendation.
+#[Object(serial)]
 impl Recommendation {
     /// The recommended course (on sale, not owned by the viewer, not their own).
     async fn course(&self) -> Course {

@@ -431,11 +431,18 @@ impl Model {
             scores.clear();
             scores.resize(self.items.len(), 0.0);
             self.weights.accumulate(&user_weights, scores, touched);
+            // What the user has is never recommended; zeroing it once is cheaper than a
+            // lookup in the history per candidate.
+            for entry in history.entries() {
+                if let Some(score) = scores.get_mut(entry.item as usize) {
+                    *score = 0.0;
+                }
+            }
             candidates.clear();
             candidates.extend(
                 touched
                     .iter()
-                    .filter(|&&i| scores[i as usize] > 0.0 && !history.contains(i))
+                    .filter(|&&i| scores[i as usize] > 0.0)
                     .map(|&i| Ranked(scores[i as usize], i)),
             );
             best_accepted(candidates, k, |index| accept(self.items[index as usize]))

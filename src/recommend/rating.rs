@@ -45,9 +45,20 @@ impl Pearson {
     }
 }
 
+/// Per-thread user–user working memory, reused across predictions. Entries are reset
+/// after each use, so only a change in the number of users clears them.
+#[derive(Default)]
+struct UserPairs {
+    /// Co-rating accumulators against the user being predicted for, by user index.
+    pairs: Vec<Pearson>,
+    /// The shrunk similarity of each user in `touched` (0 for everyone else).
+    similarity: Vec<f32>,
+    /// Users who co-rated at least one item.
+    touched: Vec<u32>,
+}
+
 thread_local! {
-    /// Per-thread user–user accumulators, reused across predictions.
-    static USER_PAIRS: RefCell<(Vec<Pearson>, Vec<u32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static USER_PAIRS: RefCell<UserPairs> = RefCell::new(UserPairs::default());
 }
 
 /// The fitted rating predictor.
@@ -198,11 +209,17 @@ impl RatingModel {
                 )
             })
             .collect();
-        USER_PAIRS.with_borrow_mut(|(pairs, touched)| {
-            // Entries are reset after each use (below), so only a size change clears.
+        USER_PAIRS.with_borrow_mut(|scratch| {
+            let UserPairs {
+                pairs,
+                similarity,
+                touched,
+            } = scratch;
             if pairs.len() != self.users {
                 pairs.clear();
                 pairs.resize(self.users, Pearson::default());
+                similarity.clear();
+                similarity.resize(self.users, 0.0);
             }
             if config.user_neighbourhood_weight > 0.0 {
                 for &(item, own) in &residuals {
@@ -217,6 +234,11 @@ impl RatingModel {
                         pair.add(own, residual);
                     }
                 }
+                // Once per neighbour here, rather than once per neighbour and item below.
+                for &other in touched.iter() {
+                    similarity[other as usize] =
+                        pairs[other as usize].similarity(config.rating_shrinkage);
+                }
             }
             let answer = items
                 .iter()
@@ -226,7 +248,7 @@ impl RatingModel {
                     };
                     let baseline = self.mean + user_bias + self.item_bias[item as usize];
                     let by_items = self.item_correction(&residuals, item, config);
-                    let by_users = self.user_correction(pairs, user, item, config);
+                    let by_users = self.user_correction(similarity, user, item, config);
                     let predicted =
                         baseline + by_items + config.user_neighbourhood_weight * by_users;
                     Some(predicted.clamp(1.0, 5.0))
@@ -234,6 +256,7 @@ impl RatingModel {
                 .collect();
             for other in touched.drain(..) {
                 pairs[other as usize] = Pearson::default();
+                similarity[other as usize] = 0.0;
             }
             answer
         })
@@ -261,7 +284,7 @@ impl RatingModel {
     /// Weighted residuals of the most similar users who rated the item.
     fn user_correction(
         &self,
-        pairs: &[Pearson],
+        similarity: &[f32],
         user: Option<u32>,
         item: u32,
         config: &EngineConfig,
@@ -275,7 +298,7 @@ impl RatingModel {
             .iter()
             .filter(|&&(other, _)| Some(other) != user)
             .filter_map(|&(other, residual)| {
-                let similarity = pairs[other as usize].similarity(config.rating_shrinkage);
+                let similarity = similarity[other as usize];
                 (similarity > 0.0).then_some((similarity, residual))
             })
             .collect();
