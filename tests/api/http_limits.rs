@@ -289,3 +289,65 @@ async fn health_and_metrics_answer() {
         assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
     }
 }
+
+/// Parsed documents are shared between requests of the same text: each request must
+/// still get its own `@include`/`@skip` outcome, its own operation and its own errors.
+#[tokio::test]
+async fn a_repeated_query_text_is_answered_per_request() {
+    let app = TestApp::spawn().await;
+    let query = "query Listed($withIds: Boolean!, $first: Int) { courses(first: $first) { totalCount nodes @include(if: $withIds) { id } } } \
+                 query Counted { courses { totalCount } }";
+    let run = |variables: Value, operation: &'static str| {
+        app.client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables, "operationName": operation }))
+            .send()
+    };
+    let mut answers = Vec::new();
+    for with_ids in [true, false, true] {
+        let body: Value = run(json!({ "withIds": with_ids }), "Listed")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answers.push(body["data"]["courses"].get("nodes").is_some());
+    }
+    assert_eq!(answers, [true, false, true]);
+    let counted: Value = run(json!({}), "Counted")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counted["data"]["courses"]["totalCount"], 0, "{counted}");
+    let mistyped: Value = run(json!({ "withIds": true, "first": "ten" }), "Listed")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(mistyped["data"].is_null(), "{mistyped}");
+    assert_eq!(
+        error_code(&mistyped),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{mistyped}"
+    );
+
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "zhiku_graphql_operations_total{operation=\"Listed\",outcome=\"ok\"} 3",
+        "zhiku_graphql_operations_total{operation=\"Counted\",outcome=\"ok\"} 1",
+        "zhiku_graphql_operations_total{operation=\"Listed\",outcome=\"error\"} 1",
+    ] {
+        assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
+    }
+}
