@@ -64,7 +64,7 @@ pub async fn post_graphql(
             "batched requests are not supported; send one operation per request",
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(_) => {
             return refuse(
@@ -74,6 +74,7 @@ pub async fn post_graphql(
             );
         }
     };
+    state.documents.prepare(&mut request);
     execute(&state, request, &headers).await
 }
 
@@ -86,7 +87,7 @@ pub async fn get_graphql(
     let Some(query) = query.filter(|q| !q.is_empty()) else {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     };
-    let request = match async_graphql::http::parse_query_string(&query) {
+    let mut request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
         Err(_) => {
             return refuse(
@@ -96,7 +97,8 @@ pub async fn get_graphql(
             );
         }
     };
-    if !is_query_only(&request) {
+    state.documents.prepare(&mut request);
+    if !is_query_only(&mut request) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
@@ -112,12 +114,13 @@ pub async fn get_graphql(
 
 /// Whether the operation a request would run is a query. Unparsable documents count
 /// as queries: execution reports the syntax error.
-fn is_query_only(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+fn is_query_only(request: &mut async_graphql::Request) -> bool {
+    let wanted = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return true;
     };
     document.operations.iter().all(|(name, operation)| {
-        let selected = match (&request.operation_name, name) {
+        let selected = match (&wanted, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
             _ => true,
         };
@@ -125,7 +128,8 @@ fn is_query_only(request: &async_graphql::Request) -> bool {
     })
 }
 
-/// Runs one operation with the per-request data and turns it into an HTTP response.
+/// Runs one operation (its document already prepared from the cache) with the
+/// per-request data and turns it into an HTTP response.
 /// A presented token that does not check out is refused whole (401), rather than
 /// silently treated as anonymous.
 async fn execute(
@@ -167,7 +171,6 @@ async fn execute(
         HashMapCache::default(),
     );
     let mut request = request.data(actor).data(loader);
-    state.documents.prepare(&mut request);
     let operation = documents::operation_name(&mut request);
     let mut response = state.schema.execute(request).await;
     // Counted here, refusals at parsing and validation included.

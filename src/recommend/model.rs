@@ -348,7 +348,10 @@ impl Model {
             let weights = similarity::build(&user_weights, items.len(), config);
             (
                 weights,
-                ratings.join().expect("the rating model build panicked"),
+                // A panic in the worker is carried on unchanged, as if it happened here.
+                ratings
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             )
         });
         let popular = cold_start_order(&ratings, &total, &recent, config);

@@ -166,6 +166,11 @@ pub async fn get(
     Ok(visible(db, actor, &row).await?.then_some(row))
 }
 
+/// Whether a course can be bought and recommended now: published and not suspended.
+pub fn is_on_sale(course: &course::Model) -> bool {
+    course.status == CourseStatus::Published && course.suspended_at.is_none()
+}
+
 /// Courses by id in one query (for DataLoaders); visibility is checked by the caller.
 pub async fn by_ids(
     db: &impl ConnectionTrait,

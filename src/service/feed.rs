@@ -116,10 +116,11 @@ pub async fn page(
         .filter(|r| !position.courses.contains(&r.course.id))
         .collect();
     let (mut livestreams, mut posts) = match actor.user_id() {
-        Some(user) => (
-            upcoming_livestreams(db, user, position.livestream, wanted, now).await?,
-            new_posts(db, user, position.post, wanted, now).await?,
-        ),
+        // Independent reads: issued together rather than one after the other.
+        Some(user) => tokio::try_join!(
+            upcoming_livestreams(db, user, position.livestream, wanted, now),
+            new_posts(db, user, position.post, wanted, now),
+        )?,
         None => Default::default(),
     };
 

@@ -120,7 +120,7 @@ pub async fn entitlement(
 // ---------------------------------------------------------------------------------
 
 use chrono::{DateTime, Duration, Utc};
-use entity::enums::{CourseStatus, LivestreamStatus, OrderStatus, ProductKind, RefundStatus};
+use entity::enums::{LivestreamStatus, OrderStatus, ProductKind, RefundStatus};
 use entity::{community_group, course, livestream, payment_event, refund, user};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
@@ -184,7 +184,7 @@ async fn sellable(
             .await?
             .map(|c| Sellable {
                 product: ProductRef::course(&c),
-                on_sale: c.status == CourseStatus::Published && c.suspended_at.is_none(),
+                on_sale: crate::service::courses::is_on_sale(&c),
                 title: c.title,
             }),
         ProductKind::Livestream => {

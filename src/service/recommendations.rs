@@ -330,10 +330,8 @@ impl Recommendations {
             .filter_map(|recommendation| {
                 let course = rows.get(&Item::course_id(recommendation.item)?)?;
                 // The catalogue is as of the last rebuild; the row is now.
-                let on_sale = course.status == CourseStatus::Published
-                    && course.suspended_at.is_none()
-                    && Some(course.creator_id) != own_creator;
-                on_sale.then(|| (recommendation, Arc::clone(course)))
+                let offered = courses::is_on_sale(course) && Some(course.creator_id) != own_creator;
+                offered.then(|| (recommendation, Arc::clone(course)))
             })
             .take(first)
             .collect();
@@ -386,7 +384,7 @@ impl Recommendations {
         Ok(ids
             .iter()
             .filter_map(|id| rows.get(id))
-            .filter(|c| c.status == CourseStatus::Published && c.suspended_at.is_none())
+            .filter(|c| courses::is_on_sale(c))
             .take(first)
             .cloned()
             .collect())

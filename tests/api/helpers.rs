@@ -221,6 +221,16 @@ impl TestApp {
         response.json().await.expect("JSON response")
     }
 
+    /// The text `/metrics` answers now.
+    pub async fn metrics_text(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await;
+        response
+            .expect("request")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     /// Posts a GraphQL operation and returns `data`, failing on any error.
     pub async fn data(&self, query: &str, variables: Value) -> Value {
         let body = self.gql(query, variables).await;

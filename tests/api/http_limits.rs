@@ -271,15 +271,7 @@ async fn health_and_metrics_answer() {
     assert_eq!(health.status(), StatusCode::OK);
     app.gql("query Catalogue { courses { totalCount } }", json!({}))
         .await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     for needle in [
         "zhiku_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1",
         "zhiku_graphql_operations_total{operation=\"Catalogue\",outcome=\"ok\"} 1",
@@ -334,15 +326,7 @@ async fn a_repeated_query_text_is_answered_per_request() {
         "{mistyped}"
     );
 
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     for needle in [
         "zhiku_graphql_operations_total{operation=\"Listed\",outcome=\"ok\"} 3",
         "zhiku_graphql_operations_total{operation=\"Counted\",outcome=\"ok\"} 1",
