@@ -328,6 +328,11 @@ async fn run_command(mut cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn serve(cli: &Cli, server: &ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init_logging();
+    if server.environment == crate::config::Environment::Production
+        && let Some(problem) = cli.payments.production_problem()
+    {
+        return Err(format!("refusing to start in production: {problem}").into());
+    }
     let metrics = Metrics::new();
     let db = crate::open_database(&cli.database, &metrics).await?;
     let auth = AuthState::new(&db, &cli.auth, server.environment).await?;
@@ -350,7 +355,18 @@ async fn serve(cli: &Cli, server: &ServerConfig) -> Result<(), Box<dyn std::erro
             chrono::Duration::minutes(cli.payments.reconcile_after_minutes.max(1)),
         ));
     }
-    let app = crate::app(db, auth, payments, server, metrics, recommendations);
+    let routers = crate::routers(db, auth, payments, server, metrics, recommendations);
+    if let Some(address) = server.metrics_listen {
+        let listener = TcpListener::bind(address).await?;
+        tracing::info!(address = %listener.local_addr()?, "serving /metrics");
+        let metrics_router = routers.metrics;
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, metrics_router).await {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        });
+    }
+    let app = routers.public;
     let listener = TcpListener::bind(server.listen).await?;
     tracing::info!(
         address = %listener.local_addr()?,
@@ -384,13 +400,15 @@ async fn reconcile_forever(
         )
         .await
         {
-            Ok(done) if done.completed + done.closed > 0 => {
+            Ok(done) if done.changed_anything() => {
                 tracing::info!(
                     completed = done.completed,
                     closed = done.closed,
-                    "reconciled pending orders"
+                    refunded = done.refunded,
+                    refunds_settled = done.refunds_settled,
+                    "reconciled pending orders and refunds"
                 );
-                if done.completed > 0
+                if done.completed + done.refunds_settled > 0
                     && let Err(error) = recommendations.rebuild(&db).await
                 {
                     tracing::error!(?error, "recommendation rebuild failed");

@@ -51,6 +51,11 @@ pub struct ServerConfig {
     /// Serve schema introspection (default: on in development, off in production).
     #[arg(long, env = "ZHIKU_INTROSPECTION")]
     pub introspection: Option<bool>,
+
+    /// Serve `/metrics` on this address instead of the public one (e.g. a private
+    /// interface the scraper reaches).
+    #[arg(long, env = "ZHIKU_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ServerConfig {
@@ -67,6 +72,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             environment: Environment::Development,
             introspection: None,
+            metrics_listen: None,
         }
     }
 }
@@ -300,6 +306,43 @@ impl Default for PaymentConfig {
             reconcile_interval_secs: 60,
             reconcile_after_minutes: 5,
         }
+    }
+}
+
+impl PaymentConfig {
+    /// Why this configuration cannot take real money, if it cannot: production refuses
+    /// to start with the simulated provider (anyone holding its keys could mark orders
+    /// paid), or with a notify URL that WeChat Pay cannot reach or would not call (the
+    /// placeholder default, a reserved example or local host, or anything but https).
+    pub fn production_problem(&self) -> Option<String> {
+        if self.payment_provider == PaymentProviderKind::Simulated {
+            return Some(
+                "production needs ZHIKU_PAYMENT_PROVIDER=wechatpay (the simulated provider takes no money)"
+                    .into(),
+            );
+        }
+        let Ok(url) = url::Url::parse(&self.wechatpay_notify_url) else {
+            return Some("ZHIKU_WECHATPAY_NOTIFY_URL is not a URL".into());
+        };
+        if url.scheme() != "https" {
+            return Some("ZHIKU_WECHATPAY_NOTIFY_URL must be an https URL".into());
+        }
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let placeholder = ["example.com", "example.net", "example.org", "localhost"]
+            .iter()
+            .any(|reserved| host == *reserved || host.ends_with(&format!(".{reserved}")))
+            || host.ends_with(".example")
+            || host.ends_with(".invalid")
+            || host.ends_with(".test")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+        if placeholder {
+            return Some(format!(
+                "ZHIKU_WECHATPAY_NOTIFY_URL points at {host}, a placeholder WeChat Pay cannot reach; set the public URL of /payments/wechat/notify"
+            ));
+        }
+        None
     }
 }
 

@@ -58,7 +58,8 @@ pub async fn open_database(
     Ok(db)
 }
 
-/// The whole HTTP application over an open database and a started recommendation model.
+/// The whole HTTP application over an open database and a started recommendation model
+/// (its public router; `/metrics` is on it unless `config.metrics_listen` is set).
 pub fn app(
     db: DatabaseConnection,
     auth: AuthState,
@@ -67,6 +68,18 @@ pub fn app(
     metrics: Arc<Metrics>,
     recommendations: Recommendations,
 ) -> Router {
+    routers(db, auth, payments, config, metrics, recommendations).public
+}
+
+/// The application's routers: the public one and `/metrics` alone.
+pub fn routers(
+    db: DatabaseConnection,
+    auth: AuthState,
+    payments: Payments,
+    config: &ServerConfig,
+    metrics: Arc<Metrics>,
+    recommendations: Recommendations,
+) -> http::Routers {
     let schema = graphql::schema(
         db.clone(),
         auth.clone(),
@@ -74,13 +87,16 @@ pub fn app(
         config,
         recommendations.clone(),
     );
-    http::router(AppState {
-        db,
-        auth,
-        payments,
-        schema,
-        documents: Arc::default(),
-        metrics,
-        recommendations,
-    })
+    http::router(
+        AppState {
+            db,
+            auth,
+            payments,
+            schema,
+            documents: Arc::default(),
+            metrics,
+            recommendations,
+        },
+        config.metrics_listen.is_some(),
+    )
 }

@@ -253,6 +253,7 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
             avatar_url: Some(format!("https://img.zhiku.example/avatars/{next_user}.png")),
             role,
             banned_at: None,
+            tokens_valid_after: None,
             created_at: at,
             updated_at: at,
         });

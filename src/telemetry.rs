@@ -1,7 +1,10 @@
 //! Logs (tracing) and metrics (Prometheus text format at `/metrics`).
 //!
-//! Label values are bounded: routes come from axum's matched path, GraphQL operation
-//! names are cut to a short identifier, so a client cannot blow up the series count.
+//! Label values are bounded, so a client cannot blow up the series count: routes come
+//! from axum's matched path, methods are the standard ones (the rest `OTHER`), and
+//! GraphQL operation names are those of the parsed document that ran, valid names of
+//! at most 64 characters, the first [`MAX_OPERATION_LABELS`] distinct ones (later
+//! ones count as `other`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +14,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
@@ -46,11 +50,18 @@ struct StatementLabels {
     outcome: &'static str,
 }
 
+/// Distinct operation names given a label of their own.
+pub const MAX_OPERATION_LABELS: usize = 256;
+
 /// The service's metrics, shared by the HTTP layer, the GraphQL handler and the database.
 pub struct Metrics {
     registry: Registry,
     http_requests: Family<HttpLabels, Counter>,
     graphql_operations: Family<OperationLabels, Counter>,
+    /// Operation names that have a label of their own.
+    operation_names: std::sync::RwLock<std::collections::HashSet<String>>,
+    document_cache_entries: Gauge,
+    document_cache_nodes: Gauge,
     db_statements: Family<StatementLabels, Counter>,
     db_statement_seconds: Histogram,
     /// Plain count of statements, read by tests that bound queries per request.
@@ -78,6 +89,18 @@ impl Default for Metrics {
             "GraphQL operations by name and outcome",
             graphql_operations.clone(),
         );
+        let document_cache_entries = Gauge::default();
+        registry.register(
+            "graphql_document_cache_entries",
+            "Validated query documents kept parsed",
+            document_cache_entries.clone(),
+        );
+        let document_cache_nodes = Gauge::default();
+        registry.register(
+            "graphql_document_cache_nodes",
+            "AST nodes of the documents kept parsed",
+            document_cache_nodes.clone(),
+        );
         let db_statements = Family::<StatementLabels, Counter>::default();
         registry.register(
             "db_statements",
@@ -95,6 +118,9 @@ impl Default for Metrics {
             registry,
             http_requests,
             graphql_operations,
+            operation_names: Default::default(),
+            document_cache_entries,
+            document_cache_nodes,
             db_statements,
             db_statement_seconds,
             statements_executed: AtomicU64::new(0),
@@ -113,20 +139,56 @@ impl Metrics {
         self.http_requests
             .get_or_create(&HttpLabels {
                 route: route.to_owned(),
-                method: method.to_owned(),
+                method: method_label(method).to_owned(),
                 status,
             })
             .inc();
     }
 
-    /// Counts one executed GraphQL operation.
+    /// Counts one executed GraphQL operation, by the name its document gives it.
     pub fn observe_operation(&self, name: Option<&str>, ok: bool) {
+        let operation = self.operation_label(name);
         self.graphql_operations
             .get_or_create(&OperationLabels {
-                operation: operation_label(name),
+                operation,
                 outcome: if ok { "ok" } else { "error" },
             })
             .inc();
+    }
+
+    /// The label of an operation name: its own while fewer than
+    /// [`MAX_OPERATION_LABELS`] names have one, else `other`.
+    fn operation_label(&self, name: Option<&str>) -> String {
+        let label = operation_label(name);
+        if label == "anonymous" || label == "invalid_name" {
+            return label;
+        }
+        let known = self
+            .operation_names
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        if known.contains(&label) {
+            return label;
+        }
+        drop(known);
+        let mut known = self
+            .operation_names
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if known.len() < MAX_OPERATION_LABELS {
+            known.insert(label.clone());
+            label
+        } else {
+            "other".to_owned()
+        }
+    }
+
+    /// Publishes the size of the parsed-document cache.
+    pub fn observe_document_cache(&self, entries: usize, nodes: usize) {
+        self.document_cache_entries
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
+        self.document_cache_nodes
+            .set(i64::try_from(nodes).unwrap_or(i64::MAX));
     }
 
     /// Counts and times one database statement (called by SeaORM's metric callback).
@@ -154,6 +216,17 @@ impl Metrics {
     }
 }
 
+/// An HTTP method as a label: the standard ones by name, anything else `OTHER`.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("OTHER")
+}
+
 /// A client-chosen operation name reduced to a bounded label.
 fn operation_label(name: Option<&str>) -> String {
     match name {
@@ -179,6 +252,24 @@ mod tests {
         assert_eq!(operation_label(Some("Courses_1")), "Courses_1");
         assert_eq!(operation_label(Some("x\"}")), "invalid_name");
         assert_eq!(operation_label(Some(&"a".repeat(65))), "invalid_name");
+    }
+
+    #[test]
+    fn label_sets_are_bounded() {
+        let metrics = Metrics::default();
+        for n in 0..(MAX_OPERATION_LABELS + 50) {
+            metrics.observe_operation(Some(&format!("Op{n}")), true);
+        }
+        metrics.observe_http("/graphql", "BREW", 200);
+        let text = metrics.render();
+        assert!(text.contains("operation=\"Op0\""));
+        assert!(!text.contains(&format!("operation=\"Op{MAX_OPERATION_LABELS}\"")));
+        assert!(
+            text.contains("operation=\"other\",outcome=\"ok\"} 50"),
+            "{text}"
+        );
+        assert!(text.contains("method=\"OTHER\""));
+        assert!(!text.contains("BREW"));
     }
 
     #[test]

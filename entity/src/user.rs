@@ -20,6 +20,9 @@ pub struct Model {
     pub role: Role,
     /// Set when an admin bans the user; their tokens stop working.
     pub banned_at: Option<DateTimeUtc>,
+    /// Access tokens issued before this moment are void (logout everywhere, a leaked
+    /// refresh token); null: none voided.
+    pub tokens_valid_after: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// The user's creator profile, if any.

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_initial_schema;
 mod m20261127_000002_identity;
 mod m20261127_000003_order_prepay;
+mod m20261202_000004_payment_hardening;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_initial_schema::Migration),
             Box::new(m20261127_000002_identity::Migration),
             Box::new(m20261127_000003_order_prepay::Migration),
+            Box::new(m20261202_000004_payment_hardening::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Who is acting. Every request resolves to an [`Actor`]: anonymous, or a user read
-//! from the database, whatever the token says (reused for at most [`ACTOR_TTL`]; a ban
-//! or a new creator profile made through this server takes effect on the next request).
+//! from the database, whatever the token says (reused for at most [`ACTOR_TTL`]; a ban,
+//! a new creator profile or a sign-out everywhere made through this server takes effect
+//! on the next request). A token issued before the user's `tokens_valid_after` is void.
 //! Services take the actor explicitly and decide what it may do.
 
 pub mod secret;
@@ -65,6 +66,20 @@ impl Actor {
         )
     }
 
+    /// Whether the actor is an admin signed in to the console: only then do admin powers
+    /// (reading everyone's orders, cancelling them) apply; an admin on the mini-program
+    /// is treated like any user.
+    pub fn is_console_admin(&self) -> bool {
+        matches!(
+            self,
+            Actor::User {
+                role: Role::Admin,
+                audience: Audience::Console,
+                ..
+            }
+        )
+    }
+
     /// The signed-in user's id, or UNAUTHENTICATED.
     pub fn require_user(&self) -> AppResult<i64> {
         self.user_id().ok_or(AppError::Unauthenticated)
@@ -98,6 +113,8 @@ struct KnownUser {
     role: Role,
     creator_id: Option<i64>,
     banned: bool,
+    /// Tokens issued at or before this Unix millisecond are void.
+    tokens_valid_after_ms: Option<i64>,
 }
 
 /// Users resolved in the last [`ACTOR_TTL`], so a burst of requests costs one query.
@@ -123,7 +140,7 @@ impl ActorCache {
         users.insert(user_id, (Instant::now(), known));
     }
 
-    /// Forgets a user whose role, creator profile or ban just changed.
+    /// Forgets a user whose role, creator profile, ban or token revocation just changed.
     pub fn forget(&self, user_id: i64) {
         self.users
             .write()
@@ -162,6 +179,7 @@ pub async fn authenticate(
                 role: user.role,
                 creator_id: creator.map(|c| c.id),
                 banned: user.banned_at.is_some(),
+                tokens_valid_after_ms: user.tokens_valid_after.map(|t| t.timestamp_millis()),
             };
             auth.actors.put(verified.user_id, known);
             known
@@ -169,6 +187,12 @@ pub async fn authenticate(
     };
     if known.banned {
         return Err(AppError::Unauthenticated);
+    }
+    if known
+        .tokens_valid_after_ms
+        .is_some_and(|after| verified.issued_at_ms <= after)
+    {
+        return Err(AppError::Unauthenticated); // signed out everywhere since
     }
     Ok(Actor::User {
         id: verified.user_id,

@@ -78,6 +78,10 @@ pub struct Claims {
     pub aud: String,
     /// Issued at (seconds).
     pub iat: i64,
+    /// Issued at in milliseconds, so a token issued in the same second as a revocation
+    /// (`users.tokens_valid_after`) is told apart; absent: `iat` in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_ms: Option<i64>,
     /// Not before (seconds).
     pub nbf: i64,
     /// Expires at (seconds).
@@ -91,6 +95,8 @@ pub struct VerifiedToken {
     pub user_id: i64,
     /// The client it was issued to.
     pub audience: Audience,
+    /// When it was issued, in Unix milliseconds.
+    pub issued_at_ms: i64,
 }
 
 /// Access tokens recently verified, kept so a client's every request does not pay for
@@ -161,6 +167,7 @@ impl TokenKeys {
             iss: ISSUER.to_owned(),
             aud: audience.claim().to_owned(),
             iat: now.timestamp(),
+            iat_ms: Some(now.timestamp_millis()),
             nbf: now.timestamp(),
             exp: (now + self.access_ttl).timestamp(),
         };
@@ -183,7 +190,14 @@ impl TokenKeys {
             .parse::<i64>()
             .map_err(|_| AppError::Unauthenticated)?;
         let audience = Audience::from_claim(&data.claims.aud).ok_or(AppError::Unauthenticated)?;
-        let verified = VerifiedToken { user_id, audience };
+        let verified = VerifiedToken {
+            user_id,
+            audience,
+            issued_at_ms: data
+                .claims
+                .iat_ms
+                .unwrap_or(data.claims.iat.saturating_mul(1000)),
+        };
         let valid_until = u64::try_from(data.claims.exp).unwrap_or(0) + LEEWAY_SECS;
         self.lock_verified()
             .put(token.to_owned(), (verified, valid_until));
@@ -259,14 +273,16 @@ mod tests {
     #[test]
     fn issued_tokens_verify() {
         let keys = keys();
+        let now = Utc::now();
         let token = keys
-            .issue(7, Role::Learner, Audience::Console, Utc::now())
+            .issue(7, Role::Learner, Audience::Console, now)
             .unwrap();
         assert_eq!(
             keys.verify(&token).unwrap(),
             VerifiedToken {
                 user_id: 7,
-                audience: Audience::Console
+                audience: Audience::Console,
+                issued_at_ms: now.timestamp_millis(),
             }
         );
     }

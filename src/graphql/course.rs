@@ -27,6 +27,18 @@ impl From<course::Model> for Course {
     }
 }
 
+/// The course with this id, when the actor may see it: the one visibility rule
+/// ([`courses::visible`]) for every path that reaches a course by id (nodes, ratings,
+/// orders, entitlements), so a suspended or archived course never leaks through one.
+pub async fn load_visible(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<Course>> {
+    let Some(row) = ctx.loader()?.load_one(CourseById(id)).await? else {
+        return Ok(None);
+    };
+    Ok(courses::visible(ctx.db()?, ctx.actor()?, &row)
+        .await?
+        .then(|| Course::from(row)))
+}
+
 /// Stars given to a course by its buyers (verified purchases only).
 #[derive(SimpleObject)]
 pub struct RatingSummary {

@@ -59,7 +59,8 @@ impl CommunityGroup {
             .map(Creator)
             .ok_or_else(|| AppError::NotFound("creator").into())
     }
-    /// Members, most recent first.
+    /// Members, most recent first. Of a paid group: visible to its owner, admins and
+    /// members only (FORBIDDEN otherwise).
     #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
     async fn members(
         &self,
@@ -72,7 +73,7 @@ impl CommunityGroup {
         let db = ctx.db()?;
         let loader = ctx.loader()?;
         let page = pagination::page_request(first, after, last, before)?;
-        let rows = groups::members(db, self.0.id, &page).await?;
+        let rows = groups::members(db, ctx.actor()?, &self.0, &page).await?;
         // Users of the whole page in one query.
         let users = loader
             .load_many(rows.0.items.iter().map(|(_, m)| UserById(m.user_id)))

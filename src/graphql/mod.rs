@@ -1,13 +1,15 @@
 //! The GraphQL schema: one query part per domain, merged; limits on every request.
 //!
-//! Limits: depth, complexity (a connection costs its page size times its children),
-//! recursion and directives per field. Suggestions ("did you mean") and introspection
+//! Limits: depth (data and introspection measured apart, in [`depth`]), complexity (a
+//! connection costs its page size times its children), recursion and directives per
+//! field. Suggestions ("did you mean") and introspection
 //! are development conveniences. Body size and batching are limited in `http`.
 
 pub mod access;
 pub mod context;
 pub mod course;
 pub mod creator;
+pub mod depth;
 pub mod documents;
 pub mod enums;
 pub mod group;
@@ -33,7 +35,8 @@ use crate::config::{Environment, ServerConfig};
 use crate::payments::Payments;
 use crate::service::recommendations::Recommendations;
 
-/// Deepest selection nesting accepted.
+/// Deepest nesting of data fields accepted (checked by [`depth`], which measures
+/// introspection apart, so standard tools can read the schema).
 pub const MAX_DEPTH: usize = 12;
 /// Largest total cost of one operation (100 courses with their lessons and summaries
 /// fit; a page of 100 nested in a page of 100 does not).
@@ -90,7 +93,9 @@ pub fn schema(
         .data(auth)
         .data(payments.provider)
         .data(payments.rules)
-        .limit_depth(MAX_DEPTH)
+        // The backstop: every field, introspection included. The HTTP handler holds data
+        // fields to MAX_DEPTH before this runs (see `depth`).
+        .limit_depth(MAX_DEPTH.max(depth::MAX_INTROSPECTION_DEPTH))
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
         .limit_directives(MAX_DIRECTIVES);

@@ -8,7 +8,7 @@ use crate::graphql::creator::Creator;
 use crate::graphql::group::{CommunityGroup, GroupPost};
 use crate::graphql::ids;
 use crate::graphql::livestream::Livestream;
-use crate::graphql::loaders::{CourseById, CreatorById, GroupById, LivestreamById, UserById};
+use crate::graphql::loaders::{CreatorById, GroupById, LivestreamById, UserById};
 use crate::graphql::order::{Entitlement, Order};
 use crate::graphql::rating::Rating;
 use crate::graphql::user::User;
@@ -57,12 +57,9 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
             .load_one(CreatorById(key))
             .await?
             .map(|c| Node::Creator(Creator(c))),
-        "Course" => match loader.load_one(CourseById(key)).await? {
-            Some(course) if courses::visible(db, actor, &course).await? => {
-                Some(Node::Course(Course::from(course)))
-            }
-            _ => None,
-        },
+        "Course" => crate::graphql::course::load_visible(ctx, key)
+            .await?
+            .map(Node::Course),
         "Lesson" => courses::lesson(db, actor, key)
             .await?
             .map(|(lesson, course)| {

@@ -12,7 +12,7 @@ use crate::graphql::enums::OrderStatus;
 use crate::graphql::group::CommunityGroup;
 use crate::graphql::ids;
 use crate::graphql::livestream::Livestream;
-use crate::graphql::loaders::{CourseById, GroupById, LivestreamById, UserById};
+use crate::graphql::loaders::{GroupById, LivestreamById, UserById};
 use crate::graphql::money::Money;
 use crate::graphql::pagination::{self, Conn};
 use crate::graphql::user::User;
@@ -29,18 +29,18 @@ pub enum Product {
     CommunityGroup(CommunityGroup),
 }
 
-/// Loads the product an order or entitlement points at.
+/// Loads the product an order or entitlement points at; null when the viewer may not
+/// see it (a course suspended or archived since, once access has ended).
 async fn load_product(
     ctx: &Context<'_>,
     kind: ProductKind,
     id: i64,
-) -> async_graphql::Result<Product> {
+) -> async_graphql::Result<Option<Product>> {
     let loader = ctx.loader()?;
-    let product = match kind {
-        ProductKind::Course => loader
-            .load_one(CourseById(id))
+    Ok(match kind {
+        ProductKind::Course => crate::graphql::course::load_visible(ctx, id)
             .await?
-            .map(|c| Product::Course(Course::from(c))),
+            .map(Product::Course),
         ProductKind::Livestream => loader
             .load_one(LivestreamById(id))
             .await?
@@ -49,8 +49,7 @@ async fn load_product(
             .load_one(GroupById(id))
             .await?
             .map(|g| Product::CommunityGroup(CommunityGroup(g))),
-    };
-    product.ok_or_else(|| AppError::NotFound("product").into())
+    })
 }
 
 /// One purchase of one product.
@@ -75,8 +74,8 @@ impl Order {
     async fn amount(&self) -> Money {
         Money::cny(self.0.amount_fen)
     }
-    /// What was bought.
-    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Product> {
+    /// What was bought; null when the viewer may no longer see it.
+    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
         load_product(ctx, self.0.product_kind, self.0.product_id).await
     }
     /// Who bought it.
@@ -111,8 +110,8 @@ impl Entitlement {
     pub async fn id(&self) -> ID {
         ids::encode("Entitlement", self.0.id)
     }
-    /// What it opens.
-    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Product> {
+    /// What it opens; null when the viewer may no longer see it.
+    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
         load_product(ctx, self.0.product_kind, self.0.product_id).await
     }
     /// When access was granted.

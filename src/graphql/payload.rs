@@ -42,6 +42,8 @@ pub enum UserErrorCode {
     NotForSale,
     /// The payment provider could not be reached; retry with the same idempotency key.
     PaymentUnavailable,
+    /// The payment provider refused the refund; the order stays paid.
+    RefundRefused,
 }
 
 /// A refused input field.

@@ -9,7 +9,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::course::Course;
 use crate::graphql::enums::OrderDirection;
 use crate::graphql::ids;
-use crate::graphql::loaders::{CourseById, UserById};
+use crate::graphql::loaders::UserById;
 use crate::graphql::pagination::{self, Conn};
 use crate::graphql::user::User;
 use crate::service::ratings;
@@ -50,13 +50,10 @@ impl Rating {
             .map(User)
             .ok_or_else(|| AppError::NotFound("user").into())
     }
-    /// The course rated.
-    async fn course(&self, ctx: &Context<'_>) -> async_graphql::Result<Course> {
-        ctx.loader()?
-            .load_one(CourseById(self.0.course_id))
-            .await?
-            .map(Course::from)
-            .ok_or_else(|| AppError::NotFound("course").into())
+    /// The course rated; null when the viewer may not see it (suspended, or archived
+    /// and not theirs).
+    async fn course(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Course>> {
+        crate::graphql::course::load_visible(ctx, self.0.course_id).await
     }
 }
 

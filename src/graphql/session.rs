@@ -135,6 +135,7 @@ impl SessionMutation {
     ) -> async_graphql::Result<LogoutPayload> {
         let result = sessions::logout(
             ctx.db()?,
+            auth(ctx)?,
             ctx.actor()?,
             input.refresh_token.as_deref(),
             input.all_devices,

@@ -5,13 +5,18 @@
 //! - the body is read through axum's limit, so an oversized or endless body gets 413;
 //! - JSON arrays (batches) get 400, since limits are checked per operation;
 //! - GET executes queries only (a mutation over GET gets 405) and otherwise serves GraphiQL;
-//! - INTERNAL errors carry the request id so a report can be matched with the logs.
+//! - INTERNAL errors carry the request id so a report can be matched with the logs;
+//! - answers follow GraphQL over HTTP (the GraphQL Foundation's spec): the media type is
+//!   negotiated from `Accept` (`application/graphql-response+json`, or
+//!   `application/json`, also for a missing `Accept` or `*/*`; 406 for anything
+//!   else); a request error (a document that does not parse or validate, variables that
+//!   do not coerce) has no `data` entry and, as `application/graphql-response+json`,
+//!   HTTP 400; a body without a string `query` is 400.
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{ErrorExtensionValues, Value};
-use async_graphql_axum::GraphQLResponse;
+use async_graphql::{ErrorExtensionValues, ServerError, Value};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -21,8 +26,8 @@ use serde_json::json;
 use super::{AppState, REQUEST_ID_HEADER, Shared};
 use crate::auth::authenticate;
 use crate::error::AppError;
-use crate::graphql::documents;
 use crate::graphql::loaders::{DbLoader, RequestLoader};
+use crate::graphql::{MAX_DEPTH, depth, documents};
 
 /// A plain error answer for requests refused before GraphQL runs.
 fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
@@ -38,12 +43,88 @@ fn request_id(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
+/// The JSON body of a GraphQL request. `query` is required and must be a string;
+/// `variables` and `extensions` objects (or null), `operationName` a string (or null).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Body {
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<async_graphql::Variables>,
+    #[serde(default)]
+    #[allow(dead_code)] // accepted and ignored: no extension is implemented
+    extensions: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The media types an answer can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// `application/json`: errors travel in the body with HTTP 200.
+    Json,
+    /// `application/graphql-response+json`: request errors are HTTP 400.
+    GraphqlResponse,
+}
+
+impl Answer {
+    fn content_type(self) -> &'static str {
+        match self {
+            Answer::Json => "application/json; charset=utf-8",
+            Answer::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+        }
+    }
+}
+
+/// The answer's media type from `Accept`: the supported type with the highest `q`
+/// (the earlier one on a tie); `application/json` when `Accept` is missing or a
+/// wildcard wins; None (406) when the client accepts neither.
+pub fn negotiate(headers: &HeaderMap) -> Option<Answer> {
+    let Some(accept) = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Some(Answer::Json);
+    };
+    let mut best: Option<(f32, Answer)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").map(str::to_owned))
+            .next()
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let answer = match media.as_str() {
+            "application/graphql-response+json" => Answer::GraphqlResponse,
+            "application/json" | "application/*" | "*/*" => Answer::Json,
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(top, _)| q > top) {
+            best = Some((q, answer));
+        }
+    }
+    best.map(|(_, answer)| answer)
+}
+
+fn not_acceptable() -> Response {
+    refuse(
+        StatusCode::NOT_ACCEPTABLE,
+        "NOT_ACCEPTABLE",
+        "accept application/graphql-response+json or application/json",
+    )
+}
+
 /// POST /graphql.
 pub async fn post_graphql(
     State(state): State<Shared>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let Some(answer) = negotiate(&headers) else {
+        return not_acceptable();
+    };
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -64,18 +145,23 @@ pub async fn post_graphql(
             "batched requests are not supported; send one operation per request",
         );
     }
-    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(request) => request,
+    let body: Body = match serde_json::from_slice(&body) {
+        Ok(body) => body,
         Err(_) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                "the body is not a GraphQL request in JSON",
+                "the body is not a GraphQL request: a JSON object with a string `query`",
             );
         }
     };
-    state.documents.prepare(&mut request);
-    execute(&state, request, &headers).await
+    let mut request = async_graphql::Request::new(body.query);
+    request.operation_name = body.operation_name;
+    if let Some(variables) = body.variables {
+        request = request.variables(variables);
+    }
+    let fresh = state.documents.prepare(&mut request);
+    execute(&state, request, fresh, &headers, answer).await
 }
 
 /// GET /graphql: a query in the URL runs (queries only); without one, GraphiQL.
@@ -87,17 +173,20 @@ pub async fn get_graphql(
     let Some(query) = query.filter(|q| !q.is_empty()) else {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     };
+    let Some(answer) = negotiate(&headers) else {
+        return not_acceptable();
+    };
     let mut request = match async_graphql::http::parse_query_string(&query) {
-        Ok(request) => request,
-        Err(_) => {
+        Ok(request) if !request.query.is_empty() => request,
+        _ => {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                "malformed query string",
+                "malformed query string: `query` is required",
             );
         }
     };
-    state.documents.prepare(&mut request);
+    let fresh = state.documents.prepare(&mut request);
     if !is_query_only(&mut request) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -109,7 +198,7 @@ pub async fn get_graphql(
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, request, &headers).await
+    execute(&state, request, fresh, &headers, answer).await
 }
 
 /// Whether the operation a request would run is a query. Unparsable documents count
@@ -128,59 +217,123 @@ fn is_query_only(request: &mut async_graphql::Request) -> bool {
     })
 }
 
-/// Runs one operation (its document already prepared from the cache) with the
-/// per-request data and turns it into an HTTP response.
-/// A presented token that does not check out is refused whole (401), rather than
-/// silently treated as anonymous.
+/// Runs one operation with the per-request data and turns it into an HTTP response.
+/// The document came from the cache when its text validated before; a `fresh` one is
+/// kept once it has. A presented token that does not check out is refused whole (401),
+/// rather than silently treated as anonymous.
 async fn execute(
     state: &AppState,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
+    fresh: Option<documents::Fresh>,
     headers: &HeaderMap,
+    answer: Answer,
 ) -> Response {
     let request_id = request_id(headers);
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or_default());
-    let actor = match authenticate(&state.db, &state.auth, authorization).await {
-        Ok(actor) => actor,
-        Err(AppError::Unauthenticated) => {
-            let mut response = refuse(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
-                "the access token is invalid, expired or revoked; sign in again",
-            );
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
-            );
-            return response;
+    let operation = documents::operation_name(&mut request);
+    let too_deep = request
+        .parsed_query()
+        .ok()
+        .and_then(|document| depth::check(document, MAX_DEPTH).err());
+    let response = match too_deep {
+        Some(refusal) => {
+            async_graphql::Response::from_errors(vec![ServerError::new(refusal.to_string(), None)])
         }
-        Err(error) => {
-            tracing::error!(?error, "authentication failed");
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
+        None => {
+            let authorization = headers
+                .get(header::AUTHORIZATION)
+                .map(|v| v.to_str().unwrap_or_default());
+            let actor = match authenticate(&state.db, &state.auth, authorization).await {
+                Ok(actor) => actor,
+                Err(AppError::Unauthenticated) => {
+                    let mut response = refuse(
+                        StatusCode::UNAUTHORIZED,
+                        "UNAUTHENTICATED",
+                        "the access token is invalid, expired or revoked; sign in again",
+                    );
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                    );
+                    return response;
+                }
+                Err(error) => {
+                    tracing::error!(?error, "authentication failed");
+                    return refuse(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "INTERNAL",
+                        "internal error",
+                    );
+                }
+            };
+            // One caching loader per request: it may hold per-user rows, so it is never
+            // shared.
+            let loader: RequestLoader = DataLoader::with_cache(
+                DbLoader::new(state.db.clone(), actor.user_id()),
+                tokio::spawn,
+                HashMapCache::default(),
             );
+            state.schema.execute(request.data(actor).data(loader)).await
         }
     };
-    // One caching loader per request: it may hold per-user rows, so it is never shared.
-    let loader: RequestLoader = DataLoader::with_cache(
-        DbLoader::new(state.db.clone(), actor.user_id()),
-        tokio::spawn,
-        HashMapCache::default(),
-    );
-    let mut request = request.data(actor).data(loader);
-    let operation = documents::operation_name(&mut request);
-    let mut response = state.schema.execute(request).await;
+    let request_error = is_request_error(&response);
+    if let Some(fresh) = fresh
+        && !request_error
+    {
+        state.documents.keep(fresh);
+    }
     // Counted here, refusals at parsing and validation included.
     state
         .metrics
         .observe_operation(operation.as_deref(), response.errors.is_empty());
+    let mut response = response;
     for error in &mut response.errors {
         label_error(error, &request_id);
     }
-    GraphQLResponse::from(response).into_response()
+    respond(response, request_error, answer)
+}
+
+/// A request error: the operation never ran (it did not parse, validate or coerce its
+/// variables), so there is no data, only errors that name no field.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// The HTTP answer: the negotiated media type; a request error without `data` (and
+/// HTTP 400 as `application/graphql-response+json`).
+fn respond(response: async_graphql::Response, request_error: bool, answer: Answer) -> Response {
+    #[derive(serde::Serialize)]
+    struct RequestErrors<'a> {
+        errors: &'a [ServerError],
+    }
+    let body = if request_error {
+        serde_json::to_vec(&RequestErrors {
+            errors: &response.errors,
+        })
+    } else {
+        serde_json::to_vec(&response)
+    };
+    let Ok(body) = body else {
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error",
+        );
+    };
+    let status = if request_error && answer == Answer::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut http = (
+        status,
+        [(header::CONTENT_TYPE, answer.content_type())],
+        body,
+    )
+        .into_response();
+    http.headers_mut().extend(response.http_headers);
+    http
 }
 
 /// Gives every error a stable `extensions.code`: resolvers set theirs; errors from

@@ -53,9 +53,22 @@ pub struct AppState {
 /// per extractor and middleware) are one reference count, not one per field.
 type Shared = Arc<AppState>;
 
-/// The router with every route and layer.
-pub fn router(state: AppState) -> Router {
+/// The routers of one application: the public one, and `/metrics` alone (served on
+/// an address of its own when `ZHIKU_METRICS_LISTEN` is set).
+pub struct Routers {
+    /// `/graphql`, `/healthz`, the payment notifications, and `/metrics` unless apart.
+    pub public: Router,
+    /// `/metrics` only.
+    pub metrics: Router,
+}
+
+/// The routers with every route and layer; `/metrics` on the public one unless
+/// `metrics_apart`.
+pub fn router(state: AppState, metrics_apart: bool) -> Routers {
     let state: Shared = Arc::new(state);
+    let metrics_only = Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(Arc::clone(&state));
     let request_ids = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
         .layer(
@@ -74,21 +87,28 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER));
-    Router::new()
+    let mut routes = Router::new()
         .route(
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
         .route("/healthz", get(healthz))
-        .route("/payments/wechat/notify", post(payment_notification))
-        .route("/metrics", get(metrics))
+        .route("/payments/wechat/notify", post(payment_notification));
+    if !metrics_apart {
+        routes = routes.route("/metrics", get(metrics));
+    }
+    let public = routes
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             count_requests,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(request_ids)
-        .with_state(state)
+        .with_state(state);
+    Routers {
+        public,
+        metrics: metrics_only,
+    }
 }
 
 /// Counts each request by matched route, method and status.
@@ -179,6 +199,8 @@ async fn payment_notification(
 
 /// Prometheus text exposition.
 async fn metrics(State(state): State<Shared>) -> Response {
+    let (entries, nodes) = state.documents.size();
+    state.metrics.observe_document_cache(entries, nodes);
     (
         [(
             axum::http::header::CONTENT_TYPE,

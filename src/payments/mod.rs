@@ -31,6 +31,10 @@ pub enum PaymentError {
     /// Misconfiguration (keys, ids).
     #[error("payment configuration: {0}")]
     Config(String),
+    /// An answer whose `Wechatpay-Signature` does not verify: not from WeChat Pay, or
+    /// altered on the way. Nothing is done on its word.
+    #[error("payment provider answer failed verification: {0}")]
+    Unverified(String),
 }
 
 /// What a prepay needs.
@@ -38,7 +42,8 @@ pub enum PaymentError {
 pub struct PrepayRequest {
     /// Our order number.
     pub out_trade_no: String,
-    /// What is bought, shown in the WeChat payment sheet (at most 127 characters).
+    /// What is bought, shown in the WeChat payment sheet (the provider fits it to its
+    /// own rules).
     pub description: String,
     /// Amount in fen.
     pub amount_fen: i64,
@@ -70,13 +75,19 @@ pub enum TradeState {
     Success {
         /// WeChat Pay's transaction id.
         transaction_id: String,
-        /// Amount paid in fen.
+        /// Amount of the order in fen.
         amount_fen: i64,
+        /// Currency of the order (`CNY`).
+        currency: String,
+        /// The payer's openid within our app.
+        payer_openid: String,
     },
     /// Not paid (yet).
     NotPay,
     /// Closed without payment.
     Closed,
+    /// The provider has no such order (the prepay never reached it): as good as closed.
+    NotFound,
     /// Anything else (USERPAYING, PAYERROR, REFUND...).
     Other(String),
 }
@@ -170,6 +181,10 @@ pub trait PaymentProvider: Send + Sync {
     async fn close(&self, out_trade_no: &str) -> Result<(), PaymentError>;
     /// Requests a refund.
     async fn refund(&self, request: &RefundRequest) -> Result<RefundResult, PaymentError>;
+    /// Asks the provider about a refund; `None` when it has no refund with this number
+    /// (the request never reached it).
+    async fn query_refund(&self, out_refund_no: &str)
+    -> Result<Option<RefundResult>, PaymentError>;
     /// The keys its notifications are verified and decrypted with.
     fn notification_keys(&self) -> &NotificationKeys;
 }

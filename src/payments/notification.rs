@@ -86,6 +86,17 @@ pub struct Notification {
 pub struct TransactionAmount {
     /// Order amount in fen.
     pub total: i64,
+    /// Currency of the order (`CNY`); absent only on malformed resources.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// Who paid.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Payer {
+    /// The payer's openid within our app.
+    #[serde(default)]
+    pub openid: Option<String>,
 }
 
 /// A decrypted transaction resource (`TRANSACTION.*`).
@@ -103,6 +114,9 @@ pub struct Transaction {
     pub trade_state: String,
     /// Amounts.
     pub amount: TransactionAmount,
+    /// Who paid (present on successful payments).
+    #[serde(default)]
+    pub payer: Option<Payer>,
 }
 
 /// The amounts of a refund.
@@ -131,13 +145,15 @@ pub struct RefundResource {
     pub amount: RefundAmount,
 }
 
-/// Verifies the signature over the raw body and decrypts the resource.
-pub fn verify_and_decrypt(
+/// Verifies a WeChat Pay signature over `TIMESTAMP\nNONCE\nBODY\n` with the platform key
+/// named by the serial, refusing a timestamp more than [`MAX_SKEW_SECS`] off. The same
+/// rule covers notifications and the answers of the merchant API.
+pub fn verify_signature(
     keys: &NotificationKeys,
     headers: &SignatureHeaders,
     body: &[u8],
     now: DateTime<Utc>,
-) -> Result<Notification, NotifyError> {
+) -> Result<(), NotifyError> {
     if headers.timestamp.is_empty() || headers.nonce.is_empty() || headers.signature.is_empty() {
         return Err(NotifyError::Headers);
     }
@@ -159,7 +175,17 @@ pub fn verify_and_decrypt(
     message.push(b'\n');
     message.extend_from_slice(body);
     message.push(b'\n');
-    crypto::verify(key, &message, &headers.signature).map_err(|_| NotifyError::Signature)?;
+    crypto::verify(key, &message, &headers.signature).map_err(|_| NotifyError::Signature)
+}
+
+/// Verifies the signature over the raw body and decrypts the resource.
+pub fn verify_and_decrypt(
+    keys: &NotificationKeys,
+    headers: &SignatureHeaders,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Notification, NotifyError> {
+    verify_signature(keys, headers, body, now)?;
     let envelope: Envelope = serde_json::from_slice(body).map_err(|_| NotifyError::Malformed)?;
     if envelope.resource.algorithm != "AEAD_AES_256_GCM" {
         return Err(NotifyError::Malformed);
@@ -177,4 +203,43 @@ pub fn verify_and_decrypt(
         event_type: envelope.event_type,
         resource,
     })
+}
+
+/// What a verified notification is about, with the protocol's own checks done (our
+/// merchant and app ids). Checks against our orders are the service's.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A payment succeeded (`TRANSACTION.SUCCESS` with trade state SUCCESS).
+    PaymentSucceeded(Transaction),
+    /// A refund reached a final state (`REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED`).
+    Refund(RefundResource),
+    /// Anything else, kept for the books only.
+    Other,
+}
+
+/// Reads the event of a verified notification.
+pub fn parse_event(keys: &NotificationKeys, notice: &Notification) -> Result<Event, NotifyError> {
+    if notice.event_type.starts_with("TRANSACTION.") {
+        let transaction: Transaction =
+            serde_json::from_str(&notice.resource).map_err(|_| NotifyError::Malformed)?;
+        if transaction.mchid != keys.mchid {
+            return Err(NotifyError::Mismatch("merchant id does not match"));
+        }
+        if transaction.appid != keys.appid {
+            return Err(NotifyError::Mismatch("app id does not match"));
+        }
+        if notice.event_type == "TRANSACTION.SUCCESS" && transaction.trade_state == "SUCCESS" {
+            return Ok(Event::PaymentSucceeded(transaction));
+        }
+        return Ok(Event::Other);
+    }
+    if notice.event_type.starts_with("REFUND.") {
+        let resource: RefundResource =
+            serde_json::from_str(&notice.resource).map_err(|_| NotifyError::Malformed)?;
+        if resource.mchid != keys.mchid {
+            return Err(NotifyError::Mismatch("merchant id does not match"));
+        }
+        return Ok(Event::Refund(resource));
+    }
+    Ok(Event::Other)
 }

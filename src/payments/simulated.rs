@@ -182,6 +182,14 @@ impl PaymentProvider for Simulated {
         })
     }
 
+    async fn query_refund(
+        &self,
+        _out_refund_no: &str,
+    ) -> Result<Option<RefundResult>, PaymentError> {
+        // Simulated refunds succeed at once, so none is ever left to ask about.
+        Ok(None)
+    }
+
     fn notification_keys(&self) -> &NotificationKeys {
         &self.keys
     }

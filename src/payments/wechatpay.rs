@@ -12,6 +12,7 @@ use rsa::RsaPrivateKey;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::payments::notification::{SignatureHeaders, verify_signature};
 use crate::payments::{
     NotificationKeys, PaymentError, PaymentParams, PaymentProvider, PrepayRequest, RefundRequest,
     RefundResult, RefundState, TradeState, crypto,
@@ -33,6 +34,26 @@ pub struct WechatPayConfig {
     pub api_base: String,
     /// Verification keys.
     pub keys: NotificationKeys,
+}
+
+/// The `User-Agent` of every merchant API request.
+pub const USER_AGENT: &str = concat!("zhiku/", env!("CARGO_PKG_VERSION"), " (WeChatPay-APIv3)");
+
+/// The longest `description` WeChat Pay takes, in bytes of UTF-8.
+pub const MAX_DESCRIPTION_BYTES: usize = 127;
+
+/// A product title fitted to WeChat Pay's `description`: no 4-byte UTF-8 characters
+/// (emoji and other astral characters are refused), at most [`MAX_DESCRIPTION_BYTES`]
+/// bytes, cut on a character boundary.
+pub fn fit_description(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_DESCRIPTION_BYTES));
+    for c in text.chars().filter(|c| c.len_utf8() < 4) {
+        if out.len() + c.len_utf8() > MAX_DESCRIPTION_BYTES {
+            break;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The real WeChat Pay provider.
@@ -104,8 +125,11 @@ struct ErrorBody {
 impl WechatPay {
     /// A client for the configured merchant.
     pub fn new(config: WechatPayConfig) -> Result<Self, PaymentError> {
+        // WeChat Pay refuses requests without Accept and User-Agent ("Http头缺少Accept或
+        // User-Agent"); reqwest sends no User-Agent of its own.
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            .user_agent(USER_AGENT)
             .build()
             .map_err(|e| PaymentError::Config(e.to_string()))?;
         Ok(WechatPay { config, http })
@@ -151,11 +175,29 @@ impl WechatPay {
             .await
             .map_err(|e| PaymentError::Unavailable(e.without_url().to_string()))?;
         let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let signature = SignatureHeaders {
+            timestamp: header("wechatpay-timestamp"),
+            nonce: header("wechatpay-nonce"),
+            signature: header("wechatpay-signature"),
+            serial: header("wechatpay-serial"),
+        };
         let text = response
             .text()
             .await
             .map_err(|e| PaymentError::Unavailable(e.without_url().to_string()))?;
         if (200..300).contains(&status) {
+            // Only a verified answer is acted on: a forged "SUCCESS" must not complete
+            // an order, nor a forged refund state change one.
+            verify_signature(&self.config.keys, &signature, text.as_bytes(), Utc::now())
+                .map_err(|e| PaymentError::Unverified(e.to_string()))?;
             return Ok((status, text));
         }
         let error: ErrorBody = serde_json::from_str(&text).unwrap_or(ErrorBody {
@@ -193,7 +235,7 @@ impl PaymentProvider for WechatPay {
         let body = json!({
             "appid": self.config.appid,
             "mchid": self.config.mchid,
-            "description": request.description.chars().take(127).collect::<String>(),
+            "description": fit_description(&request.description),
             "out_trade_no": request.out_trade_no,
             "time_expire": request.time_expire.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
             "notify_url": self.config.notify_url,
@@ -223,6 +265,13 @@ impl PaymentProvider for WechatPay {
         struct Amount {
             #[serde(default)]
             total: i64,
+            #[serde(default)]
+            currency: String,
+        }
+        #[derive(Deserialize)]
+        struct Payer {
+            #[serde(default)]
+            openid: String,
         }
         #[derive(Deserialize)]
         struct Query {
@@ -231,18 +280,34 @@ impl PaymentProvider for WechatPay {
             transaction_id: Option<String>,
             #[serde(default)]
             amount: Option<Amount>,
+            #[serde(default)]
+            payer: Option<Payer>,
         }
         let path = format!(
             "/v3/pay/transactions/out-trade-no/{out_trade_no}?mchid={}",
             self.config.mchid
         );
-        let (_, text) = self.call(reqwest::Method::GET, &path, None).await?;
+        let text = match self.call(reqwest::Method::GET, &path, None).await {
+            Ok((_, text)) => text,
+            Err(PaymentError::Refused { code, .. }) if code == "ORDER_NOT_EXIST" => {
+                return Ok(TradeState::NotFound);
+            }
+            Err(error) => return Err(error),
+        };
         let answer: Query = parse(&text)?;
         Ok(match answer.trade_state.as_str() {
-            "SUCCESS" => TradeState::Success {
-                transaction_id: answer.transaction_id.unwrap_or_default(),
-                amount_fen: answer.amount.map(|a| a.total).unwrap_or_default(),
-            },
+            "SUCCESS" => {
+                let amount = answer.amount.unwrap_or(Amount {
+                    total: 0,
+                    currency: String::new(),
+                });
+                TradeState::Success {
+                    transaction_id: answer.transaction_id.unwrap_or_default(),
+                    amount_fen: amount.total,
+                    currency: amount.currency,
+                    payer_openid: answer.payer.map(|p| p.openid).unwrap_or_default(),
+                }
+            }
             "NOTPAY" => TradeState::NotPay,
             "CLOSED" => TradeState::Closed,
             other => TradeState::Other(other.to_owned()),
@@ -289,6 +354,30 @@ impl PaymentProvider for WechatPay {
         })
     }
 
+    async fn query_refund(
+        &self,
+        out_refund_no: &str,
+    ) -> Result<Option<RefundResult>, PaymentError> {
+        #[derive(Deserialize)]
+        struct Refund {
+            refund_id: String,
+            status: String,
+        }
+        let path = format!("/v3/refund/domestic/refunds/{out_refund_no}");
+        let text = match self.call(reqwest::Method::GET, &path, None).await {
+            Ok((_, text)) => text,
+            Err(PaymentError::Refused { code, .. }) if code == "RESOURCE_NOT_EXISTS" => {
+                return Ok(None);
+            }
+            Err(error) => return Err(error),
+        };
+        let answer: Refund = parse(&text)?;
+        Ok(Some(RefundResult {
+            refund_id: answer.refund_id,
+            state: RefundState::parse(&answer.status).unwrap_or(RefundState::Processing),
+        }))
+    }
+
     fn notification_keys(&self) -> &NotificationKeys {
         &self.config.keys
     }
@@ -313,6 +402,16 @@ pub fn load_platform_keys(spec: &str) -> Result<HashMap<String, rsa::RsaPublicKe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_drop_astral_characters_and_fit_127_bytes_on_a_boundary() {
+        assert_eq!(fit_description("知库 - Rust 入门 🚀"), "知库 - Rust 入门 ");
+        let long = "课".repeat(60); // 180 bytes
+        let fitted = fit_description(&long);
+        assert_eq!(fitted.len(), 126, "42 three-byte characters");
+        assert!(fitted.chars().all(|c| c == '课'));
+        assert_eq!(fit_description(&"a".repeat(200)).len(), 127);
+    }
 
     #[test]
     fn authorization_header_has_the_wechat_pay_format() {

@@ -60,17 +60,34 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<communi
     Ok(community_group::Entity::find_by_id(id).one(db).await?)
 }
 
-/// One page of a group's memberships, most recent first.
+/// One page of a group's memberships, most recent first. Who belongs to a paid group
+/// is who bought it: visible only to its owner, admins and its current members.
 pub async fn members(
     db: &impl ConnectionTrait,
-    group_id: i64,
+    actor: &Actor,
+    group: &community_group::Model,
     page: &PageRequest,
 ) -> AppResult<(
     Page<group_membership::Model>,
     Counted<group_membership::Entity>,
 )> {
+    let product = ProductRef::group(group);
+    if !access::open_without_entitlement(actor, &product) {
+        let user_id = actor.user_id().ok_or(AppError::Forbidden(
+            "the members of a paid group are visible to its members only",
+        ))?;
+        let member =
+            !access::entitled(db, user_id, product.kind, &[product.id], chrono::Utc::now())
+                .await?
+                .is_empty();
+        if !member {
+            return Err(AppError::Forbidden(
+                "the members of a paid group are visible to its members only",
+            ));
+        }
+    }
     let query =
-        group_membership::Entity::find().filter(group_membership::Column::GroupId.eq(group_id));
+        group_membership::Entity::find().filter(group_membership::Column::GroupId.eq(group.id));
     let sort = SortKey {
         key: None,
         id: group_membership::Column::Id,

@@ -164,6 +164,7 @@ pub async fn refresh(db: &DatabaseConnection, auth: &AuthState, token: &str) -> 
         // A spent token came back: someone holds a copy. End every session of the user.
         tracing::warn!(user_id = stored.user_id, "refresh token reuse detected");
         revoke_all(db, stored.user_id, now).await?;
+        auth.actors.forget(stored.user_id);
         return Err(invalid_token());
     }
     if stored.revoked_at.is_some() || stored.expires_at <= now {
@@ -195,17 +196,20 @@ pub async fn refresh(db: &DatabaseConnection, auth: &AuthState, token: &str) -> 
 }
 
 /// Revokes a refresh token; with `all_devices`, every refresh token of the signed-in
-/// user. Access tokens already issued stay valid until they expire (at most the
-/// access-token lifetime).
+/// user and every access token issued to them so far. (Without it, the access token of
+/// this device lives until it expires, at most the access-token lifetime.)
 pub async fn logout(
     db: &DatabaseConnection,
+    auth: &AuthState,
     actor: &Actor,
     token: Option<&str>,
     all_devices: bool,
 ) -> AppResult<()> {
     let now = Utc::now();
     if all_devices {
-        revoke_all(db, actor.require_user()?, now).await?;
+        let user_id = actor.require_user()?;
+        revoke_all(db, user_id, now).await?;
+        auth.actors.forget(user_id);
     }
     if let Some(token) = token {
         refresh_token::Entity::update_many()
@@ -218,12 +222,19 @@ pub async fn logout(
     Ok(())
 }
 
-/// Revokes every live refresh token of a user (logout everywhere, ban, reuse).
+/// Revokes every live refresh token of a user and voids the access tokens issued to
+/// them until now (logout everywhere, ban, reuse). Callers forget the user in the
+/// actor cache once this is committed.
 pub async fn revoke_all(
     db: &impl ConnectionTrait,
     user_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::TokensValidAfter, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::UserId.eq(user_id))

@@ -44,6 +44,8 @@ pub enum UserErrorCode {
     NotForSale,
     /// The payment provider could not be reached; retry with the same idempotency key.
     PaymentUnavailable,
+    /// The payment provider refused the refund; the order stays paid.
+    RefundRefused,
 }
 
 /// One refused input field.

@@ -157,3 +157,106 @@ async fn token_and_promote_work_on_a_real_database() {
     let profile = entity::creator::Entity::find().one(&db).await.unwrap();
     assert_eq!(profile.map(|c| c.user_id), Some(user.id));
 }
+
+#[test]
+fn production_refuses_to_start_without_a_real_payment_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("prod.db").display());
+    /// (case, extra environment, what the refusal names)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 3] = [
+        (
+            "simulated provider",
+            &[],
+            "ZHIKU_PAYMENT_PROVIDER=wechatpay",
+        ),
+        (
+            "placeholder notify URL",
+            &[("ZHIKU_PAYMENT_PROVIDER", "wechatpay")],
+            "placeholder",
+        ),
+        (
+            "plain http notify URL",
+            &[
+                ("ZHIKU_PAYMENT_PROVIDER", "wechatpay"),
+                (
+                    "ZHIKU_WECHATPAY_NOTIFY_URL",
+                    "http://pay.zhiku.cn/payments/wechat/notify",
+                ),
+            ],
+            "https",
+        ),
+    ];
+    for (name, env, expected) in cases {
+        let output = zhiku()
+            .env("ZHIKU_ENV", "production")
+            .env("ZHIKU_JWT_SECRET", "prod-secret-prod-secret-prod-secret-01")
+            .envs(env.iter().copied())
+            .args(["--database-url", &url, "serve", "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{name}: it started");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("refusing to start in production") && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
+    }
+}
+
+/// A free port on loopback (bound and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GET `path` on a local port; the whole answer, or None while nothing listens.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn metrics_can_live_on_an_address_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let (public, private) = (free_port(), free_port());
+    let mut server = zhiku()
+        .env("ZHIKU_METRICS_LISTEN", format!("127.0.0.1:{private}"))
+        .args([
+            "--database-url",
+            &url,
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{public}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(public, "/healthz").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let on_public = http_get(public, "/metrics").unwrap_or_default();
+    let on_private = http_get(private, "/metrics").unwrap_or_default();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(on_public.starts_with("HTTP/1.1 404"), "{on_public}");
+    assert!(on_private.starts_with("HTTP/1.1 200"), "{on_private}");
+    assert!(
+        on_private.contains("zhiku_http_requests_total"),
+        "{on_private}"
+    );
+}

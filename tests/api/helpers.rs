@@ -277,6 +277,7 @@ impl<'a> Fixture<'a> {
             avatar_url: None,
             role,
             banned_at: None,
+            tokens_valid_after: None,
             created_at: t0(),
             updated_at: t0(),
         }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::helpers::TestApp;
 
 /// A fake WeChat API on port 0; records the query of every call.
-async fn fake_wechat() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
+pub async fn fake_wechat() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&calls);
     let app = Router::new().route(
@@ -52,7 +52,8 @@ async fn fake_wechat() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
     (base, calls)
 }
 
-const LOGIN: &str = r#"mutation($code: String!) {
+/// Signs in with a code (`o-{code}` becomes the openid).
+pub const LOGIN: &str = r#"mutation($code: String!) {
   loginWithWechat(input: {code: $code}) {
     accessToken refreshToken accessTokenExpiresAt
     viewer { id role }
@@ -60,7 +61,8 @@ const LOGIN: &str = r#"mutation($code: String!) {
   }
 }"#;
 
-const REFRESH: &str = r#"mutation($t: String!) {
+/// Exchanges a refresh token.
+pub const REFRESH: &str = r#"mutation($t: String!) {
   refreshToken(input: {refreshToken: $t}) { accessToken refreshToken userErrors { code } }
 }"#;
 

@@ -3,12 +3,15 @@
 
 mod helpers;
 
+mod access_rules;
 mod catalogue;
 mod cli;
 mod database;
+mod graphql_over_http;
 mod http_limits;
 mod login;
 mod n_plus_one;
+mod payment_faults;
 mod payments;
 mod privacy;
 mod ratings;
@@ -16,4 +19,5 @@ mod recommendations;
 mod schema;
 mod seed;
 mod tokens;
+mod wechatpay_fake;
 mod writes;

@@ -1,13 +1,6 @@
 //! Buying: orders, WeChat Pay (against a local server that checks signatures as WeChat
 //! Pay does), notifications, refunds, reconciliation, and the simulated provider.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
 use chrono::{Duration, Utc};
 use entity::enums::{CourseStatus, OrderStatus, ProductKind, Role};
 use entity::{course, entitlement, order, payment_event};
@@ -22,29 +15,30 @@ use crate::helpers::{
     Fixture, TestApp, fixture_path, fixture_private_key, fixture_public_key, gid,
 };
 
-const CREATE_ORDER: &str = r#"mutation($p: ID!, $k: String!) {
+pub const CREATE_ORDER: &str = r#"mutation($p: ID!, $k: String!) {
   createOrder(input: {product: $p, idempotencyKey: $k}) {
     order { id outTradeNo status amount { amount } paidAt }
     payment { timeStamp nonceStr package signType paySign }
     userErrors { field code message }
   }
 }"#;
-const REFUND: &str = r#"mutation($o: ID!, $k: String!) {
+pub const REFUND: &str = r#"mutation($o: ID!, $k: String!) {
   refundOrder(input: {order: $o, reason: "退款", idempotencyKey: $k}) { order { status refundedAt } userErrors { code message } }
 }"#;
-const ACCESS: &str = r#"query($c: ID!) { node(id: $c) { ... on Course { viewerHasAccess } } }"#;
+pub const ACCESS: &str = r#"query($c: ID!) { node(id: $c) { ... on Course { viewerHasAccess } } }"#;
 const APIV3: &str = "0123456789abcdef0123456789abcdef";
-const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+use crate::wechatpay_fake::PLATFORM_SERIAL;
 
-/// A seller with a published paid course and a buyer with a token.
-struct Shop {
-    course: course::Model,
-    buyer_id: i64,
-    buyer_token: String,
-    admin_token: String,
+/// A seller with a published paid course, a buyer (openid `buyer-openid`) with a
+/// mini-program token, and an admin with a console token.
+pub struct Shop {
+    pub course: course::Model,
+    pub buyer_id: i64,
+    pub buyer_token: String,
+    pub admin_token: String,
 }
 
-async fn shop(app: &TestApp, price_fen: i64) -> Shop {
+pub async fn shop(app: &TestApp, price_fen: i64) -> Shop {
     let fixture = Fixture::new(&app.db);
     let seller = fixture.creator("Seller").await;
     let course = fixture
@@ -68,19 +62,22 @@ async fn shop(app: &TestApp, price_fen: i64) -> Shop {
     }
 }
 
-fn simulated(app: &TestApp) -> Simulated {
+/// The simulated provider with the app's keys, to send notifications as WeChat Pay.
+pub fn simulated(app: &TestApp) -> Simulated {
     let key = fixture_private_key("platform_key.pem");
     let keys = app.payments.provider.notification_keys();
     Simulated::new(key, keys.apiv3_key, &keys.appid)
 }
 
-async fn notify(app: &TestApp, headers: &SignatureHeaders, body: String) -> u16 {
+/// Posts a notification to the app; returns the HTTP status.
+pub async fn notify(app: &TestApp, headers: &SignatureHeaders, body: String) -> u16 {
     post_notification(&app.url("/payments/wechat/notify"), headers, body)
         .await
         .unwrap()
 }
 
-async fn order_row(app: &TestApp, out_trade_no: &str) -> order::Model {
+/// The order row with this number.
+pub async fn order_row(app: &TestApp, out_trade_no: &str) -> order::Model {
     order::Entity::find()
         .filter(order::Column::OutTradeNo.eq(out_trade_no))
         .one(&app.db)
@@ -469,108 +466,8 @@ async fn purchase_rules_and_free_products() {
 // The real provider against a local WeChat Pay.
 // ---------------------------------------------------------------------------------
 
-#[derive(Default)]
-struct FakePay {
-    /// (method, path and query, whether the Authorization signature verified)
-    calls: Vec<(String, String, bool)>,
-    /// Answers of the order query, by out_trade_no.
-    paid: HashMap<String, i64>,
-    refund_status: String,
-}
-
-async fn fake_wechat_pay() -> (String, Arc<Mutex<FakePay>>) {
-    let state = Arc::new(Mutex::new(FakePay {
-        refund_status: "PROCESSING".into(),
-        ..Default::default()
-    }));
-    let merchant = fixture_public_key("merchant_pub.pem");
-    async fn handle(
-        State((state, merchant)): State<(Arc<Mutex<FakePay>>, rsa::RsaPublicKey)>,
-        method: Method,
-        uri: Uri,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> (axum::http::StatusCode, String) {
-        // Check the Authorization header the way WeChat Pay does.
-        let header = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let fields: HashMap<String, String> = header
-            .strip_prefix("WECHATPAY2-SHA256-RSA2048 ")
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.trim_matches('"').to_owned()))
-            .collect();
-        let path = uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or_default()
-            .to_owned();
-        let message = format!(
-            "{}\n{}\n{}\n{}\n{}\n",
-            method,
-            path,
-            fields.get("timestamp").cloned().unwrap_or_default(),
-            fields.get("nonce_str").cloned().unwrap_or_default(),
-            String::from_utf8_lossy(&body)
-        );
-        let verified = fields.get("mchid").map(String::as_str) == Some("1230000109")
-            && fields.get("serial_no").map(String::as_str) == Some("MERCHANT_SERIAL")
-            && crypto::verify(
-                &merchant,
-                message.as_bytes(),
-                fields.get("signature").map(String::as_str).unwrap_or(""),
-            )
-            .is_ok();
-        let mut state = state.lock().unwrap();
-        state
-            .calls
-            .push((method.to_string(), path.clone(), verified));
-        if !verified {
-            return (
-                axum::http::StatusCode::UNAUTHORIZED,
-                r#"{"code":"SIGN_ERROR","message":"bad signature"}"#.into(),
-            );
-        }
-        if path == "/v3/pay/transactions/jsapi" {
-            return (
-                axum::http::StatusCode::OK,
-                r#"{"prepay_id":"wx26112221580621e9b071c00d9e093b0000"}"#.into(),
-            );
-        }
-        if let Some(rest) = path.strip_prefix("/v3/pay/transactions/out-trade-no/") {
-            if rest.ends_with("/close") {
-                return (axum::http::StatusCode::NO_CONTENT, String::new());
-            }
-            let out_trade_no = rest.split('?').next().unwrap_or_default();
-            return match state.paid.get(out_trade_no) {
-                Some(amount) => (axum::http::StatusCode::OK, json!({ "trade_state": "SUCCESS", "transaction_id": "4200000777", "amount": { "total": amount } }).to_string()),
-                None => (axum::http::StatusCode::OK, r#"{"trade_state":"NOTPAY"}"#.into()),
-            };
-        }
-        if path == "/v3/refund/domestic/refunds" {
-            return (
-                axum::http::StatusCode::OK,
-                json!({ "refund_id": "50300000001", "status": state.refund_status }).to_string(),
-            );
-        }
-        (
-            axum::http::StatusCode::NOT_FOUND,
-            r#"{"code":"NOT_FOUND","message":"?"}"#.into(),
-        )
-    }
-    let app = Router::new()
-        .fallback(handle)
-        .with_state((Arc::clone(&state), merchant));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, state)
-}
-
-async fn wechatpay_app(base: String) -> TestApp {
+/// An app on the real WeChat Pay provider, pointed at `base` (the fake).
+pub async fn wechatpay_app(base: String) -> TestApp {
     let config = PaymentConfig {
         payment_provider: PaymentProviderKind::Wechatpay,
         wechatpay_mchid: "1230000109".into(),
@@ -589,7 +486,8 @@ async fn wechatpay_app(base: String) -> TestApp {
     TestApp::spawn_with_payments(ServerConfig::default(), None, config).await
 }
 
-fn platform_notification(
+/// A notification signed with the fake platform key, as WeChat Pay sends it.
+pub fn platform_notification(
     event_type: &str,
     original_type: &str,
     resource: Value,
@@ -608,7 +506,7 @@ fn platform_notification(
 
 #[tokio::test]
 async fn prepay_carries_a_signature_wechat_pay_accepts() {
-    let (base, fake) = fake_wechat_pay().await;
+    let (base, fake) = crate::wechatpay_fake::start().await;
     let app = wechatpay_app(base).await;
     let shop = shop(&app, 9900).await;
     let bought = app
@@ -618,7 +516,12 @@ async fn prepay_carries_a_signature_wechat_pay_accepts() {
             json!({ "p": gid("Course", shop.course.id), "k": "k" }),
         )
         .await;
+    // The fake refuses requests without Accept or User-Agent, as WeChat Pay does.
     assert_eq!(bought["userErrors"], json!([]), "{bought}");
+    assert!(
+        fake.lock().unwrap().user_agents[0].starts_with("zhiku/"),
+        "every request names its client"
+    );
     assert_eq!(
         bought["payment"]["package"],
         "prepay_id=wx26112221580621e9b071c00d9e093b0000"
@@ -651,7 +554,7 @@ async fn prepay_carries_a_signature_wechat_pay_accepts() {
 
 #[tokio::test]
 async fn reconciliation_completes_an_order_whose_notification_never_came() {
-    let (base, fake) = fake_wechat_pay().await;
+    let (base, fake) = crate::wechatpay_fake::start().await;
     let app = wechatpay_app(base).await;
     let shop = shop(&app, 9900).await;
     let bought = app
@@ -738,7 +641,7 @@ async fn reconciliation_completes_an_order_whose_notification_never_came() {
 
 #[tokio::test]
 async fn a_refund_waits_for_its_notification_then_revokes_access() {
-    let (base, _fake) = fake_wechat_pay().await;
+    let (base, _fake) = crate::wechatpay_fake::start().await;
     let app = wechatpay_app(base).await;
     let shop = shop(&app, 9900).await;
     let bought = app
@@ -753,7 +656,8 @@ async fn a_refund_waits_for_its_notification_then_revokes_access() {
         "TRANSACTION.SUCCESS",
         "transaction",
         json!({ "appid": "wx-test-app", "mchid": "1230000109", "out_trade_no": out_trade_no,
-            "transaction_id": "4200000888", "trade_state": "SUCCESS", "amount": { "total": 9900 } }),
+            "transaction_id": "4200000888", "trade_state": "SUCCESS",
+            "payer": { "openid": "buyer-openid" }, "amount": { "total": 9900, "currency": "CNY" } }),
     );
     assert_eq!(notify(&app, &headers, body).await, 204);
     let paid = order_row(&app, &out_trade_no).await;
@@ -937,16 +841,17 @@ async fn buyers_cancel_pending_orders_and_ended_livestreams_sell_only_replays() 
         .mutate(&shop.buyer_token, cancel, json!({ "o": order_id }))
         .await;
     assert_eq!(again["userErrors"][0]["code"], "INVALID_STATE");
-    // A payment confirmed after closing changes nothing (and is logged for a manual refund).
+    // A payment confirmed after closing (the learner paid while it was being cancelled)
+    // completes the order: the money was taken, so the course is theirs.
     let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
     let (headers, body) =
         simulated(&app).payment_success(&out_trade_no, 9900, "buyer-openid", Utc::now());
     assert_eq!(notify(&app, &headers, body).await, 204);
     assert_eq!(
         order_row(&app, &out_trade_no).await.status,
-        OrderStatus::Closed
+        OrderStatus::Paid
     );
-    assert_eq!(entitlement::Entity::find().count(&app.db).await.unwrap(), 0);
+    assert_eq!(entitlement::Entity::find().count(&app.db).await.unwrap(), 1);
 
     let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
         .one(&app.db)

@@ -1,0 +1,367 @@
+//! Checkout: creating an order, getting its payment parameters, cancelling it.
+//!
+//! One buyer's checkouts are serialised: the transaction that decides whether to create
+//! an order locks the buyer's row first (PostgreSQL; on SQLite the IMMEDIATE write
+//! transaction already admits one writer), then checks access and looks for an open
+//! order with what it sees. A partial unique index (one PENDING order per buyer and
+//! product) is the last line behind it, so a learner can never hold two payable
+//! orders for one product, and a free product is never granted twice.
+
+use chrono::{DateTime, Utc};
+use entity::enums::{OrderStatus, ProductKind};
+use entity::{order, user};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, SqlErr,
+};
+
+use super::{
+    OrderRules, PRIVATE, Settled, payment_unavailable, product_error, reload, sellable,
+    settle_pending,
+};
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult};
+use crate::payments::{PaymentParams, PaymentProvider, PrepayRequest};
+use crate::service::access;
+use crate::service::entitlements;
+use crate::service::validation::{Checks, FieldError, UserErrorCode};
+
+/// An order and, while it waits for payment, the `wx.requestPayment` parameters.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    /// The order.
+    pub order: order::Model,
+    /// Null for free products and orders no longer pending.
+    pub payment: Option<PaymentParams>,
+}
+
+/// A new order number: `ZK`, the UTC time to the second, 10 random characters
+/// (26 characters of [0-9A-Za-z], within WeChat Pay's 6..32).
+fn new_out_trade_no(now: DateTime<Utc>) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut bytes = [0u8; 10];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let suffix: String = bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    format!("ZK{}{suffix}", now.format("%Y%m%d%H%M%S"))
+}
+
+/// What the locked decision found.
+enum Decision {
+    /// Answer with this order (new, reused or found by its idempotency key).
+    Order(order::Model),
+    /// An expired order still pending blocks a new one: settle it with the provider
+    /// first (outside the transaction), then decide again.
+    SettleFirst(order::Model),
+    /// The one-pending-order index caught a checkout the lock did not see (another
+    /// server's, or a direct write): decide again, which finds it.
+    Again,
+}
+
+/// Buys a product: the price comes from the database; the same idempotency key from the
+/// same buyer gives back the same order; an unpaid order for the same product is reused;
+/// a free product is granted at once.
+pub async fn create_order(
+    db: &DatabaseConnection,
+    provider: &dyn PaymentProvider,
+    rules: OrderRules,
+    actor: &Actor,
+    kind: ProductKind,
+    product_id: i64,
+    idempotency_key: &str,
+) -> AppResult<Checkout> {
+    let buyer_id = actor.require_user()?;
+    let mut checks = Checks::new();
+    let key = checks.text("idempotencyKey", idempotency_key, 64);
+    checks.finish()?;
+
+    if let Some(existing) = by_idempotency_key(db, buyer_id, &key).await? {
+        check_same_product(&existing, kind, product_id)?;
+        return checkout(db, provider, existing).await;
+    }
+    let item = sellable(db, kind, product_id)
+        .await?
+        .ok_or_else(|| product_error(UserErrorCode::NotFound, "no such product"))?;
+    if !item.on_sale {
+        return Err(product_error(
+            UserErrorCode::NotForSale,
+            "this product is not on sale",
+        ));
+    }
+    if actor.creator_id() == Some(item.product.creator_id) {
+        return Err(product_error(
+            UserErrorCode::NotForSale,
+            "you cannot buy your own product",
+        ));
+    }
+    // Twice at most: a stale pending order is settled between the two.
+    for _ in 0..2 {
+        let now = Utc::now();
+        let decided = decide(
+            db,
+            rules,
+            buyer_id,
+            kind,
+            product_id,
+            item.product.price_fen,
+            &key,
+            now,
+        )
+        .await;
+        match decided {
+            Ok(Decision::Order(order)) => return checkout(db, provider, order).await,
+            Ok(Decision::SettleFirst(stale)) => {
+                if settle_pending(db, provider, &stale, now).await? != Settled::Closed {
+                    let now_state = reload(db, stale.id).await?;
+                    if now_state.status == OrderStatus::Paid {
+                        return Err(product_error(
+                            UserErrorCode::AlreadyOwned,
+                            "you already have access",
+                        ));
+                    }
+                    return Err(product_error(
+                        UserErrorCode::PaymentUnavailable,
+                        "an earlier payment of this product is still open; retry shortly",
+                    ));
+                }
+            }
+            Ok(Decision::Again) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Err(product_error(
+        UserErrorCode::PaymentUnavailable,
+        "payment is unavailable right now; retry with the same idempotency key",
+    ))
+}
+
+fn check_same_product(existing: &order::Model, kind: ProductKind, id: i64) -> AppResult<()> {
+    if (existing.product_kind, existing.product_id) != (kind, id) {
+        return Err(FieldError::new(
+            "idempotencyKey",
+            UserErrorCode::Invalid,
+            "this idempotency key was used for another product",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The locked part of checkout: with the buyer's row locked, answer a retried key,
+/// refuse what the buyer already holds, reuse an open order, or create one (granting
+/// a free product at once).
+#[allow(clippy::too_many_arguments)]
+async fn decide(
+    db: &DatabaseConnection,
+    rules: OrderRules,
+    buyer_id: i64,
+    kind: ProductKind,
+    product_id: i64,
+    price_fen: i64,
+    key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Decision> {
+    let txn = crate::db::begin_write(db).await?;
+    user::Entity::find_by_id(buyer_id)
+        .select_only()
+        .column(user::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if let Some(existing) = by_idempotency_key(&txn, buyer_id, key).await? {
+        check_same_product(&existing, kind, product_id)?;
+        return Ok(Decision::Order(existing));
+    }
+    let owned = !access::entitled(&txn, buyer_id, kind, &[product_id], now)
+        .await?
+        .is_empty();
+    if owned {
+        return Err(product_error(
+            UserErrorCode::AlreadyOwned,
+            "you already have access",
+        ));
+    }
+    let pending = order::Entity::find()
+        .filter(order::Column::BuyerId.eq(buyer_id))
+        .filter(order::Column::ProductKind.eq(kind))
+        .filter(order::Column::ProductId.eq(product_id))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
+        .one(&txn)
+        .await?;
+    match pending {
+        Some(open) if open.expires_at > now => return Ok(Decision::Order(open)),
+        Some(stale) => return Ok(Decision::SettleFirst(stale)),
+        None => {}
+    }
+    let free = price_fen == 0;
+    let inserted = order::Entity::insert(order::ActiveModel {
+        out_trade_no: Set(new_out_trade_no(now)),
+        buyer_id: Set(buyer_id),
+        product_kind: Set(kind),
+        product_id: Set(product_id),
+        amount_fen: Set(price_fen),
+        currency: Set("CNY".to_owned()),
+        status: Set(if free {
+            OrderStatus::Paid
+        } else {
+            OrderStatus::Pending
+        }),
+        idempotency_key: Set(key.to_owned()),
+        transaction_id: Set(None),
+        prepay_id: Set(None),
+        created_at: Set(now),
+        expires_at: Set(now + rules.timeout),
+        paid_at: Set(free.then_some(now)),
+        refunded_at: Set(None),
+        closed_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([order::Column::BuyerId, order::Column::IdempotencyKey])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await;
+    let inserted = match inserted {
+        Ok(inserted) => inserted,
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Ok(Decision::Again);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let created = by_idempotency_key(&txn, buyer_id, key)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    if inserted == 1 && free {
+        entitlements::grant(&txn, &created, now).await?;
+    }
+    txn.commit().await?;
+    Ok(Decision::Order(created))
+}
+
+async fn by_idempotency_key(
+    db: &impl ConnectionTrait,
+    buyer_id: i64,
+    key: &str,
+) -> AppResult<Option<order::Model>> {
+    Ok(order::Entity::find()
+        .filter(order::Column::BuyerId.eq(buyer_id))
+        .filter(order::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// The payment parameters of a pending order, prepaying it first when needed (WeChat
+/// Pay answers a repeated prepay of the same order with the same prepay id).
+async fn checkout(
+    db: &DatabaseConnection,
+    provider: &dyn PaymentProvider,
+    order: order::Model,
+) -> AppResult<Checkout> {
+    if order.status != OrderStatus::Pending {
+        return Ok(Checkout {
+            order,
+            payment: None,
+        });
+    }
+    let prepay_id = match &order.prepay_id {
+        Some(prepay_id) => prepay_id.clone(),
+        None => {
+            let buyer = user::Entity::find_by_id(order.buyer_id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound("user"))?;
+            let title = sellable(db, order.product_kind, order.product_id)
+                .await?
+                .map(|s| s.title)
+                .unwrap_or_default();
+            let request = PrepayRequest {
+                out_trade_no: order.out_trade_no.clone(),
+                description: format!("知库 - {title}"),
+                amount_fen: order.amount_fen,
+                payer_openid: buyer.openid,
+                time_expire: order.expires_at,
+            };
+            let prepay_id = provider
+                .prepay(&request)
+                .await
+                .map_err(|e| payment_unavailable(e, "product"))?;
+            order::Entity::update_many()
+                .col_expr(order::Column::PrepayId, Expr::value(prepay_id.clone()))
+                .filter(order::Column::Id.eq(order.id))
+                .filter(order::Column::PrepayId.is_null())
+                .exec(db)
+                .await?;
+            prepay_id
+        }
+    };
+    // Concurrent checkouts of one order may each have prepaid; the first stored id is
+    // the one every caller signs (WeChat Pay answers a repeated prepay with it anyway).
+    let order = reload(db, order.id).await?;
+    let prepay_id = order.prepay_id.clone().unwrap_or(prepay_id);
+    let payment = provider
+        .payment_params(&prepay_id)
+        .map_err(|e| payment_unavailable(e, "product"))?;
+    Ok(Checkout {
+        order,
+        payment: Some(payment),
+    })
+}
+
+/// Cancels the buyer's own unpaid order (admins on the console: anyone's). The order
+/// is closed at the provider first; if the provider cannot close it because it was
+/// paid meanwhile, the payment is applied and the cancellation refused.
+pub async fn cancel_order(
+    db: &DatabaseConnection,
+    provider: &dyn PaymentProvider,
+    actor: &Actor,
+    order_id: i64,
+) -> AppResult<order::Model> {
+    let buyer_id = actor.require_user()?;
+    let row = order::Entity::find_by_id(order_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| crate::service::not_found("order"))?;
+    if row.buyer_id != buyer_id && !actor.is_console_admin() {
+        return Err(PRIVATE);
+    }
+    let not_pending = || {
+        FieldError::new(
+            "order",
+            UserErrorCode::InvalidState,
+            "only a pending order can be cancelled",
+        )
+        .into()
+    };
+    if row.status != OrderStatus::Pending {
+        return Err(not_pending());
+    }
+    match settle_pending(db, provider, &row, Utc::now()).await? {
+        Settled::Closed => reload(db, row.id).await,
+        Settled::Paid => Err(FieldError::new(
+            "order",
+            UserErrorCode::InvalidState,
+            "this order has been paid and cannot be cancelled",
+        )
+        .into()),
+        Settled::StillOpen => Err(FieldError::new(
+            "order",
+            UserErrorCode::InvalidState,
+            "a payment of this order is under way; try again shortly",
+        )
+        .into()),
+        Settled::Unavailable => Err(FieldError::new(
+            "order",
+            UserErrorCode::PaymentUnavailable,
+            "the payment provider could not close the order right now; try again shortly",
+        )
+        .into()),
+    }
+}

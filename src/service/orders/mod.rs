@@ -1,0 +1,504 @@
+//! Orders: who may read them, and the rules every part of buying shares.
+//!
+//! Orders and entitlements are personal data: never readable anonymously. Admins signed
+//! in to the console see every order; a creator sees what they sold; a signed-in user
+//! sees their own orders and entitlements.
+//!
+//! Buying is split by job: [`checkout`] (creating, paying for and cancelling orders),
+//! [`notifications`] (WeChat Pay's notifications applied to our orders), [`refunds`] and
+//! [`reconcile`] (the background pass that asks the provider about what we have not
+//! heard of). State changes are conditional updates (`... WHERE id = ? AND status =
+//! 'PENDING'`, then one row must have changed) inside write transactions (IMMEDIATE on
+//! SQLite). Unique constraints are the last line: a duplicate notification id, (buyer,
+//! idempotency key), out_refund_no or a second pending order of one buyer for one
+//! product becomes the idempotent answer, not an error.
+//!
+//! An order is closed here only once the provider has confirmed it cannot be paid any
+//! more (closed, or never heard of); a payment that arrives for a closed order anyway is
+//! completed, or refunded automatically when the product can no longer be had.
+
+pub mod checkout;
+pub mod notifications;
+pub mod reconcile;
+pub mod refunds;
+
+pub use checkout::{Checkout, cancel_order, create_order};
+pub use notifications::{NotificationFailure, handle_notification};
+pub use reconcile::{Reconciled, reconcile};
+pub use refunds::refund_order;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::enums::{LivestreamStatus, OrderStatus, ProductKind, RefundStatus};
+use entity::{community_group, course, entitlement, livestream, order, payment_event, refund};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter,
+};
+
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult};
+use crate::payments::{PaymentError, PaymentProvider, TradeState};
+use crate::service::access::ProductRef;
+use crate::service::entitlements;
+use crate::service::page::{self, Counted, Page, PageRequest, SortKey};
+use crate::service::validation::{FieldError, UserErrorCode};
+
+/// Order and refund rules from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderRules {
+    /// How long an unpaid order stays open.
+    pub timeout: Duration,
+    /// How long after payment the selling creator may refund.
+    pub refund_window: Duration,
+}
+
+impl Default for OrderRules {
+    fn default() -> Self {
+        OrderRules {
+            timeout: Duration::minutes(30),
+            refund_window: Duration::days(7),
+        }
+    }
+}
+
+const PRIVATE: AppError =
+    AppError::Forbidden("orders and entitlements are visible only to their owner and admins");
+
+/// One page of orders visible to the actor, newest first: one buyer's (themself, or
+/// anyone's for admins); without a buyer, every order for admins, what they sold for
+/// creators, their own for learners. Never anonymous.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    buyer_id: Option<i64>,
+    status: Option<entity::enums::OrderStatus>,
+    page: &PageRequest,
+) -> AppResult<(Page<order::Model>, Counted<order::Entity>)> {
+    let user_id = actor.user_id().ok_or(PRIVATE)?;
+    let mut query = order::Entity::find();
+    match buyer_id {
+        Some(buyer) if actor.is_console_admin() || buyer == user_id => {
+            query = query.filter(order::Column::BuyerId.eq(buyer));
+        }
+        Some(_) => return Err(PRIVATE),
+        None if actor.is_console_admin() => {}
+        None => match actor.creator_id() {
+            Some(creator_id) => query = query.filter(sold_by(creator_id)),
+            None => query = query.filter(order::Column::BuyerId.eq(user_id)),
+        },
+    }
+    if let Some(status) = status {
+        query = query.filter(order::Column::Status.eq(status));
+    }
+    let sort = SortKey {
+        key: None,
+        id: order::Column::Id,
+        descending: true,
+    };
+    page::fetch(db, query, &sort, page, |o| o.id).await
+}
+
+/// One order, if the actor may see it.
+pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: i64) -> AppResult<order::Model> {
+    if actor.user_id().is_none() {
+        return Err(PRIVATE);
+    }
+    let row = order::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    if actor.is_console_admin() || actor.user_id() == Some(row.buyer_id) {
+        return Ok(row);
+    }
+    let seller = sellable(db, row.product_kind, row.product_id)
+        .await?
+        .map(|s| s.product.creator_id);
+    if seller.is_some() && actor.creator_id() == seller {
+        Ok(row)
+    } else {
+        Err(PRIVATE)
+    }
+}
+
+/// A user's entitlements, if the actor is that user or an admin on the console.
+pub async fn entitlements_of(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    user_id: i64,
+    page: &PageRequest,
+) -> AppResult<(Page<entitlement::Model>, Counted<entitlement::Entity>)> {
+    if !(actor.is_console_admin() || actor.user_id() == Some(user_id)) {
+        return Err(PRIVATE);
+    }
+    let query = entitlement::Entity::find()
+        .filter(entitlement::Column::UserId.eq(user_id))
+        .filter(entitlement::Column::RevokedAt.is_null());
+    let sort = SortKey {
+        key: None,
+        id: entitlement::Column::Id,
+        descending: true,
+    };
+    page::fetch(db, query, &sort, page, |e| e.id).await
+}
+
+/// One entitlement, if the actor owns it or is an admin on the console.
+pub async fn entitlement(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<entitlement::Model> {
+    if actor.user_id().is_none() {
+        return Err(PRIVATE);
+    }
+    let row = entitlement::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("entitlement"))?;
+    if actor.is_console_admin() || actor.user_id() == Some(row.user_id) {
+        Ok(row)
+    } else {
+        Err(PRIVATE)
+    }
+}
+
+/// Orders sold by a creator: a condition over the three product tables.
+pub fn sold_by(creator_id: i64) -> Condition {
+    let of = |kind: ProductKind, subquery: sea_orm::sea_query::SelectStatement| {
+        Condition::all()
+            .add(order::Column::ProductKind.eq(kind))
+            .add(order::Column::ProductId.in_subquery(subquery))
+    };
+    Condition::any()
+        .add(of(
+            ProductKind::Course,
+            Query::select()
+                .column(course::Column::Id)
+                .from(course::Entity)
+                .and_where(course::Column::CreatorId.eq(creator_id))
+                .to_owned(),
+        ))
+        .add(of(
+            ProductKind::Livestream,
+            Query::select()
+                .column(livestream::Column::Id)
+                .from(livestream::Entity)
+                .and_where(livestream::Column::CreatorId.eq(creator_id))
+                .to_owned(),
+        ))
+        .add(of(
+            ProductKind::Group,
+            Query::select()
+                .column(community_group::Column::Id)
+                .from(community_group::Entity)
+                .and_where(community_group::Column::CreatorId.eq(creator_id))
+                .to_owned(),
+        ))
+}
+
+/// A product as an order sees it.
+struct Sellable {
+    product: ProductRef,
+    title: String,
+    on_sale: bool,
+}
+
+async fn sellable(
+    db: &impl ConnectionTrait,
+    kind: ProductKind,
+    id: i64,
+) -> AppResult<Option<Sellable>> {
+    Ok(match kind {
+        ProductKind::Course => course::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|c| Sellable {
+                product: ProductRef::course(&c),
+                on_sale: crate::service::courses::is_on_sale(&c),
+                title: c.title,
+            }),
+        ProductKind::Livestream => {
+            livestream::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|l| Sellable {
+                    product: ProductRef::livestream(&l),
+                    // An ended livestream still sells its replay.
+                    on_sale: match l.status {
+                        LivestreamStatus::Scheduled | LivestreamStatus::Live => true,
+                        LivestreamStatus::Ended => l.replay_url.is_some(),
+                        LivestreamStatus::Cancelled => false,
+                    },
+                    title: l.title,
+                })
+        }
+        ProductKind::Group => community_group::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|g| Sellable {
+                product: ProductRef::group(&g),
+                on_sale: true,
+                title: g.name,
+            }),
+    })
+}
+
+fn product_error(code: UserErrorCode, message: &str) -> AppError {
+    FieldError::new("product", code, message).into()
+}
+
+/// The user error of a provider call that failed, on the input field it concerns.
+fn payment_unavailable(error: PaymentError, field: &str) -> AppError {
+    tracing::warn!(%error, "payment provider call failed");
+    FieldError::new(
+        field,
+        UserErrorCode::PaymentUnavailable,
+        "payment is unavailable right now; retry with the same idempotency key",
+    )
+    .into()
+}
+
+async fn reload(db: &impl ConnectionTrait, id: i64) -> AppResult<order::Model> {
+    order::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("order"))
+}
+
+/// Closes a pending order here, in the caller's transaction or alone; false when it
+/// was no longer pending.
+async fn close_if_pending(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let closed = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Closed))
+        .col_expr(order::Column::ClosedAt, Expr::value(now))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
+        .exec(db)
+        .await?;
+    Ok(closed.rows_affected == 1)
+}
+
+/// Records a provider event once; false when this notification id was seen before.
+async fn record_event(
+    db: &impl ConnectionTrait,
+    notification_id: &str,
+    event_type: &str,
+    order_id: Option<i64>,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let inserted = payment_event::Entity::insert(payment_event::ActiveModel {
+        notification_id: Set(notification_id.to_owned()),
+        event_type: Set(event_type.to_owned()),
+        order_id: Set(order_id),
+        payload: Set(payload.to_owned()),
+        received_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(payment_event::Column::NotificationId)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(inserted == 1)
+}
+
+/// A payment the provider confirmed (by notification or by query), before it is
+/// checked against the order.
+#[derive(Debug, Clone)]
+pub struct ConfirmedPayment {
+    /// WeChat Pay's transaction id.
+    pub transaction_id: String,
+    /// Amount of the order at the provider, in fen.
+    pub amount_fen: i64,
+    /// Its currency.
+    pub currency: String,
+    /// Who paid (openid within our app).
+    pub payer_openid: String,
+}
+
+/// Why a confirmed payment does not belong to the order it names.
+pub(crate) fn payment_mismatch(
+    order: &order::Model,
+    buyer_openid: &str,
+    payment: &ConfirmedPayment,
+) -> Option<&'static str> {
+    if payment.amount_fen != order.amount_fen {
+        Some("amount does not match the order")
+    } else if payment.currency != order.currency {
+        Some("currency does not match the order")
+    } else if payment.payer_openid != buyer_openid {
+        Some("payer does not match the order's buyer")
+    } else {
+        None
+    }
+}
+
+/// What applying a confirmed payment did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    /// The order is paid now and its entitlement granted.
+    Completed,
+    /// The order had been closed and its product can no longer be had: a refund was
+    /// started (submit it to the provider after commit).
+    RefundStarted(refund::Model),
+    /// Already applied (a duplicate or late confirmation): nothing changed.
+    Unchanged,
+}
+
+/// Applies a confirmed payment to its order, in the caller's transaction. A pending
+/// order is completed. A closed one (cancelled or expired here while the learner was
+/// paying) is completed too when the product is still on sale to the buyer; otherwise
+/// the money goes back: the order moves to REFUNDING with an automatic refund.
+async fn apply_payment(
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+    transaction_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<PaymentOutcome> {
+    if !matches!(order.status, OrderStatus::Pending | OrderStatus::Closed) {
+        return Ok(PaymentOutcome::Unchanged);
+    }
+    let grantable =
+        order.status == OrderStatus::Pending || still_sellable_to_buyer(db, order, now).await?;
+    let to = if grantable {
+        OrderStatus::Paid
+    } else {
+        OrderStatus::Refunding
+    };
+    let moved = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(to))
+        .col_expr(
+            order::Column::TransactionId,
+            Expr::value(transaction_id.to_owned()),
+        )
+        .col_expr(order::Column::PaidAt, Expr::value(now))
+        .col_expr(
+            order::Column::ClosedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(order.id))
+        .filter(order::Column::Status.eq(order.status))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Ok(PaymentOutcome::Unchanged);
+    }
+    if grantable {
+        entitlements::grant(db, order, now).await?;
+        return Ok(PaymentOutcome::Completed);
+    }
+    tracing::warn!(out_trade_no = %order.out_trade_no,
+        "payment for a closed order whose product can no longer be had: refunding it");
+    let started = refund::ActiveModel {
+        order_id: Set(order.id),
+        out_refund_no: Set(refunds::out_refund_no(order.id, "automatic")),
+        refund_id: Set(None),
+        amount_fen: Set(order.amount_fen),
+        reason: Set(Some(refunds::AUTOMATIC_REASON.to_owned())),
+        status: Set(RefundStatus::Processing),
+        requested_by: Set(order.buyer_id),
+        created_at: Set(now),
+        succeeded_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(PaymentOutcome::RefundStarted(started))
+}
+
+/// Whether a closed order's product may still be granted to its buyer: on sale, not
+/// their own, and not already held (through another order).
+async fn still_sellable_to_buyer(
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let Some(item) = sellable(db, order.product_kind, order.product_id).await? else {
+        return Ok(false);
+    };
+    let owned = !crate::service::access::entitled(
+        db,
+        order.buyer_id,
+        order.product_kind,
+        &[order.product_id],
+        now,
+    )
+    .await?
+    .is_empty();
+    Ok(item.on_sale && !owned)
+}
+
+/// How settling a pending order with the provider ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// Closed at the provider (or never known there) and here.
+    Closed,
+    /// It turned out paid: completed (or refunded automatically).
+    Paid,
+    /// Still open at the provider (the learner is paying): left pending.
+    StillOpen,
+    /// The provider could not be asked: left pending.
+    Unavailable,
+}
+
+/// Closes a pending order the way that cannot lose a payment: an order the provider
+/// never saw (no prepay id, so no learner could pay it) closes here at once; otherwise
+/// the provider closes it first, and when that fails (WeChat refuses to close a paid
+/// order) its answer to a query decides: NOTPAY, CLOSED or unknown close here, SUCCESS
+/// completes the order.
+async fn settle_pending(
+    db: &sea_orm::DatabaseConnection,
+    provider: &dyn PaymentProvider,
+    order: &order::Model,
+    now: DateTime<Utc>,
+) -> AppResult<Settled> {
+    if order.prepay_id.is_some()
+        && let Err(error) = provider.close(&order.out_trade_no).await
+    {
+        tracing::info!(%error, out_trade_no = %order.out_trade_no,
+            "closing at the provider failed; asking about the order");
+        match provider.query(&order.out_trade_no).await {
+            Ok(TradeState::NotPay | TradeState::Closed | TradeState::NotFound) => {}
+            Ok(TradeState::Success {
+                transaction_id,
+                amount_fen,
+                currency,
+                payer_openid,
+            }) => {
+                let payment = ConfirmedPayment {
+                    transaction_id,
+                    amount_fen,
+                    currency,
+                    payer_openid,
+                };
+                return Ok(
+                    match notifications::complete_confirmed(db, provider, order, &payment, now)
+                        .await?
+                    {
+                        Some(_) => Settled::Paid,
+                        None => Settled::Unavailable,
+                    },
+                );
+            }
+            Ok(TradeState::Other(state)) => {
+                tracing::info!(%state, out_trade_no = %order.out_trade_no, "order still open at the provider");
+                return Ok(Settled::StillOpen);
+            }
+            Err(error) => {
+                tracing::warn!(%error, out_trade_no = %order.out_trade_no, "order query failed");
+                return Ok(Settled::Unavailable);
+            }
+        }
+    }
+    close_if_pending(db, order.id, now).await?;
+    Ok(Settled::Closed)
+}

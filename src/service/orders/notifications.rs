@@ -1,0 +1,198 @@
+//! WeChat Pay's notifications applied to our orders: after the protocol's checks
+//! (signature, decryption, merchant and app ids, in `payments::notification`), every
+//! fact is checked against the order it names (amount, currency, payer; a refund's
+//! order) before anything changes, and then, in one transaction, the event is recorded
+//! once and the order and its entitlement move together.
+
+use chrono::{DateTime, Utc};
+use entity::{order, refund, user};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use super::{
+    ConfirmedPayment, PaymentOutcome, apply_payment, payment_mismatch, record_event, refunds,
+};
+use crate::error::{AppError, AppResult};
+use crate::payments::notification::{self, Event, NotifyError, SignatureHeaders};
+use crate::payments::{PaymentProvider, RefundState};
+
+/// Why a notification was not applied: refused (4xx, nothing changed) or failed here (5xx,
+/// WeChat Pay retries).
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationFailure {
+    /// The notification is not genuine or not about one of our orders as it stands.
+    #[error(transparent)]
+    Refused(#[from] NotifyError),
+    /// Our side failed; the provider will retry.
+    #[error("internal error")]
+    Internal(#[from] AppError),
+}
+
+/// Handles a WeChat Pay notification: verify, decrypt, check against the order, and in
+/// one transaction record the event, mark the order and grant or revoke access.
+/// Answers the buyer whose access may have changed (None for duplicates and other events).
+pub async fn handle_notification(
+    db: &DatabaseConnection,
+    provider: &dyn PaymentProvider,
+    headers: &SignatureHeaders,
+    body: &[u8],
+) -> Result<Option<i64>, NotificationFailure> {
+    let keys = provider.notification_keys();
+    let now = Utc::now();
+    let notice = notification::verify_and_decrypt(keys, headers, body, now)?;
+    match notification::parse_event(keys, &notice)? {
+        Event::PaymentSucceeded(transaction) => {
+            let order = order_by_out_trade_no(db, &transaction.out_trade_no)
+                .await?
+                .ok_or(NotifyError::Mismatch("unknown out_trade_no"))?;
+            let payment = ConfirmedPayment {
+                transaction_id: transaction.transaction_id.clone(),
+                amount_fen: transaction.amount.total,
+                currency: transaction.amount.currency.clone().unwrap_or_default(),
+                payer_openid: transaction
+                    .payer
+                    .as_ref()
+                    .and_then(|p| p.openid.clone())
+                    .unwrap_or_default(),
+            };
+            let buyer_openid = buyer_openid(db, &order).await?;
+            if let Some(reason) = payment_mismatch(&order, &buyer_openid, &payment) {
+                return Err(NotifyError::Mismatch(reason).into());
+            }
+            let applied = apply_confirmed(
+                db,
+                &order,
+                &payment,
+                &notice.id,
+                &notice.event_type,
+                &notice.resource,
+                now,
+            )
+            .await?;
+            match applied {
+                None => Ok(None), // a duplicate: answered success, nothing changes
+                Some(outcome) => {
+                    refunds::submit_started(db, provider, &order, &outcome).await;
+                    Ok(Some(order.buyer_id))
+                }
+            }
+        }
+        Event::Refund(resource) => {
+            let found = refund::Entity::find()
+                .filter(refund::Column::OutRefundNo.eq(resource.out_refund_no.as_str()))
+                .one(db)
+                .await
+                .map_err(AppError::from)?
+                .ok_or(NotifyError::Mismatch("unknown out_refund_no"))?;
+            let order = super::reload(db, found.order_id).await?;
+            if resource.out_trade_no != order.out_trade_no {
+                return Err(NotifyError::Mismatch("refund names another order").into());
+            }
+            if resource.amount.refund != found.amount_fen {
+                return Err(NotifyError::Mismatch("refund amount does not match").into());
+            }
+            let state =
+                RefundState::parse(&resource.refund_status).ok_or(NotifyError::Malformed)?;
+            let txn = crate::db::begin_write(db).await.map_err(AppError::from)?;
+            if !record_event(
+                &txn,
+                &notice.id,
+                &notice.event_type,
+                Some(found.order_id),
+                &notice.resource,
+                now,
+            )
+            .await?
+            {
+                return Ok(None);
+            }
+            refunds::apply_refund_state(&txn, &found, state, Some(&resource.refund_id), now)
+                .await?;
+            txn.commit().await.map_err(AppError::from)?;
+            Ok(Some(order.buyer_id))
+        }
+        Event::Other => {
+            // Recorded for the books and otherwise ignored.
+            record_event(
+                db,
+                &notice.id,
+                &notice.event_type,
+                None,
+                &notice.resource,
+                now,
+            )
+            .await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn order_by_out_trade_no(
+    db: &impl ConnectionTrait,
+    out_trade_no: &str,
+) -> AppResult<Option<order::Model>> {
+    Ok(order::Entity::find()
+        .filter(order::Column::OutTradeNo.eq(out_trade_no))
+        .one(db)
+        .await?)
+}
+
+async fn buyer_openid(db: &impl ConnectionTrait, order: &order::Model) -> AppResult<String> {
+    Ok(user::Entity::find_by_id(order.buyer_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?
+        .openid)
+}
+
+/// In one transaction: records the event (once) and applies the payment. None when
+/// the event was seen before.
+async fn apply_confirmed(
+    db: &DatabaseConnection,
+    order: &order::Model,
+    payment: &ConfirmedPayment,
+    event_id: &str,
+    event_type: &str,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<PaymentOutcome>> {
+    let txn = crate::db::begin_write(db).await?;
+    if !record_event(&txn, event_id, event_type, Some(order.id), payload, now).await? {
+        return Ok(None);
+    }
+    // Re-read inside the transaction: the status decides what happens.
+    let current = super::reload(&txn, order.id).await?;
+    let outcome = apply_payment(&txn, &current, &payment.transaction_id, now).await?;
+    txn.commit().await?;
+    Ok(Some(outcome))
+}
+
+/// Applies a payment the provider reported when asked (reconciliation, a failed
+/// close), after the same checks as a notification, and submits an automatic refund
+/// it started. None when the payment does not belong to the order (logged).
+pub(crate) async fn complete_confirmed(
+    db: &DatabaseConnection,
+    provider: &dyn PaymentProvider,
+    order: &order::Model,
+    payment: &ConfirmedPayment,
+    now: DateTime<Utc>,
+) -> AppResult<Option<PaymentOutcome>> {
+    let buyer_openid = buyer_openid(db, order).await?;
+    if let Some(reason) = payment_mismatch(order, &buyer_openid, payment) {
+        tracing::error!(out_trade_no = %order.out_trade_no, reason, "provider reports a payment that does not match the order");
+        return Ok(None);
+    }
+    let event_id = format!("query:{}", payment.transaction_id);
+    let outcome = apply_confirmed(
+        db,
+        order,
+        payment,
+        &event_id,
+        "RECONCILED.SUCCESS",
+        "{}",
+        now,
+    )
+    .await?
+    .unwrap_or(PaymentOutcome::Unchanged);
+    refunds::submit_started(db, provider, order, &outcome).await;
+    Ok(Some(outcome))
+}

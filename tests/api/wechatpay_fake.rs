@@ -1,0 +1,285 @@
+//! A local WeChat Pay API v3 on port 0 that behaves like the real one where our code
+//! depends on it: it refuses requests without `Accept` or `User-Agent` and requests
+//! whose `Authorization` signature does not verify, refuses descriptions WeChat Pay
+//! refuses (4-byte characters, over 127 bytes), keeps each order's state (NOTPAY,
+//! USERPAYING, SUCCESS, CLOSED; ORDER_NOT_EXIST before a prepay), refuses to close a
+//! paid order, keeps refunds and answers refund queries, and signs every answer with
+//! the platform key (`Wechatpay-Signature` over `TIMESTAMP\nNONCE\nBODY\n`), or with a
+//! wrong key when told to forge.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde_json::{Value, json};
+use zhiku::payments::crypto;
+
+use crate::helpers::{fixture_private_key, fixture_public_key};
+
+/// Serial of the platform certificate the fake signs its answers with.
+pub const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+/// The prepay id every prepay answers.
+pub const PREPAY_ID: &str = "wx26112221580621e9b071c00d9e093b0000";
+
+/// What the fake holds and what tests tell it to do.
+#[derive(Default)]
+pub struct FakePay {
+    /// (method, path and query, whether the Authorization signature verified).
+    pub calls: Vec<(String, String, bool)>,
+    /// The `User-Agent` of every request ("" when missing).
+    pub user_agents: Vec<String>,
+    /// Descriptions of accepted prepays.
+    pub descriptions: Vec<String>,
+    /// Prepaid orders: out_trade_no → the payer's openid.
+    pub prepaid: HashMap<String, String>,
+    /// Orders paid at the fake: out_trade_no → amount in fen.
+    pub paid: HashMap<String, i64>,
+    /// Orders the learner is paying right now (USERPAYING).
+    pub paying: HashSet<String>,
+    /// Orders closed at the fake.
+    pub closed: HashSet<String>,
+    /// The status new refunds get (PROCESSING by default).
+    pub refund_status: String,
+    /// Refunds accepted: out_refund_no → status (tests move them on).
+    pub refunds: HashMap<String, String>,
+    /// When set, refund requests are refused with this (HTTP status, code).
+    pub refuse_refunds: Option<(u16, String)>,
+    /// When set, refund requests fail with a 500 and are not recorded (a lost request).
+    pub lose_refunds: bool,
+    /// When set, answers are signed with a key that is not the platform's.
+    pub forge: bool,
+}
+
+/// Starts the fake; returns its base URL and its state.
+pub async fn start() -> (String, Arc<Mutex<FakePay>>) {
+    let state = Arc::new(Mutex::new(FakePay {
+        refund_status: "PROCESSING".into(),
+        ..Default::default()
+    }));
+    let merchant = fixture_public_key("merchant_pub.pem");
+    let app = Router::new()
+        .fallback(handle)
+        .with_state((Arc::clone(&state), merchant));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, state)
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> (StatusCode, String) {
+    (
+        status,
+        json!({ "code": code, "message": message }).to_string(),
+    )
+}
+
+fn verified(
+    merchant: &rsa::RsaPublicKey,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> bool {
+    let header = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let fields: HashMap<String, String> = header
+        .strip_prefix("WECHATPAY2-SHA256-RSA2048 ")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.trim_matches('"').to_owned()))
+        .collect();
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let message = format!(
+        "{method}\n{path}\n{}\n{}\n{}\n",
+        field("timestamp"),
+        field("nonce_str"),
+        String::from_utf8_lossy(body)
+    );
+    field("mchid") == "1230000109"
+        && field("serial_no") == "MERCHANT_SERIAL"
+        && crypto::verify(merchant, message.as_bytes(), &field("signature")).is_ok()
+}
+
+async fn handle(
+    State((state, merchant)): State<(Arc<Mutex<FakePay>>, rsa::RsaPublicKey)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let user_agent = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let accept = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let ok = verified(&merchant, &method, &path, &headers, &body);
+    let mut fake = state.lock().unwrap();
+    fake.calls.push((method.to_string(), path.clone(), ok));
+    fake.user_agents.push(user_agent.clone());
+    let (status, text) = if user_agent.is_empty() || accept.is_empty() {
+        error(
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            "Http头缺少Accept或User-Agent",
+        )
+    } else if !ok {
+        error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", "签名错误")
+    } else {
+        route(&mut fake, &method, &path, &body)
+    };
+    let forge = fake.forge;
+    drop(fake);
+    signed(status, text, forge)
+}
+
+fn route(fake: &mut FakePay, method: &Method, path: &str, body: &[u8]) -> (StatusCode, String) {
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if method == Method::POST && path == "/v3/pay/transactions/jsapi" {
+        let description = request["description"].as_str().unwrap_or_default();
+        if description.is_empty()
+            || description.len() > 127
+            || description.chars().any(|c| c.len_utf8() == 4)
+        {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                "description 字段不合法",
+            );
+        }
+        let out_trade_no = request["out_trade_no"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let openid = request["payer"]["openid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        fake.descriptions.push(description.to_owned());
+        fake.prepaid.insert(out_trade_no, openid);
+        return (
+            StatusCode::OK,
+            json!({ "prepay_id": PREPAY_ID }).to_string(),
+        );
+    }
+    if let Some(rest) = path.strip_prefix("/v3/pay/transactions/out-trade-no/") {
+        if let Some(out_trade_no) = rest.strip_suffix("/close") {
+            if fake.paid.contains_key(out_trade_no) {
+                return error(StatusCode::BAD_REQUEST, "ORDERPAID", "订单已支付");
+            }
+            if !fake.prepaid.contains_key(out_trade_no) {
+                return error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在");
+            }
+            fake.closed.insert(out_trade_no.to_owned());
+            return (StatusCode::NO_CONTENT, String::new());
+        }
+        let out_trade_no = rest.split('?').next().unwrap_or_default();
+        let payer = fake
+            .prepaid
+            .get(out_trade_no)
+            .cloned()
+            .unwrap_or_else(|| "buyer-openid".to_owned());
+        if let Some(amount) = fake.paid.get(out_trade_no) {
+            return (
+                StatusCode::OK,
+                json!({ "appid": "wx-test-app", "mchid": "1230000109", "out_trade_no": out_trade_no,
+                    "transaction_id": "4200000777", "trade_state": "SUCCESS",
+                    "payer": { "openid": payer },
+                    "amount": { "total": amount, "payer_total": amount, "currency": "CNY" } })
+                .to_string(),
+            );
+        }
+        if !fake.prepaid.contains_key(out_trade_no) {
+            return error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在");
+        }
+        let state = if fake.closed.contains(out_trade_no) {
+            "CLOSED"
+        } else if fake.paying.contains(out_trade_no) {
+            "USERPAYING"
+        } else {
+            "NOTPAY"
+        };
+        return (
+            StatusCode::OK,
+            json!({ "out_trade_no": out_trade_no, "trade_state": state }).to_string(),
+        );
+    }
+    if method == Method::POST && path == "/v3/refund/domestic/refunds" {
+        if let Some((status, code)) = &fake.refuse_refunds {
+            return error(
+                StatusCode::from_u16(*status).unwrap(),
+                code,
+                "基本账户余额不足，请充值后重新发起",
+            );
+        }
+        if fake.lose_refunds {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SYSTEM_ERROR",
+                "系统错误",
+            );
+        }
+        let out_refund_no = request["out_refund_no"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let status = fake
+            .refunds
+            .entry(out_refund_no.clone())
+            .or_insert_with(|| fake.refund_status.clone())
+            .clone();
+        return (
+            StatusCode::OK,
+            json!({ "refund_id": "50300000001", "out_refund_no": out_refund_no, "status": status })
+                .to_string(),
+        );
+    }
+    if let Some(out_refund_no) = path.strip_prefix("/v3/refund/domestic/refunds/") {
+        return match fake.refunds.get(out_refund_no) {
+            Some(status) => (
+                StatusCode::OK,
+                json!({ "refund_id": "50300000001", "out_refund_no": out_refund_no, "status": status })
+                    .to_string(),
+            ),
+            None => error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "退款单不存在"),
+        };
+    }
+    error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API")
+}
+
+/// An answer with WeChat Pay's signature headers.
+fn signed(status: StatusCode, body: String, forge: bool) -> Response {
+    let key = if forge {
+        fixture_private_key("merchant_key.pem")
+    } else {
+        fixture_private_key("platform_key.pem")
+    };
+    let timestamp = Utc::now().timestamp().to_string();
+    let nonce = zhiku::payments::wechatpay::nonce();
+    let signature = crypto::sign(&key, format!("{timestamp}\n{nonce}\n{body}\n").as_bytes());
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert("content-type", "application/json".parse().unwrap());
+    headers.insert("wechatpay-timestamp", timestamp.parse().unwrap());
+    headers.insert("wechatpay-nonce", nonce.parse().unwrap());
+    headers.insert("wechatpay-signature", signature.parse().unwrap());
+    headers.insert("wechatpay-serial", PLATFORM_SERIAL.parse().unwrap());
+    response
+}
