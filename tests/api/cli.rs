@@ -188,14 +188,30 @@ fn production_refuses_to_start_without_a_real_payment_setup() {
         ),
     ];
     for (name, env, expected) in cases {
-        let output = zhiku()
+        let mut server = zhiku()
             .env("ZHIKU_ENV", "production")
             .env("ZHIKU_JWT_SECRET", "prod-secret-prod-secret-prod-secret-01")
             .envs(env.iter().copied())
             .args(["--database-url", &url, "serve", "--listen", "127.0.0.1:0"])
-            .output()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
-        assert!(!output.status.success(), "{name}: it started");
+        // A refusal comes at once; a server still running after this has started.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            match server.try_wait().unwrap() {
+                Some(status) => break Some(status),
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                None => break None,
+            }
+        };
+        if status.is_none() {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+        let output = server.wait_with_output().unwrap();
+        assert!(status.is_some_and(|s| !s.success()), "{name}: it started");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains("refusing to start in production") && stderr.contains(expected),
