@@ -27,14 +27,11 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, header};
 use hyper_util::rt::TokioIo;
 use sea_orm::{EntityTrait, QuerySelect};
-use zhiku::auth::AuthState;
 use zhiku::auth::tokens::Audience;
 use zhiku::config::{
     AuthConfig, DatabaseConfig, Environment, PaymentConfig, RecommendConfig, Secret, ServerConfig,
 };
-use zhiku::payments::Payments;
-use zhiku::service::recommendations::Recommendations;
-use zhiku::telemetry::Metrics;
+use zhiku::startup::{Application, Settings};
 
 /// The allocator the `zhiku` binary uses.
 #[global_allocator]
@@ -72,57 +69,58 @@ async fn run() {
         database_url: format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),
         db_max_connections: 8,
     };
-    let metrics = Metrics::new();
-    let db = zhiku::open_database(&database, &metrics)
-        .await
-        .expect("database");
-    zhiku::seed::demo(&db).await.expect("seed");
-    let auth_config = AuthConfig {
-        jwt_secret: Some(Secret::new("bench-secret-bench-secret-bench-secret!")),
-        ..AuthConfig::default()
+    {
+        let db = zhiku::db::connect_and_migrate(&database)
+            .await
+            .expect("database");
+        zhiku::seed::demo(&db).await.expect("seed");
+    }
+    // The server as `zhiku serve` builds it, on port 0, without scheduled work.
+    let settings = Settings {
+        environment: Environment::Development,
+        database,
+        auth: AuthConfig {
+            jwt_secret: Some(Secret::new("bench-secret-bench-secret-bench-secret!")),
+            ..AuthConfig::default()
+        },
+        payments: PaymentConfig {
+            reconcile_interval_secs: 0,
+            ..PaymentConfig::default()
+        },
+        recommend: RecommendConfig {
+            rebuild_seconds: 0,
+            ..RecommendConfig::default()
+        },
+        server: ServerConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..ServerConfig::default()
+        },
     };
-    let auth = AuthState::new(&db, &auth_config, Environment::Development)
-        .await
-        .expect("auth");
-    let payments = Payments::new(&db, &PaymentConfig::default(), "wx-bench")
-        .await
-        .expect("payments");
-    let recommendations = Recommendations::start(&db, RecommendConfig::default().engine())
-        .await
-        .expect("recommendations");
-    println!("model: {:?}", recommendations.stats());
+    let application = Application::build(&settings).await.expect("build");
+    println!("model: {:?}", application.recommendations.stats());
     let buyers: Vec<i64> = entitlement::Entity::find()
         .select_only()
         .column(entitlement::Column::UserId)
         .distinct()
         .limit(200)
         .into_tuple()
-        .all(&db)
+        .all(&application.db)
         .await
         .expect("buyers");
     let tokens: Arc<Vec<String>> = Arc::new(
         buyers
             .iter()
             .map(|&id| {
-                auth.keys
+                application
+                    .auth
+                    .keys
                     .issue(id, Role::Learner, Audience::MiniProgram, Utc::now())
                     .expect("token")
             })
             .collect(),
     );
-    let app = zhiku::app(
-        db,
-        auth,
-        payments,
-        &ServerConfig::default(),
-        metrics,
-        recommendations,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let listener_address = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let listener_address = application.address().expect("address");
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
 
     let address = listener_address;
     let full_selection = QUERIES[QUERIES.len() - 1].1;

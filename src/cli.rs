@@ -7,22 +7,27 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use tokio::net::TcpListener;
 
 use crate::auth::AuthState;
 use crate::auth::tokens::Audience;
-use crate::config::{AuthConfig, DatabaseConfig, PaymentConfig, RecommendConfig, ServerConfig};
-use crate::payments::Payments;
+use crate::config::{
+    AuthConfig, DatabaseConfig, Environment, PaymentConfig, RecommendConfig, ServerConfig,
+};
 use crate::recommend::eval::{self, Dataset};
-use crate::service::recommendations::Recommendations;
 use crate::service::{sessions, users};
-use crate::telemetry::{self, Metrics};
+use crate::startup::{Application, Settings};
+use crate::telemetry;
 use entity::enums::Role;
 
 /// Zhiku: GraphQL API for a knowledge-payment platform.
 #[derive(Debug, Parser)]
 #[command(name = "zhiku", version, about)]
 pub struct Cli {
+    /// Deployment environment: `production` turns off development conveniences and
+    /// refuses unsafe settings.
+    #[arg(long, env = "ZHIKU_ENV", value_enum, default_value_t = Environment::Development, global = true)]
+    pub environment: Environment,
+
     /// Database options, shared by every command.
     #[command(flatten)]
     pub database: DatabaseConfig,
@@ -241,8 +246,7 @@ async fn run_command(mut cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let db = crate::db::connect_and_migrate(&cli.database).await?;
             let id = user.as_deref().map(user_key).transpose()?;
             let user = users::find_for_operator(&db, id, openid.as_deref()).await?;
-            let environment = ServeDefaults::try_parse_from(["zhiku"])?.server.environment;
-            let auth = AuthState::new(&db, &cli.auth, environment).await?;
+            let auth = AuthState::new(&db, &cli.auth, cli.environment).await?;
             let audience = match audience {
                 TokenAudience::Console => Audience::Console,
                 TokenAudience::Miniprogram => Audience::MiniProgram,
@@ -328,111 +332,20 @@ async fn run_command(mut cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn serve(cli: &Cli, server: &ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init_logging();
-    if server.environment == crate::config::Environment::Production
-        && let Some(problem) = cli.payments.production_problem()
-    {
-        return Err(format!("refusing to start in production: {problem}").into());
-    }
-    let metrics = Metrics::new();
-    let db = crate::open_database(&cli.database, &metrics).await?;
-    let auth = AuthState::new(&db, &cli.auth, server.environment).await?;
-    let payments = Payments::new(&db, &cli.payments, &cli.auth.wechat_appid).await?;
-    tracing::info!(provider = payments.provider.name(), "payments ready");
-    let recommendations = Recommendations::start(&db, cli.recommend.engine()).await?;
-    if cli.recommend.rebuild_seconds > 0 {
-        tokio::spawn(rebuild_forever(
-            db.clone(),
-            recommendations.clone(),
-            std::time::Duration::from_secs(cli.recommend.rebuild_seconds),
-        ));
-    }
-    if cli.payments.reconcile_interval_secs > 0 {
-        tokio::spawn(reconcile_forever(
-            db.clone(),
-            payments.clone(),
-            recommendations.clone(),
-            std::time::Duration::from_secs(cli.payments.reconcile_interval_secs),
-            chrono::Duration::minutes(cli.payments.reconcile_after_minutes.max(1)),
-        ));
-    }
-    let routers = crate::routers(db, auth, payments, server, metrics, recommendations);
-    if let Some(address) = server.metrics_listen {
-        let listener = TcpListener::bind(address).await?;
-        tracing::info!(address = %listener.local_addr()?, "serving /metrics");
-        let metrics_router = routers.metrics;
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, metrics_router).await {
-                tracing::error!(%error, "the metrics listener stopped");
-            }
-        });
-    }
-    let app = routers.public;
-    let listener = TcpListener::bind(server.listen).await?;
-    tracing::info!(
-        address = %listener.local_addr()?,
-        "serving GraphQL at http://{}/graphql",
-        listener.local_addr()?
-    );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let settings = Settings {
+        environment: cli.environment,
+        database: cli.database.clone(),
+        auth: cli.auth.clone(),
+        payments: cli.payments.clone(),
+        recommend: cli.recommend.clone(),
+        server: server.clone(),
+    };
+    let application = Application::build(&settings)
+        .await
+        .map_err(|error| -> Box<dyn std::error::Error> { error })?;
+    application.run_until_stopped(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// The reconciliation task: every `interval`, ask the provider about pending orders
-/// older than `after` (so a lost notification loses neither money nor access).
-async fn reconcile_forever(
-    db: sea_orm::DatabaseConnection,
-    payments: Payments,
-    recommendations: Recommendations,
-    interval: std::time::Duration,
-    after: chrono::Duration,
-) {
-    let mut ticker = tokio::time::interval(interval);
-    loop {
-        ticker.tick().await;
-        match crate::service::orders::reconcile(
-            &db,
-            payments.provider.as_ref(),
-            after,
-            chrono::Utc::now(),
-        )
-        .await
-        {
-            Ok(done) if done.changed_anything() => {
-                tracing::info!(
-                    completed = done.completed,
-                    closed = done.closed,
-                    refunded = done.refunded,
-                    refunds_settled = done.refunds_settled,
-                    "reconciled pending orders and refunds"
-                );
-                if done.completed + done.refunds_settled > 0
-                    && let Err(error) = recommendations.rebuild(&db).await
-                {
-                    tracing::error!(?error, "recommendation rebuild failed");
-                }
-            }
-            Ok(_) => {}
-            Err(error) => tracing::error!(?error, "reconciliation failed"),
-        }
-    }
-}
-
-/// The scheduled full rebuild of the recommendation model (the first ran at startup).
-async fn rebuild_forever(
-    db: sea_orm::DatabaseConnection,
-    recommendations: Recommendations,
-    interval: std::time::Duration,
-) {
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-    loop {
-        ticker.tick().await;
-        if let Err(error) = recommendations.rebuild(&db).await {
-            tracing::error!(?error, "recommendation rebuild failed");
-        }
-    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM, so in-flight requests can finish.

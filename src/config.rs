@@ -44,10 +44,6 @@ pub struct ServerConfig {
     #[arg(long, env = "ZHIKU_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Deployment environment.
-    #[arg(long, env = "ZHIKU_ENV", value_enum, default_value_t = Environment::Development)]
-    pub environment: Environment,
-
     /// Serve schema introspection (default: on in development, off in production).
     #[arg(long, env = "ZHIKU_INTROSPECTION")]
     pub introspection: Option<bool>,
@@ -59,10 +55,10 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Whether introspection queries are answered.
-    pub fn introspection_enabled(&self) -> bool {
+    /// Whether introspection queries are answered in this environment.
+    pub fn introspection_enabled(&self, environment: Environment) -> bool {
         self.introspection
-            .unwrap_or(self.environment == Environment::Development)
+            .unwrap_or(environment == Environment::Development)
     }
 }
 
@@ -70,7 +66,6 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            environment: Environment::Development,
             introspection: None,
             metrics_listen: None,
         }

@@ -17,8 +17,10 @@
 //! - [`telemetry`] sets up logs and the Prometheus registry.
 //! - [`recommend`] is the recommendation engine (no GraphQL, no database).
 //! - [`seed`] writes deterministic demo data.
-//!
-//! [`app`] builds exactly what production serves, so tests drive the real thing.
+//! - [`startup`] is the composition root: [`startup::Application::build`] puts the
+//!   server together from its settings (database, auth, payments, recommendations,
+//!   background tasks, routers); `zhiku serve` and the test harness both use it, so
+//!   tests drive exactly what production serves.
 
 pub mod auth;
 pub mod cli;
@@ -31,15 +33,15 @@ pub mod payments;
 pub mod recommend;
 pub mod seed;
 pub mod service;
+pub mod startup;
 pub mod telemetry;
 
 use std::sync::Arc;
 
-use axum::Router;
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::auth::AuthState;
-use crate::config::{DatabaseConfig, ServerConfig};
+use crate::config::{DatabaseConfig, Environment, ServerConfig};
 use crate::http::AppState;
 use crate::payments::Payments;
 use crate::service::recommendations::Recommendations;
@@ -58,25 +60,15 @@ pub async fn open_database(
     Ok(db)
 }
 
-/// The whole HTTP application over an open database and a started recommendation model
-/// (its public router; `/metrics` is on it unless `config.metrics_listen` is set).
-pub fn app(
-    db: DatabaseConnection,
-    auth: AuthState,
-    payments: Payments,
-    config: &ServerConfig,
-    metrics: Arc<Metrics>,
-    recommendations: Recommendations,
-) -> Router {
-    routers(db, auth, payments, config, metrics, recommendations).public
-}
-
-/// The application's routers: the public one and `/metrics` alone.
+/// The application's routers over an open database and a started recommendation
+/// model: the public one (with `/metrics` unless `config.metrics_listen` is set) and
+/// `/metrics` alone. [`startup::Application`] is what calls it.
 pub fn routers(
     db: DatabaseConnection,
     auth: AuthState,
     payments: Payments,
     config: &ServerConfig,
+    environment: Environment,
     metrics: Arc<Metrics>,
     recommendations: Recommendations,
 ) -> http::Routers {
@@ -85,6 +77,7 @@ pub fn routers(
         auth.clone(),
         payments.clone(),
         config,
+        environment,
         recommendations.clone(),
     );
     http::router(

@@ -85,6 +85,7 @@ pub fn schema(
     auth: AuthState,
     payments: Payments,
     config: &ServerConfig,
+    environment: Environment,
     recommendations: Recommendations,
 ) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
@@ -99,10 +100,10 @@ pub fn schema(
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
         .limit_directives(MAX_DIRECTIVES);
-    if config.environment != Environment::Development {
+    if environment != Environment::Development {
         builder = builder.disable_suggestions();
     }
-    if !config.introspection_enabled() {
+    if !config.introspection_enabled(environment) {
         builder = builder.disable_introspection();
     }
     builder.finish()

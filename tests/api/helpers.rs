@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use zhiku::auth::AuthState;
 use zhiku::config::{
-    AuthConfig, DatabaseConfig, PaymentConfig, RecommendConfig, Secret, ServerConfig,
+    AuthConfig, DatabaseConfig, Environment, PaymentConfig, RecommendConfig, Secret, ServerConfig,
 };
 use zhiku::payments::Payments;
-use zhiku::service::recommendations::Recommendations;
+use zhiku::startup::{Application, Settings};
 
 /// Path of a WeChat Pay test fixture.
 pub fn fixture_path(name: &str) -> String {
@@ -119,79 +119,85 @@ async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
 impl TestApp {
     /// Starts the app with development settings.
     pub async fn spawn() -> Self {
-        Self::spawn_with(ServerConfig::default()).await
-    }
-
-    /// Starts the app with the given server settings.
-    pub async fn spawn_with(config: ServerConfig) -> Self {
-        Self::spawn_full(config, None).await
+        Self::spawn_configured(|_| {}).await
     }
 
     /// Starts the app with a WeChat API at `wechat_base`.
     pub async fn spawn_with_wechat(wechat_base: String) -> Self {
-        Self::spawn_full(ServerConfig::default(), Some(wechat_base)).await
-    }
-
-    /// Starts the app with every option given (the simulated payment provider).
-    pub async fn spawn_full(config: ServerConfig, wechat_base: Option<String>) -> Self {
-        Self::spawn_with_payments(config, wechat_base, PaymentConfig::default()).await
+        Self::spawn_configured(|settings| settings.auth.wechat_api_base = wechat_base).await
     }
 
     /// Starts the app with payment settings of the test's choosing.
-    pub async fn spawn_with_payments(
-        config: ServerConfig,
-        wechat_base: Option<String>,
-        payment_config: PaymentConfig,
-    ) -> Self {
+    pub async fn spawn_with_payments(payment_config: PaymentConfig) -> Self {
+        Self::spawn_configured(|settings| settings.payments = payment_config).await
+    }
+
+    /// Starts the app as production does, through [`Application::build`], with test
+    /// settings (a fresh database, a known JWT secret, WeChat at an address that answers
+    /// nothing, port 0, no scheduled reconciliation or rebuilds) changed by `edit`.
+    pub async fn spawn_configured(edit: impl FnOnce(&mut Settings)) -> Self {
         let (url, dir) = fresh_database().await;
         let database = DatabaseConfig {
             database_url: url,
             db_max_connections: 5,
         };
-        let metrics = Metrics::new();
-        let db = zhiku::open_database(&database, &metrics)
-            .await
-            .expect("open database");
-        let auth_config = AuthConfig {
-            jwt_secret: Some(Secret::new(TEST_JWT_SECRET)),
-            wechat_appid: "wx-test-app".into(),
-            wechat_secret: Some(Secret::new("wechat-test-secret")),
-            wechat_api_base: wechat_base.unwrap_or_else(|| "http://127.0.0.1:9".into()),
-            wechat_timeout_ms: 500,
-            ..AuthConfig::default()
-        };
-        let auth = AuthState::new(&db, &auth_config, config.environment)
-            .await
-            .expect("auth state");
         // The simulated provider keeps its keys in the database; storing the fixture key
         // first saves generating an RSA key per test (the read path is the real one).
-        zhiku::service::settings::get_or_create(
-            &db,
-            zhiku::payments::SIMULATED_KEY_SETTING,
-            || Ok(std::fs::read_to_string(fixture_path("platform_key.pem")).expect("fixture key")),
-        )
-        .await
-        .expect("simulated key");
-        let payments = Payments::new(&db, &payment_config, "wx-test-app")
+        {
+            let db = zhiku::db::connect_and_migrate(&database)
+                .await
+                .expect("open database");
+            zhiku::service::settings::get_or_create(
+                &db,
+                zhiku::payments::SIMULATED_KEY_SETTING,
+                || {
+                    Ok(std::fs::read_to_string(fixture_path("platform_key.pem"))
+                        .expect("fixture key"))
+                },
+            )
             .await
-            .expect("payments");
-        let recommendations = Recommendations::start(&db, RecommendConfig::default().engine())
-            .await
-            .expect("recommendations");
-        let app = zhiku::app(
-            db.clone(),
-            auth.clone(),
-            payments.clone(),
-            &config,
-            metrics.clone(),
-            recommendations,
+            .expect("simulated key");
+            db.close().await.expect("close");
+        }
+        let mut settings = Settings {
+            environment: Environment::Development,
+            database,
+            auth: AuthConfig {
+                jwt_secret: Some(Secret::new(TEST_JWT_SECRET)),
+                wechat_appid: "wx-test-app".into(),
+                wechat_secret: Some(Secret::new("wechat-test-secret")),
+                wechat_api_base: "http://127.0.0.1:9".into(),
+                wechat_timeout_ms: 500,
+                ..AuthConfig::default()
+            },
+            payments: PaymentConfig {
+                // Tests that exercise the background pass turn it on.
+                reconcile_interval_secs: 0,
+                ..PaymentConfig::default()
+            },
+            recommend: RecommendConfig {
+                rebuild_seconds: 0,
+                ..RecommendConfig::default()
+            },
+            server: ServerConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                ..ServerConfig::default()
+            },
+        };
+        edit(&mut settings);
+        let application = Application::build(&settings).await.expect("build the app");
+        let addr = application.address().expect("address");
+        let (db, auth, payments, metrics) = (
+            application.db.clone(),
+            application.auth.clone(),
+            application.payments.clone(),
+            application.metrics.clone(),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
         tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
+            application
+                .run_until_stopped(std::future::pending())
+                .await
+                .expect("serve");
         });
         TestApp {
             addr,

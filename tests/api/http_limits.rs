@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
-use zhiku::config::{Environment, ServerConfig};
+use zhiku::config::Environment;
 
 use crate::helpers::{TestApp, error_code};
 
@@ -199,9 +199,9 @@ async fn introspection_and_suggestions_follow_the_environment() {
         "{body}"
     );
 
-    let prod = TestApp::spawn_with(ServerConfig {
-        environment: Environment::Production,
-        ..ServerConfig::default()
+    let prod = TestApp::spawn_configured(|settings| {
+        settings.environment = Environment::Production;
+        settings.payments = production_payments();
     })
     .await;
     let body = prod.gql(introspect, json!({})).await;
@@ -218,10 +218,10 @@ async fn introspection_and_suggestions_follow_the_environment() {
         "{body}"
     );
 
-    let prod_with_introspection = TestApp::spawn_with(ServerConfig {
-        environment: Environment::Production,
-        introspection: Some(true),
-        ..ServerConfig::default()
+    let prod_with_introspection = TestApp::spawn_configured(|settings| {
+        settings.environment = Environment::Production;
+        settings.payments = production_payments();
+        settings.server.introspection = Some(true);
     })
     .await;
     let body = prod_with_introspection.gql(introspect, json!({})).await;
@@ -333,5 +333,14 @@ async fn a_repeated_query_text_is_answered_per_request() {
         "zhiku_graphql_operations_total{operation=\"Listed\",outcome=\"error\"} 1",
     ] {
         assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
+    }
+}
+
+/// Payment settings production accepts: the real provider (pointed at nothing) with a
+/// public https notify URL.
+fn production_payments() -> zhiku::config::PaymentConfig {
+    zhiku::config::PaymentConfig {
+        wechatpay_notify_url: "https://pay.zhiku.cn/payments/wechat/notify".into(),
+        ..crate::payments::wechatpay_config("http://127.0.0.1:9".into())
     }
 }

@@ -692,3 +692,37 @@ async fn the_database_refuses_a_second_pending_order_for_one_buyer_and_product()
     .await;
     assert!(closed.is_ok());
 }
+
+#[tokio::test]
+async fn the_background_reconciliation_runs_in_the_app() {
+    let (base, fake) = crate::wechatpay_fake::start().await;
+    let app = TestApp::spawn_with_payments(zhiku::config::PaymentConfig {
+        reconcile_interval_secs: 1,
+        reconcile_after_minutes: 1,
+        ..crate::payments::wechatpay_config(base)
+    })
+    .await;
+    let shop = shop(&app, 9900).await;
+    let bought = buy(&app, &shop.buyer_token, shop.course.id, "k").await;
+    let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
+    // Paid at WeChat Pay two minutes ago; the notification was lost.
+    order::Entity::update_many()
+        .col_expr(
+            order::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now() - Duration::minutes(2)),
+        )
+        .filter(order::Column::OutTradeNo.eq(out_trade_no.as_str()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    fake.lock().unwrap().paid.insert(out_trade_no.clone(), 9900);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while order_row(&app, &out_trade_no).await.status != OrderStatus::Paid {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background pass never completed the order"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(has_access(&app, &shop.buyer_token, shop.course.id).await);
+}

@@ -6,7 +6,7 @@ use entity::enums::{CourseStatus, OrderStatus, ProductKind, Role};
 use entity::{course, entitlement, order, payment_event};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use zhiku::config::{PaymentConfig, PaymentProviderKind, Secret, ServerConfig};
+use zhiku::config::{PaymentConfig, PaymentProviderKind, Secret};
 use zhiku::payments::crypto;
 use zhiku::payments::notification::SignatureHeaders;
 use zhiku::payments::simulated::{Simulated, build_notification, post_notification};
@@ -466,9 +466,10 @@ async fn purchase_rules_and_free_products() {
 // The real provider against a local WeChat Pay.
 // ---------------------------------------------------------------------------------
 
-/// An app on the real WeChat Pay provider, pointed at `base` (the fake).
-pub async fn wechatpay_app(base: String) -> TestApp {
-    let config = PaymentConfig {
+/// Settings of the real WeChat Pay provider with the test merchant's keys, its API at
+/// `base`.
+pub fn wechatpay_config(base: String) -> PaymentConfig {
+    PaymentConfig {
         payment_provider: PaymentProviderKind::Wechatpay,
         wechatpay_mchid: "1230000109".into(),
         wechatpay_appid: "wx-test-app".into(),
@@ -481,9 +482,14 @@ pub async fn wechatpay_app(base: String) -> TestApp {
             fixture_path("platform_pub.pem")
         ),
         wechatpay_api_base: base,
+        reconcile_interval_secs: 0,
         ..PaymentConfig::default()
-    };
-    TestApp::spawn_with_payments(ServerConfig::default(), None, config).await
+    }
+}
+
+/// An app on the real WeChat Pay provider, pointed at `base` (the fake).
+pub async fn wechatpay_app(base: String) -> TestApp {
+    TestApp::spawn_with_payments(wechatpay_config(base)).await
 }
 
 /// A notification signed with the fake platform key, as WeChat Pay sends it.

@@ -1,0 +1,211 @@
+//! The composition root: the one place where the server is put together from its
+//! settings. `zhiku serve` and the test harness both build an [`Application`] here, so
+//! what the tests drive is what production runs, background tasks included.
+//!
+//! Order of assembly: refuse a production setup that cannot take money, open and
+//! migrate the database (every statement counted), sign-in keys and the WeChat client,
+//! the payment provider, the recommendation model (built once before serving), the
+//! post-commit effects every service publishes to, the background tasks
+//! (reconciliation, scheduled model rebuilds), the routers and their listeners.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::auth::AuthState;
+use crate::config::{
+    AuthConfig, DatabaseConfig, Environment, PaymentConfig, RecommendConfig, ServerConfig,
+};
+use crate::http::Routers;
+use crate::payments::Payments;
+use crate::service::recommendations::Recommendations;
+use crate::telemetry::Metrics;
+
+/// What can go wrong while starting.
+pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything the server is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Development or production.
+    pub environment: Environment,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// Sign-in: JWT secret, token lifetimes, the WeChat login API.
+    pub auth: AuthConfig,
+    /// Payments: provider, merchant keys, order rules, reconciliation.
+    pub payments: PaymentConfig,
+    /// The recommendation engine and its rebuild schedule.
+    pub recommend: RecommendConfig,
+    /// Listen addresses and HTTP options.
+    pub server: ServerConfig,
+}
+
+/// A built server, listening but not yet serving.
+pub struct Application {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// Sign-in keys, the WeChat client, the actor cache.
+    pub auth: AuthState,
+    /// The payment provider and order rules.
+    pub payments: Payments,
+    /// The metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// The recommendation model being served.
+    pub recommendations: Recommendations,
+    routers: Routers,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Builds everything from the settings and binds the listeners (port 0 picks a free
+    /// port: see [`Application::address`]). Background tasks start here.
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        if settings.environment == Environment::Production
+            && let Some(problem) = settings.payments.production_problem()
+        {
+            return Err(format!("refusing to start in production: {problem}").into());
+        }
+        let metrics = Metrics::new();
+        let db = crate::open_database(&settings.database, &metrics).await?;
+        let auth = AuthState::new(&db, &settings.auth, settings.environment).await?;
+        let payments = Payments::new(&db, &settings.payments, &settings.auth.wechat_appid).await?;
+        tracing::info!(provider = payments.provider.name(), "payments ready");
+        let recommendations = Recommendations::start(&db, settings.recommend.engine()).await?;
+        let mut tasks = Vec::new();
+        if settings.recommend.rebuild_seconds > 0 {
+            tasks.push(tokio::spawn(rebuild_forever(
+                db.clone(),
+                recommendations.clone(),
+                std::time::Duration::from_secs(settings.recommend.rebuild_seconds),
+            )));
+        }
+        if settings.payments.reconcile_interval_secs > 0 {
+            tasks.push(tokio::spawn(reconcile_forever(
+                db.clone(),
+                payments.clone(),
+                recommendations.clone(),
+                std::time::Duration::from_secs(settings.payments.reconcile_interval_secs),
+                chrono::Duration::minutes(settings.payments.reconcile_after_minutes.max(1)),
+            )));
+        }
+        let routers = crate::routers(
+            db.clone(),
+            auth.clone(),
+            payments.clone(),
+            &settings.server,
+            settings.environment,
+            Arc::clone(&metrics),
+            recommendations.clone(),
+        );
+        let listener = TcpListener::bind(settings.server.listen).await?;
+        let metrics_listener = match settings.server.metrics_listen {
+            Some(address) => Some(TcpListener::bind(address).await?),
+            None => None,
+        };
+        Ok(Application {
+            db,
+            auth,
+            payments,
+            metrics,
+            recommendations,
+            routers,
+            listener,
+            metrics_listener,
+            tasks,
+        })
+    }
+
+    /// Where the public router listens.
+    pub fn address(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish and stops
+    /// the background tasks.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let address = self.listener.local_addr()?;
+        tracing::info!(%address, "serving GraphQL at http://{address}/graphql");
+        if let Some(listener) = self.metrics_listener {
+            tracing::info!(address = %listener.local_addr()?, "serving /metrics");
+            let metrics_router = self.routers.metrics;
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, metrics_router).await {
+                    tracing::error!(%error, "the metrics listener stopped");
+                }
+            });
+        }
+        let served = axum::serve(self.listener, self.routers.public)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        for task in self.tasks {
+            task.abort();
+        }
+        served
+    }
+}
+
+/// The reconciliation task: every `interval`, ask the provider about pending orders and
+/// processing refunds older than `after` (so a lost notification loses neither money
+/// nor access).
+async fn reconcile_forever(
+    db: DatabaseConnection,
+    payments: Payments,
+    recommendations: Recommendations,
+    interval: std::time::Duration,
+    after: chrono::Duration,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        match crate::service::orders::reconcile(
+            &db,
+            payments.provider.as_ref(),
+            after,
+            chrono::Utc::now(),
+        )
+        .await
+        {
+            Ok(done) if done.changed_anything() => {
+                tracing::info!(
+                    completed = done.completed,
+                    closed = done.closed,
+                    refunded = done.refunded,
+                    refunds_settled = done.refunds_settled,
+                    "reconciled pending orders and refunds"
+                );
+                if done.completed + done.refunds_settled > 0
+                    && let Err(error) = recommendations.rebuild(&db).await
+                {
+                    tracing::error!(?error, "recommendation rebuild failed");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(?error, "reconciliation failed"),
+        }
+    }
+}
+
+/// The scheduled full rebuild of the recommendation model (the first ran at startup).
+async fn rebuild_forever(
+    db: DatabaseConnection,
+    recommendations: Recommendations,
+    interval: std::time::Duration,
+) {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = recommendations.rebuild(&db).await {
+            tracing::error!(?error, "recommendation rebuild failed");
+        }
+    }
+}
