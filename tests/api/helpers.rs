@@ -52,7 +52,20 @@ pub struct TestApp {
 /// fails while another session uses the template).
 static PG_LOCK: Mutex<bool> = Mutex::const_new(false);
 
-const PG_TEMPLATE: &str = "zhiku_test_template";
+/// Prefix of every database this test process makes: `zhiku_test_<pid>_`, so the
+/// sweep of leftovers can tell another live run's databases (left alone) from those
+/// of runs that have ended (dropped).
+fn run_prefix() -> String {
+    format!("zhiku_test_{}_", std::process::id())
+}
+
+/// Whether a test database belongs to a run that is still going (its process lives).
+fn belongs_to_a_live_run(name: &str) -> bool {
+    name.strip_prefix("zhiku_test_")
+        .and_then(|rest| rest.split('_').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+        .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
 
 fn with_database(url: &str, name: &str) -> String {
     let mut parsed = url::Url::parse(url).expect("ZHIKU_TEST_DATABASE_URL is a URL");
@@ -83,33 +96,37 @@ async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
                 .expect("admin statement")
         }
     };
+    let template = format!("{}template", run_prefix());
     if !*ready {
-        // Once per test process: drop leftovers of earlier runs, build the template.
+        // Once per test process: drop what ended runs left behind (never a live run's),
+        // build this run's template.
         let leftovers = admin
             .query_all_raw(Statement::from_string(
                 DbBackend::Postgres,
-                "SELECT datname FROM pg_database WHERE datname LIKE 'zhiku_test_%'",
+                "SELECT datname FROM pg_database WHERE datname LIKE 'zhiku\\_test\\_%'",
             ))
             .await
             .expect("list databases");
         for row in leftovers {
             let name: String = row.try_get("", "datname").expect("datname");
-            run(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+            if !belongs_to_a_live_run(&name) {
+                run(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+            }
         }
-        run(format!("CREATE DATABASE \"{PG_TEMPLATE}\"")).await;
-        let template = Database::connect(with_database(&server, PG_TEMPLATE).as_str())
+        run(format!("CREATE DATABASE \"{template}\"")).await;
+        let template_db = Database::connect(with_database(&server, &template).as_str())
             .await
             .expect("connect template");
         use migration::MigratorTrait;
-        migration::Migrator::up(&template, None)
+        migration::Migrator::up(&template_db, None)
             .await
             .expect("migrate template");
-        template.close().await.expect("close template");
+        template_db.close().await.expect("close template");
         *ready = true;
     }
-    let name = format!("zhiku_test_{}", uuid::Uuid::new_v4().simple());
+    let name = format!("{}{}", run_prefix(), uuid::Uuid::new_v4().simple());
     run(format!(
-        "CREATE DATABASE \"{name}\" TEMPLATE \"{PG_TEMPLATE}\""
+        "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
     ))
     .await;
     admin.close().await.ok();
@@ -481,4 +498,22 @@ pub fn fixture_public_key(name: &str) -> rsa::RsaPublicKey {
 /// A global ID string.
 pub fn gid(type_name: &str, id: i64) -> String {
     zhiku::graphql::ids::encode(type_name, id).to_string()
+}
+
+#[test]
+fn the_leftover_sweep_spares_live_runs() {
+    let mine = format!("{}0123abcd", run_prefix());
+    assert!(
+        belongs_to_a_live_run(&mine),
+        "this run's databases are kept"
+    );
+    assert!(belongs_to_a_live_run(&format!("{}template", run_prefix())));
+    assert!(
+        !belongs_to_a_live_run("zhiku_test_4294967295_0123abcd"),
+        "an ended run's go"
+    );
+    assert!(
+        !belongs_to_a_live_run("zhiku_test_template"),
+        "and so do unnamed leftovers"
+    );
 }
