@@ -13,10 +13,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use entity::enums::{OrderStatus, ProductKind, Role};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use zhiku::config::{DatabaseConfig, PaymentConfig};
-use zhiku::payments::Payments;
 use zhiku::payments::crypto;
 use zhiku::payments::notification::{SignatureHeaders, verify_and_decrypt};
 use zhiku::payments::simulated::Simulated;
+use zhiku::service::orders::Payments;
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -44,7 +44,7 @@ async fn setup() -> Bench {
         db_max_connections: 4,
     };
     let db = zhiku::db::connect_and_migrate(&config).await.expect("db");
-    zhiku::service::settings::get_or_create(&db, zhiku::payments::SIMULATED_KEY_SETTING, || {
+    zhiku::server_settings::get_or_create(&db, zhiku::payments::SIMULATED_KEY_SETTING, || {
         Ok(fixture("platform_key.pem"))
     })
     .await
@@ -132,6 +132,7 @@ fn notifications(c: &mut Criterion) {
                     let started = std::time::Instant::now();
                     zhiku::service::orders::handle_notification(
                         &bench.db,
+                        &zhiku::service::effects::Effects::default(),
                         bench.payments.provider.as_ref(),
                         &headers,
                         body.as_bytes(),

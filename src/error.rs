@@ -26,21 +26,48 @@ pub enum AppError {
     /// A mutation's input was refused field by field; mutations report these as
     /// `userErrors` and write nothing.
     #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid input"))]
-    Invalid(Vec<crate::service::validation::FieldError>),
+    Invalid(Vec<FieldError>),
     /// Anything unexpected; the cause is logged, never sent.
     #[error("internal error")]
     Internal(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+/// The `extensions.code` strings clients see: one place, so the GraphQL layer, the HTTP
+/// front and the docs cannot drift apart.
+pub mod code {
+    /// No valid credentials.
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// Not allowed for this actor.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// No such thing (or not visible).
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// A malformed argument, or a value that does not coerce at a field.
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    /// Anything unexpected; the answer carries a `requestId`.
+    pub const INTERNAL: &str = "INTERNAL";
+    /// The document did not parse or validate (or broke a limit).
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// Refused before GraphQL ran: the body is not a GraphQL request.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// Refused before GraphQL ran: a JSON array of operations.
+    pub const BATCH_NOT_SUPPORTED: &str = "BATCH_NOT_SUPPORTED";
+    /// Refused before GraphQL ran: not `application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    /// Refused before GraphQL ran: `Accept` takes no media type we answer in.
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    /// Refused before GraphQL ran: a mutation over GET.
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 }
 
 impl AppError {
     /// The stable machine-readable code sent in `extensions.code`.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden(_) => "FORBIDDEN",
-            AppError::NotFound(_) => "NOT_FOUND",
-            AppError::BadUserInput(_) | AppError::Invalid(_) => "BAD_USER_INPUT",
-            AppError::Internal(_) => "INTERNAL",
+            AppError::Unauthenticated => code::UNAUTHENTICATED,
+            AppError::Forbidden(_) => code::FORBIDDEN,
+            AppError::NotFound(_) => code::NOT_FOUND,
+            AppError::BadUserInput(_) | AppError::Invalid(_) => code::BAD_USER_INPUT,
+            AppError::Internal(_) => code::INTERNAL,
         }
     }
 
@@ -72,6 +99,73 @@ impl From<AppError> for async_graphql::Error {
 
 /// Result of domain and resolver code.
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Why an input was refused, as a stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserErrorCode {
+    /// Malformed (bad URL, bad ID, wrong kind of thing).
+    Invalid,
+    /// A required value is missing or blank.
+    Required,
+    /// Too long.
+    TooLong,
+    /// A number or time outside its allowed range.
+    OutOfRange,
+    /// A referenced object does not exist.
+    NotFound,
+    /// The object is not in a state that allows this.
+    InvalidState,
+    /// The product must be bought, not joined.
+    PaymentRequired,
+    /// WeChat: the login code is invalid or used.
+    InvalidCode,
+    /// WeChat: too many attempts.
+    RateLimited,
+    /// WeChat: risk control refused the user.
+    RiskyUser,
+    /// WeChat answered -1 (busy): retry shortly.
+    WechatBusy,
+    /// WeChat is unreachable or answered something unexpected.
+    WechatUnavailable,
+    /// A refresh token is unknown, spent, expired or revoked.
+    InvalidToken,
+    /// The viewer already has access to the product.
+    AlreadyOwned,
+    /// The product cannot be bought (unpublished, ended, own product).
+    NotForSale,
+    /// The payment provider could not be reached; retry with the same idempotency key.
+    PaymentUnavailable,
+    /// The payment provider refused the refund; the order stays paid.
+    RefundRefused,
+}
+
+/// One refused input field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path to the field in the mutation's input, e.g. `["input", "title"]`.
+    pub field: Vec<String>,
+    /// What is wrong, for people.
+    pub message: String,
+    /// What is wrong, for programs.
+    pub code: UserErrorCode,
+}
+
+impl FieldError {
+    /// An error on `input.<field>`.
+    pub fn new(field: &str, code: UserErrorCode, message: impl Into<String>) -> Self {
+        FieldError {
+            field: vec!["input".to_owned(), field.to_owned()],
+            message: message.into(),
+            code,
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Invalid(vec![error])
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,8 @@
 //!   `main.rs` only calls it.
 //! - [`config`] is the typed configuration from flags and `ZHIKU_*` variables.
 //! - [`db`] opens the pool (SQLite or PostgreSQL), migrates, and begins write
-//!   transactions the way each backend needs.
+//!   transactions the way each backend needs; [`server_settings`] keeps values generated
+//!   once (the development JWT secret, the simulated payment keys) in the database.
 //! - [`error`] holds the one error type and its stable `extensions.code` mapping.
 //! - [`auth`] says who is acting ([`auth::Actor`]).
 //! - [`service`] holds the domain rules, one module per domain, free of GraphQL types;
@@ -32,6 +33,7 @@ pub mod http;
 pub mod payments;
 pub mod recommend;
 pub mod seed;
+pub mod server_settings;
 pub mod service;
 pub mod startup;
 pub mod telemetry;
@@ -40,11 +42,7 @@ use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::auth::AuthState;
-use crate::config::{DatabaseConfig, Environment, ServerConfig};
-use crate::http::AppState;
-use crate::payments::Payments;
-use crate::service::recommendations::Recommendations;
+use crate::config::DatabaseConfig;
 use crate::telemetry::Metrics;
 
 pub use crate::graphql::schema;
@@ -58,38 +56,4 @@ pub async fn open_database(
     let metrics = Arc::clone(metrics);
     db.set_metric_callback(move |info| metrics.observe_statement(info.elapsed, info.failed));
     Ok(db)
-}
-
-/// The application's routers over an open database and a started recommendation
-/// model: the public one (with `/metrics` unless `config.metrics_listen` is set) and
-/// `/metrics` alone. [`startup::Application`] is what calls it.
-pub fn routers(
-    db: DatabaseConnection,
-    auth: AuthState,
-    payments: Payments,
-    config: &ServerConfig,
-    environment: Environment,
-    metrics: Arc<Metrics>,
-    recommendations: Recommendations,
-) -> http::Routers {
-    let schema = graphql::schema(
-        db.clone(),
-        auth.clone(),
-        payments.clone(),
-        config,
-        environment,
-        recommendations.clone(),
-    );
-    http::router(
-        AppState {
-            db,
-            auth,
-            payments,
-            schema,
-            documents: Arc::default(),
-            metrics,
-            recommendations,
-        },
-        config.metrics_listen.is_some(),
-    )
 }

@@ -20,8 +20,9 @@ use crate::auth::AuthState;
 use crate::config::{
     AuthConfig, DatabaseConfig, Environment, PaymentConfig, RecommendConfig, ServerConfig,
 };
-use crate::http::Routers;
-use crate::payments::Payments;
+use crate::http::{AppState, Routers};
+use crate::service::effects::Effects;
+use crate::service::orders::Payments;
 use crate::service::recommendations::Recommendations;
 use crate::telemetry::Metrics;
 
@@ -57,6 +58,8 @@ pub struct Application {
     pub metrics: Arc<Metrics>,
     /// The recommendation model being served.
     pub recommendations: Recommendations,
+    /// The subscribers to committed changes.
+    pub effects: Effects,
     routers: Routers,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
@@ -78,6 +81,11 @@ impl Application {
         let payments = Payments::new(&db, &settings.payments, &settings.auth.wechat_appid).await?;
         tracing::info!(provider = payments.provider.name(), "payments ready");
         let recommendations = Recommendations::start(&db, settings.recommend.engine()).await?;
+        // Every subscriber to committed changes, registered once (see `service::effects`).
+        let effects = Effects::new(vec![
+            Arc::new(recommendations.clone()),
+            Arc::new(auth.actors.clone()),
+        ]);
         let mut tasks = Vec::new();
         if settings.recommend.rebuild_seconds > 0 {
             tasks.push(tokio::spawn(rebuild_forever(
@@ -89,20 +97,33 @@ impl Application {
         if settings.payments.reconcile_interval_secs > 0 {
             tasks.push(tokio::spawn(reconcile_forever(
                 db.clone(),
+                effects.clone(),
                 payments.clone(),
-                recommendations.clone(),
                 std::time::Duration::from_secs(settings.payments.reconcile_interval_secs),
                 chrono::Duration::minutes(settings.payments.reconcile_after_minutes.max(1)),
             )));
         }
-        let routers = crate::routers(
+        let schema = crate::graphql::schema(
             db.clone(),
             auth.clone(),
             payments.clone(),
             &settings.server,
             settings.environment,
-            Arc::clone(&metrics),
             recommendations.clone(),
+            effects.clone(),
+        );
+        let routers = crate::http::router(
+            AppState {
+                db: db.clone(),
+                auth: auth.clone(),
+                payments: payments.clone(),
+                schema,
+                documents: Arc::default(),
+                metrics: Arc::clone(&metrics),
+                recommendations: recommendations.clone(),
+                effects: effects.clone(),
+            },
+            settings.server.metrics_listen.is_some(),
         );
         let listener = TcpListener::bind(settings.server.listen).await?;
         let metrics_listener = match settings.server.metrics_listen {
@@ -115,6 +136,7 @@ impl Application {
             payments,
             metrics,
             recommendations,
+            effects,
             routers,
             listener,
             metrics_listener,
@@ -159,8 +181,8 @@ impl Application {
 /// nor access).
 async fn reconcile_forever(
     db: DatabaseConnection,
+    effects: Effects,
     payments: Payments,
-    recommendations: Recommendations,
     interval: std::time::Duration,
     after: chrono::Duration,
 ) {
@@ -169,26 +191,20 @@ async fn reconcile_forever(
         ticker.tick().await;
         match crate::service::orders::reconcile(
             &db,
+            &effects,
             payments.provider.as_ref(),
             after,
             chrono::Utc::now(),
         )
         .await
         {
-            Ok(done) if done.changed_anything() => {
-                tracing::info!(
-                    completed = done.completed,
-                    closed = done.closed,
-                    refunded = done.refunded,
-                    refunds_settled = done.refunds_settled,
-                    "reconciled pending orders and refunds"
-                );
-                if done.completed + done.refunds_settled > 0
-                    && let Err(error) = recommendations.rebuild(&db).await
-                {
-                    tracing::error!(?error, "recommendation rebuild failed");
-                }
-            }
+            Ok(done) if done.changed_anything() => tracing::info!(
+                completed = done.completed,
+                closed = done.closed,
+                refunded = done.refunded,
+                refunds_settled = done.refunds_settled,
+                "reconciled pending orders and refunds"
+            ),
             Ok(_) => {}
             Err(error) => tracing::error!(?error, "reconciliation failed"),
         }

@@ -29,7 +29,7 @@ pub async fn jwt_secret(
             "ZHIKU_JWT_SECRET must be set in production".into(),
         ));
     }
-    let stored = crate::service::settings::get_or_create(db, SETTING, || {
+    let stored = crate::server_settings::get_or_create(db, SETTING, || {
         tracing::warn!(
             "ZHIKU_JWT_SECRET is not set: generated a development secret and stored it in \
              the database; set ZHIKU_JWT_SECRET in production"

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::graphql::loaders::RequestLoader;
+use crate::service::effects::Effects;
 use crate::service::recommendations::Recommendations;
 
 /// Typed access to the request data every resolver needs.
@@ -19,6 +20,8 @@ pub trait ContextExt {
     fn loader(&self) -> AppResult<&RequestLoader>;
     /// The recommendation service.
     fn recommendations(&self) -> AppResult<&Recommendations>;
+    /// Where services publish what they committed.
+    fn effects(&self) -> AppResult<&Effects>;
 }
 
 /// The error of a context value that was never put there.
@@ -47,5 +50,9 @@ impl ContextExt for Context<'_> {
     fn recommendations(&self) -> AppResult<&Recommendations> {
         self.data::<Recommendations>()
             .map_err(missing("recommendations"))
+    }
+
+    fn effects(&self) -> AppResult<&Effects> {
+        self.data::<Effects>().map_err(missing("effects"))
     }
 }

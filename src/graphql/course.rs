@@ -188,14 +188,6 @@ impl Course {
     }
 }
 
-/// A course row just written: recommendations stop reusing their copy of it.
-fn changed_course(ctx: &Context<'_>, row: course::Model) -> Course {
-    if let Ok(recommendations) = ctx.recommendations() {
-        recommendations.forget_course(row.id);
-    }
-    Course::from(row)
-}
-
 /// One part of a course.
 pub struct Lesson {
     /// The lesson row.
@@ -558,9 +550,9 @@ impl CourseMutation {
                 category: input.category,
                 price_fen: input.price_fen,
             };
-            courses::update(ctx.db()?, ctx.actor()?, id, changes)
+            courses::update(ctx.db()?, ctx.effects()?, ctx.actor()?, id, changes)
                 .await
-                .map(|row| changed_course(ctx, row))
+                .map(Course::from)
         }
         .await;
         UpdateCoursePayload::from_result(result)
@@ -574,9 +566,9 @@ impl CourseMutation {
     ) -> async_graphql::Result<PublishCoursePayload> {
         let result = async {
             let id = input_id(&input.course, "Course", "course")?;
-            courses::publish(ctx.db()?, ctx.actor()?, id)
+            courses::publish(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
                 .await
-                .map(|row| changed_course(ctx, row))
+                .map(Course::from)
         }
         .await;
         PublishCoursePayload::from_result(result)
@@ -590,9 +582,9 @@ impl CourseMutation {
     ) -> async_graphql::Result<ArchiveCoursePayload> {
         let result = async {
             let id = input_id(&input.course, "Course", "course")?;
-            courses::archive(ctx.db()?, ctx.actor()?, id)
+            courses::archive(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
                 .await
-                .map(|row| changed_course(ctx, row))
+                .map(Course::from)
         }
         .await;
         ArchiveCoursePayload::from_result(result)
@@ -606,9 +598,9 @@ impl CourseMutation {
     ) -> async_graphql::Result<SuspendCoursePayload> {
         let result = async {
             let id = input_id(&input.course, "Course", "course")?;
-            courses::suspend(ctx.db()?, ctx.actor()?, id)
+            courses::suspend(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
                 .await
-                .map(|row| changed_course(ctx, row))
+                .map(Course::from)
         }
         .await;
         SuspendCoursePayload::from_result(result)

@@ -247,14 +247,12 @@ impl CreatorMutation {
     ) -> async_graphql::Result<CreatorPayload> {
         let result = crate::service::users::become_creator(
             ctx.db()?,
+            ctx.effects()?,
             ctx.actor()?,
             &input.display_name,
             input.bio.as_deref(),
         )
         .await;
-        if let (Ok(profile), Ok(auth)) = (&result, ctx.data::<crate::auth::AuthState>()) {
-            auth.actors.forget(profile.user_id); // may sell from the next request on
-        }
         CreatorPayload::from_result(result.map(Creator))
     }
 

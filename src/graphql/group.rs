@@ -209,7 +209,6 @@ impl GroupQuery {
 // ---------------------------------------------------------------------------------
 
 use crate::graphql::payload::{input_id, payload};
-use crate::graphql::recommendation::refresh_user;
 use crate::service::groups::{GroupChanges, NewGroup};
 
 payload!(
@@ -338,8 +337,7 @@ impl GroupMutation {
     ) -> async_graphql::Result<GroupPayload> {
         let result = async {
             let id = input_id(&input.group, "CommunityGroup", "group")?;
-            let group = groups::join(ctx.db()?, ctx.actor()?, id).await?;
-            refresh_user(ctx, ctx.actor()?.require_user()?).await;
+            let group = groups::join(ctx.db()?, ctx.effects()?, ctx.actor()?, id).await?;
             Ok(CommunityGroup(group))
         }
         .await;
@@ -354,8 +352,7 @@ impl GroupMutation {
     ) -> async_graphql::Result<GroupPayload> {
         let result = async {
             let id = input_id(&input.group, "CommunityGroup", "group")?;
-            let group = groups::leave(ctx.db()?, ctx.actor()?, id).await?;
-            refresh_user(ctx, ctx.actor()?.require_user()?).await;
+            let group = groups::leave(ctx.db()?, ctx.effects()?, ctx.actor()?, id).await?;
             Ok(CommunityGroup(group))
         }
         .await;

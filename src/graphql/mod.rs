@@ -32,7 +32,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::AuthState;
 use crate::config::{Environment, ServerConfig};
-use crate::payments::Payments;
+use crate::service::effects::Effects;
+use crate::service::orders::Payments;
 use crate::service::recommendations::Recommendations;
 
 /// Deepest nesting of data fields accepted (checked by [`depth`], which measures
@@ -87,13 +88,14 @@ pub fn schema(
     config: &ServerConfig,
     environment: Environment,
     recommendations: Recommendations,
+    effects: Effects,
 ) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(recommendations)
+        .data(effects)
         .data(auth)
-        .data(payments.provider)
-        .data(payments.rules)
+        .data(payments)
         // The backstop: every field, introspection included. The HTTP handler holds data
         // fields to MAX_DEPTH before this runs (see `depth`).
         .limit_depth(MAX_DEPTH.max(depth::MAX_INTROSPECTION_DEPTH))

@@ -167,9 +167,7 @@ impl OrderQuery {
 // ---------------------------------------------------------------------------------
 
 use crate::graphql::payload::{UserError, input_id, payload, split};
-use crate::graphql::recommendation::refresh_user;
-use crate::payments::Provider;
-use crate::service::orders::{Checkout, OrderRules};
+use crate::service::orders::{Checkout, Payments};
 
 /// The parameters of `wx.requestPayment`, signed, exactly as the mini-program passes them.
 #[derive(async_graphql::SimpleObject)]
@@ -233,19 +231,20 @@ pub struct RefundOrderInput {
     pub idempotency_key: String,
 }
 
-fn provider<'a>(ctx: &'a Context<'_>) -> crate::error::AppResult<&'a Provider> {
-    ctx.data::<Provider>()
-        .map_err(|_| AppError::internal(std::io::Error::other("payment provider missing")))
-}
-
-fn rules(ctx: &Context<'_>) -> OrderRules {
-    ctx.data::<OrderRules>().copied().unwrap_or_default()
+fn payments<'a>(ctx: &'a Context<'_>) -> crate::error::AppResult<&'a Payments> {
+    ctx.data::<Payments>()
+        .map_err(|_| AppError::internal(std::io::Error::other("payments missing")))
 }
 
 /// The product a global ID names.
 fn product_of(id: &ID) -> crate::error::AppResult<(ProductKind, i64)> {
-    let (type_name, key) =
-        ids::decode_any(id).map_err(|_| input_id(id, "Course", "product").unwrap_err())?;
+    let (type_name, key) = ids::decode_any(id).map_err(|error| {
+        crate::service::validation::FieldError::new(
+            "product",
+            crate::service::validation::UserErrorCode::Invalid,
+            error.to_string(),
+        )
+    })?;
     let kind = match type_name.as_str() {
         "Course" => ProductKind::Course,
         "Livestream" => ProductKind::Livestream,
@@ -280,8 +279,8 @@ impl OrderMutation {
             let (kind, id) = product_of(&input.product)?;
             orders::create_order(
                 ctx.db()?,
-                provider(ctx)?.as_ref(),
-                rules(ctx),
+                ctx.effects()?,
+                payments(ctx)?,
                 ctx.actor()?,
                 kind,
                 id,
@@ -290,11 +289,6 @@ impl OrderMutation {
             .await
         }
         .await;
-        if let Ok(Checkout { order, .. }) = &result
-            && order.status == entity::enums::OrderStatus::Paid
-        {
-            refresh_user(ctx, order.buyer_id).await; // a free product, granted at once
-        }
         let (checkout, user_errors) = split(result)?;
         Ok(match checkout {
             Some(Checkout { order, payment }) => CreateOrderPayload {
@@ -324,9 +318,15 @@ impl OrderMutation {
     ) -> async_graphql::Result<CancelOrderPayload> {
         let result = async {
             let id = input_id(&input.order, "Order", "order")?;
-            orders::cancel_order(ctx.db()?, provider(ctx)?.as_ref(), ctx.actor()?, id)
-                .await
-                .map(Order)
+            orders::cancel_order(
+                ctx.db()?,
+                ctx.effects()?,
+                payments(ctx)?.provider.as_ref(),
+                ctx.actor()?,
+                id,
+            )
+            .await
+            .map(Order)
         }
         .await;
         CancelOrderPayload::from_result(result)
@@ -343,8 +343,8 @@ impl OrderMutation {
             let id = input_id(&input.order, "Order", "order")?;
             orders::refund_order(
                 ctx.db()?,
-                provider(ctx)?.as_ref(),
-                rules(ctx),
+                ctx.effects()?,
+                payments(ctx)?,
                 ctx.actor()?,
                 id,
                 input.reason.as_deref(),
@@ -353,9 +353,6 @@ impl OrderMutation {
             .await
         }
         .await;
-        if let Ok(order) = &result {
-            refresh_user(ctx, order.buyer_id).await;
-        }
         RefundOrderPayload::from_result(result.map(Order))
     }
 }

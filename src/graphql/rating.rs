@@ -145,7 +145,6 @@ impl RatingQuery {
 // ---------------------------------------------------------------------------------
 
 use crate::graphql::payload::{input_id, payload};
-use crate::graphql::recommendation::refresh_user;
 
 payload!(
     /// Result of `rateCourse` and `hideRating`.
@@ -202,6 +201,7 @@ impl RatingMutation {
             let id = input_id(&input.course, "Course", "course")?;
             ratings::rate_course(
                 ctx.db()?,
+                ctx.effects()?,
                 ctx.actor()?,
                 id,
                 input.stars,
@@ -210,9 +210,6 @@ impl RatingMutation {
             .await
         }
         .await;
-        if let Ok(rating) = &result {
-            refresh_user(ctx, rating.user_id).await;
-        }
         let result = result.map(Rating);
         RatingPayload::from_result(result)
     }
@@ -226,8 +223,7 @@ impl RatingMutation {
         let result = async {
             let id = input_id(&input.rating, "Rating", "rating")?;
             let db = ctx.db()?;
-            let deleted = ratings::delete_rating(db, ctx.actor()?, id).await?;
-            refresh_user(ctx, deleted.user_id).await;
+            let deleted = ratings::delete_rating(db, ctx.effects()?, ctx.actor()?, id).await?;
             let course_id = deleted.course_id;
             crate::service::courses::by_ids(db, &[course_id])
                 .await?

@@ -110,14 +110,6 @@ impl From<ModelStats> for RecommendationStats {
     }
 }
 
-/// After a committed write that changed `user_id`'s purchases, groups or ratings: applies
-/// it to the served model at once (see `Recommendations::refresh_user`).
-pub(crate) async fn refresh_user(ctx: &Context<'_>, user_id: i64) {
-    if let (Ok(recommendations), Ok(db)) = (ctx.recommendations(), ctx.db()) {
-        recommendations.refresh_user(db, user_id).await;
-    }
-}
-
 /// Recommendation queries.
 #[derive(Default)]
 pub struct RecommendationQuery;

@@ -138,11 +138,9 @@ impl UserMutation {
     ) -> async_graphql::Result<UserPayload> {
         let result = async {
             let id = input_id(&input.user, "User", "user")?;
-            let banned = users::ban(ctx.db()?, ctx.actor()?, id).await?;
-            if let Ok(auth) = ctx.data::<crate::auth::AuthState>() {
-                auth.actors.forget(banned.id); // the ban bites on the next request
-            }
-            Ok(User(banned))
+            Ok(User(
+                users::ban(ctx.db()?, ctx.effects()?, ctx.actor()?, id).await?,
+            ))
         }
         .await;
         UserPayload::from_result(result)

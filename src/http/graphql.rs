@@ -25,7 +25,7 @@ use serde_json::json;
 
 use super::{AppState, REQUEST_ID_HEADER, Shared};
 use crate::auth::authenticate;
-use crate::error::AppError;
+use crate::error::{AppError, code};
 use crate::graphql::loaders::{DbLoader, RequestLoader};
 use crate::graphql::{MAX_DEPTH, depth, documents};
 
@@ -111,7 +111,7 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Answer> {
 fn not_acceptable() -> Response {
     refuse(
         StatusCode::NOT_ACCEPTABLE,
-        "NOT_ACCEPTABLE",
+        code::NOT_ACCEPTABLE,
         "accept application/graphql-response+json or application/json",
     )
 }
@@ -134,14 +134,14 @@ pub async fn post_graphql(
     if !is_json {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            code::UNSUPPORTED_MEDIA_TYPE,
             "send GraphQL requests as Content-Type: application/json",
         );
     }
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return refuse(
             StatusCode::BAD_REQUEST,
-            "BATCH_NOT_SUPPORTED",
+            code::BATCH_NOT_SUPPORTED,
             "batched requests are not supported; send one operation per request",
         );
     }
@@ -150,7 +150,7 @@ pub async fn post_graphql(
         Err(_) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                code::BAD_REQUEST,
                 "the body is not a GraphQL request: a JSON object with a string `query`",
             );
         }
@@ -181,7 +181,7 @@ pub async fn get_graphql(
         _ => {
             return refuse(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                code::BAD_REQUEST,
                 "malformed query string: `query` is required",
             );
         }
@@ -190,7 +190,7 @@ pub async fn get_graphql(
     if !is_query_only(&mut request) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            code::METHOD_NOT_ALLOWED,
             "mutations and subscriptions must be sent with POST",
         );
         response
@@ -247,7 +247,7 @@ async fn execute(
                 Err(AppError::Unauthenticated) => {
                     let mut response = refuse(
                         StatusCode::UNAUTHORIZED,
-                        "UNAUTHENTICATED",
+                        code::UNAUTHENTICATED,
                         "the access token is invalid, expired or revoked; sign in again",
                     );
                     response.headers_mut().insert(
@@ -260,7 +260,7 @@ async fn execute(
                     tracing::error!(?error, "authentication failed");
                     return refuse(
                         StatusCode::INTERNAL_SERVER_ERROR,
-                        "INTERNAL",
+                        code::INTERNAL,
                         "internal error",
                     );
                 }
@@ -317,7 +317,7 @@ fn respond(response: async_graphql::Response, request_error: bool, answer: Answe
     let Ok(body) = body else {
         return refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
+            code::INTERNAL,
             "internal error",
         );
     };
@@ -345,9 +345,11 @@ fn label_error(error: &mut async_graphql::ServerError, request_id: &str) {
         .extensions
         .get_or_insert_with(ErrorExtensionValues::default);
     match extensions.get("code") {
-        Some(code) if *code == Value::from("INTERNAL") => extensions.set("requestId", request_id),
+        Some(code) if *code == Value::from(code::INTERNAL) => {
+            extensions.set("requestId", request_id)
+        }
         Some(_) => {}
-        None if no_path => extensions.set("code", "GRAPHQL_VALIDATION_FAILED"),
-        None => extensions.set("code", "BAD_USER_INPUT"),
+        None if no_path => extensions.set("code", code::GRAPHQL_VALIDATION_FAILED),
+        None => extensions.set("code", code::BAD_USER_INPUT),
     }
 }

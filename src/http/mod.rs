@@ -19,7 +19,8 @@ use tower_http::trace::TraceLayer;
 use crate::auth::AuthState;
 use crate::graphql::AppSchema;
 use crate::graphql::documents::DocumentCache;
-use crate::payments::Payments;
+use crate::service::effects::Effects;
+use crate::service::orders::Payments;
 use crate::service::recommendations::Recommendations;
 use crate::telemetry::Metrics;
 
@@ -47,6 +48,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The recommendation model being served.
     pub recommendations: Recommendations,
+    /// Where services publish what they committed.
+    pub effects: Effects,
 }
 
 /// How handlers hold the state: one pointer, so the per-request clones axum makes (one
@@ -168,18 +171,14 @@ async fn payment_notification(
     };
     match orders::handle_notification(
         &state.db,
+        &state.effects,
         state.payments.provider.as_ref(),
         &signature,
         &body,
     )
     .await
     {
-        Ok(buyer) => {
-            if let Some(buyer) = buyer {
-                state.recommendations.refresh_user(&state.db, buyer).await;
-            }
-            StatusCode::NO_CONTENT.into_response()
-        }
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(NotificationFailure::Refused(reason)) => {
             tracing::warn!(%reason, "payment notification refused");
             let status = match reason {

@@ -192,32 +192,6 @@ pub trait PaymentProvider: Send + Sync {
 /// The configured provider, shared.
 pub type Provider = Arc<dyn PaymentProvider>;
 
-/// Everything buying needs: the provider and the order rules.
-#[derive(Clone)]
-pub struct Payments {
-    /// The payment provider.
-    pub provider: Provider,
-    /// Order timeout and refund window.
-    pub rules: crate::service::orders::OrderRules,
-}
-
-impl Payments {
-    /// The configured provider and rules.
-    pub async fn new(
-        db: &impl sea_orm::ConnectionTrait,
-        config: &crate::config::PaymentConfig,
-        fallback_appid: &str,
-    ) -> Result<Self, PaymentError> {
-        Ok(Payments {
-            provider: provider(db, config, fallback_appid).await?,
-            rules: crate::service::orders::OrderRules {
-                timeout: chrono::Duration::minutes(config.order_timeout_minutes.max(1)),
-                refund_window: chrono::Duration::days(config.refund_window_days.max(0)),
-            },
-        })
-    }
-}
-
 /// Builds the configured provider. The simulated one keeps its generated platform key
 /// and APIv3 key in the database (so `zhiku pay simulate` signs what the server trusts).
 pub async fn provider(
@@ -294,7 +268,7 @@ async fn simulated_keys(
 ) -> Result<(rsa::RsaPrivateKey, [u8; 32]), PaymentError> {
     use rsa::pkcs8::{EncodePrivateKey, LineEnding};
     let fail = |e: &dyn std::fmt::Display| PaymentError::Config(e.to_string());
-    let key_pem = crate::service::settings::get_or_create(db, SIMULATED_KEY_SETTING, || {
+    let key_pem = crate::server_settings::get_or_create(db, SIMULATED_KEY_SETTING, || {
         let key =
             rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| e.to_string())?;
         key.to_pkcs8_pem(LineEnding::LF)
@@ -303,7 +277,7 @@ async fn simulated_keys(
     })
     .await
     .map_err(|e| fail(&e))?;
-    let apiv3 = crate::service::settings::get_or_create(db, SIMULATED_APIV3_SETTING, || {
+    let apiv3 = crate::server_settings::get_or_create(db, SIMULATED_APIV3_SETTING, || {
         let mut bytes = [0u8; 24];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
         Ok(URL_SAFE_NO_PAD_ENGINE.encode(bytes))

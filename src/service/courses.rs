@@ -13,6 +13,7 @@ use sea_orm::{
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::service::Direction;
+use crate::service::effects::{Effects, Event};
 use crate::service::page::{self, Counted, Page, PageRequest, SortKey, SortValue};
 
 /// Prior used by the rating order: a course starts as if it had this many ratings of
@@ -327,6 +328,7 @@ async fn course_for_change(
 /// Updates a course's details.
 pub async fn update(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     course_id: i64,
     changes: CourseChanges,
@@ -358,6 +360,14 @@ pub async fn update(
     model.updated_at = Set(Utc::now());
     let updated = model.update(&txn).await?;
     txn.commit().await?;
+    effects
+        .publish(
+            db,
+            Event::CourseChanged {
+                course_id: updated.id,
+            },
+        )
+        .await;
     Ok(updated)
 }
 
@@ -365,6 +375,7 @@ pub async fn update(
 /// and must not be suspended.
 pub async fn publish(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     course_id: i64,
 ) -> AppResult<course::Model> {
@@ -412,12 +423,21 @@ pub async fn publish(
     model.updated_at = Set(now);
     let updated = model.update(&txn).await?;
     txn.commit().await?;
+    effects
+        .publish(
+            db,
+            Event::CourseChanged {
+                course_id: updated.id,
+            },
+        )
+        .await;
     Ok(updated)
 }
 
 /// Withdraws a course from sale; buyers keep their access.
 pub async fn archive(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     course_id: i64,
 ) -> AppResult<course::Model> {
@@ -431,6 +451,14 @@ pub async fn archive(
     model.updated_at = Set(Utc::now());
     let updated = model.update(&txn).await?;
     txn.commit().await?;
+    effects
+        .publish(
+            db,
+            Event::CourseChanged {
+                course_id: updated.id,
+            },
+        )
+        .await;
     Ok(updated)
 }
 
@@ -438,6 +466,7 @@ pub async fn archive(
 /// publish it again. Buyers keep their access.
 pub async fn suspend(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     course_id: i64,
 ) -> AppResult<course::Model> {
@@ -456,6 +485,14 @@ pub async fn suspend(
     model.updated_at = Set(now);
     let updated = model.update(&txn).await?;
     txn.commit().await?;
+    effects
+        .publish(
+            db,
+            Event::CourseChanged {
+                course_id: updated.id,
+            },
+        )
+        .await;
     Ok(updated)
 }
 

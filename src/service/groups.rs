@@ -154,6 +154,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActive
 use crate::auth::Actor;
 use crate::error::AppError;
 use crate::service::access::{self, ProductRef};
+use crate::service::effects::{Effects, Event};
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 use crate::service::{not_found, owned_for_change, require_creator, require_owner};
 
@@ -255,6 +256,7 @@ pub async fn update(
 /// Joins a free group (paid groups are bought). Joining twice changes nothing.
 pub async fn join(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     id: i64,
 ) -> AppResult<community_group::Model> {
@@ -286,12 +288,22 @@ pub async fn join(
     )
     .exec_without_returning(db)
     .await?;
+    effects
+        .publish(
+            db,
+            Event::MembershipChanged {
+                user_id,
+                group_id: group.id,
+            },
+        )
+        .await;
     Ok(group)
 }
 
 /// Leaves a group (a paid membership's entitlement is not refunded by leaving).
 pub async fn leave(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     id: i64,
 ) -> AppResult<community_group::Model> {
@@ -302,6 +314,15 @@ pub async fn leave(
         .filter(group_membership::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
+    effects
+        .publish(
+            db,
+            Event::MembershipChanged {
+                user_id,
+                group_id: group.id,
+            },
+        )
+        .await;
     Ok(group)
 }
 

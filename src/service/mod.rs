@@ -4,6 +4,7 @@
 pub mod access;
 pub mod courses;
 pub mod creators;
+pub mod effects;
 pub mod entitlements;
 pub mod feed;
 pub mod groups;
@@ -13,7 +14,6 @@ pub mod page;
 pub mod ratings;
 pub mod recommendations;
 pub mod sessions;
-pub mod settings;
 pub mod users;
 pub mod validation;
 

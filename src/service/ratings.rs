@@ -139,6 +139,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActive
 
 use crate::auth::Actor;
 use crate::error::AppError;
+use crate::service::effects::{Effects, Event};
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 
 /// Longest review, in characters.
@@ -172,6 +173,7 @@ async fn adjust_counters(
 /// Rates a course the actor bought; a second call changes the same rating.
 pub async fn rate_course(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     course_id: i64,
     stars: i32,
@@ -234,6 +236,15 @@ pub async fn rate_course(
         }
     };
     txn.commit().await?;
+    effects
+        .publish(
+            db,
+            Event::RatingChanged {
+                user_id: saved.user_id,
+                course_id: saved.course_id,
+            },
+        )
+        .await;
     Ok(saved)
 }
 
@@ -257,6 +268,7 @@ async fn rating_for_change(txn: &impl ConnectionTrait, rating_id: i64) -> AppRes
 /// Deletes a rating: its author, or an admin on the console. Answers the deleted row.
 pub async fn delete_rating(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     rating_id: i64,
 ) -> AppResult<rating::Model> {
@@ -273,6 +285,15 @@ pub async fn delete_rating(
     }
     rating::Entity::delete_by_id(found.id).exec(&txn).await?;
     txn.commit().await?;
+    effects
+        .publish(
+            db,
+            Event::RatingChanged {
+                user_id: found.user_id,
+                course_id: found.course_id,
+            },
+        )
+        .await;
     Ok(found)
 }
 

@@ -33,6 +33,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActive
 
 use crate::auth::Actor;
 use crate::error::AppError;
+use crate::service::effects::{Effects, Event};
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 
 /// Changes to the viewer's profile; `None` leaves a field as it is.
@@ -72,6 +73,7 @@ pub async fn update_profile(
 /// their role). A second call is refused.
 pub async fn become_creator(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     display_name: &str,
     bio: Option<&str>,
@@ -115,12 +117,26 @@ pub async fn become_creator(
         model.update(&txn).await?;
     }
     txn.commit().await?;
+    // May sell from the next request on.
+    effects
+        .publish(
+            db,
+            Event::UserChanged {
+                user_id: profile.user_id,
+            },
+        )
+        .await;
     Ok(profile)
 }
 
 /// Admin: bans a user. Their tokens stop working at once (every request reads the
 /// user) and their refresh tokens are revoked. Admins cannot be banned.
-pub async fn ban(db: &DatabaseConnection, actor: &Actor, user_id: i64) -> AppResult<user::Model> {
+pub async fn ban(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    actor: &Actor,
+    user_id: i64,
+) -> AppResult<user::Model> {
     actor.require_console_admin()?;
     let txn = crate::db::begin_write(db).await?;
     let row = user::Entity::find_by_id(user_id)
@@ -149,6 +165,15 @@ pub async fn ban(db: &DatabaseConnection, actor: &Actor, user_id: i64) -> AppRes
     let updated = model.update(&txn).await?;
     crate::service::sessions::revoke_all(&txn, user_id, now).await?;
     txn.commit().await?;
+    // The ban bites on the next request.
+    effects
+        .publish(
+            db,
+            Event::UserChanged {
+                user_id: updated.id,
+            },
+        )
+        .await;
     Ok(updated)
 }
 

@@ -1,80 +1,15 @@
 //! Input checks that name the failing field. A service collects every failure of an
 //! input, then refuses the whole input (nothing is written) with
-//! [`AppError::Invalid`], which the GraphQL layer turns into `userErrors`.
+//! [`AppError::Invalid`], which the GraphQL layer turns into `userErrors`. The error
+//! types themselves ([`FieldError`], [`UserErrorCode`]) live in `crate::error`.
 
 use chrono::{DateTime, Utc};
 
 use crate::error::{AppError, AppResult};
+pub use crate::error::{FieldError, UserErrorCode};
 
 /// Largest price of anything, in fen (100,000 yuan).
 pub const MAX_PRICE_FEN: i64 = 10_000_000;
-
-/// Why an input was refused, as a stable code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserErrorCode {
-    /// Malformed (bad URL, bad ID, wrong kind of thing).
-    Invalid,
-    /// A required value is missing or blank.
-    Required,
-    /// Too long.
-    TooLong,
-    /// A number or time outside its allowed range.
-    OutOfRange,
-    /// A referenced object does not exist.
-    NotFound,
-    /// The object is not in a state that allows this.
-    InvalidState,
-    /// The product must be bought, not joined.
-    PaymentRequired,
-    /// WeChat: the login code is invalid or used.
-    InvalidCode,
-    /// WeChat: too many attempts.
-    RateLimited,
-    /// WeChat: risk control refused the user.
-    RiskyUser,
-    /// WeChat answered -1 (busy): retry shortly.
-    WechatBusy,
-    /// WeChat is unreachable or answered something unexpected.
-    WechatUnavailable,
-    /// A refresh token is unknown, spent, expired or revoked.
-    InvalidToken,
-    /// The viewer already has access to the product.
-    AlreadyOwned,
-    /// The product cannot be bought (unpublished, ended, own product).
-    NotForSale,
-    /// The payment provider could not be reached; retry with the same idempotency key.
-    PaymentUnavailable,
-    /// The payment provider refused the refund; the order stays paid.
-    RefundRefused,
-}
-
-/// One refused input field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// Path to the field in the mutation's input, e.g. `["input", "title"]`.
-    pub field: Vec<String>,
-    /// What is wrong, for people.
-    pub message: String,
-    /// What is wrong, for programs.
-    pub code: UserErrorCode,
-}
-
-impl FieldError {
-    /// An error on `input.<field>`.
-    pub fn new(field: &str, code: UserErrorCode, message: impl Into<String>) -> Self {
-        FieldError {
-            field: vec!["input".to_owned(), field.to_owned()],
-            message: message.into(),
-            code,
-        }
-    }
-}
-
-impl From<FieldError> for AppError {
-    fn from(error: FieldError) -> Self {
-        AppError::Invalid(vec![error])
-    }
-}
 
 /// Collects field errors of one input.
 #[derive(Debug, Default)]

@@ -16,7 +16,7 @@ use zhiku::auth::AuthState;
 use zhiku::config::{
     AuthConfig, DatabaseConfig, Environment, PaymentConfig, RecommendConfig, Secret, ServerConfig,
 };
-use zhiku::payments::Payments;
+use zhiku::service::orders::Payments;
 use zhiku::startup::{Application, Settings};
 
 /// Path of a WeChat Pay test fixture.
@@ -43,6 +43,8 @@ pub struct TestApp {
     pub auth: AuthState,
     /// Its payment provider.
     pub payments: Payments,
+    /// Its subscribers to committed changes (for calling services directly).
+    pub effects: zhiku::service::effects::Effects,
     /// HTTP client.
     pub client: reqwest::Client,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -164,7 +166,7 @@ impl TestApp {
             let db = zhiku::db::connect_and_migrate(&database)
                 .await
                 .expect("open database");
-            zhiku::service::settings::get_or_create(
+            zhiku::server_settings::get_or_create(
                 &db,
                 zhiku::payments::SIMULATED_KEY_SETTING,
                 || {
@@ -204,11 +206,12 @@ impl TestApp {
         edit(&mut settings);
         let application = Application::build(&settings).await.expect("build the app");
         let addr = application.address().expect("address");
-        let (db, auth, payments, metrics) = (
+        let (db, auth, payments, metrics, effects) = (
             application.db.clone(),
             application.auth.clone(),
             application.payments.clone(),
             application.metrics.clone(),
+            application.effects.clone(),
         );
         tokio::spawn(async move {
             application
@@ -221,6 +224,7 @@ impl TestApp {
             db,
             auth,
             payments,
+            effects,
             metrics,
             client: reqwest::Client::new(),
             _sqlite_dir: dir,

@@ -21,6 +21,7 @@ const CANCEL: &str = r#"mutation($o: ID!) { cancelOrder(input: {order: $o}) { or
 async fn reconcile_at(app: &TestApp, minutes_later: i64) -> Reconciled {
     reconcile(
         &app.db,
+        &app.effects,
         app.payments.provider.as_ref(),
         Duration::minutes(5),
         Utc::now() + Duration::minutes(minutes_later),

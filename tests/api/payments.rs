@@ -575,6 +575,7 @@ async fn reconciliation_completes_an_order_whose_notification_never_came() {
     let later = Utc::now() + Duration::minutes(10);
     let done = zhiku::service::orders::reconcile(
         &app.db,
+        &app.effects,
         app.payments.provider.as_ref(),
         Duration::minutes(5),
         later,
@@ -596,6 +597,7 @@ async fn reconciliation_completes_an_order_whose_notification_never_came() {
     // A second pass finds nothing to do; the notification arriving late changes nothing.
     let again = zhiku::service::orders::reconcile(
         &app.db,
+        &app.effects,
         app.payments.provider.as_ref(),
         Duration::minutes(5),
         later,
@@ -632,6 +634,7 @@ async fn reconciliation_completes_an_order_whose_notification_never_came() {
     let much_later = Utc::now() + Duration::hours(1);
     let closed = zhiku::service::orders::reconcile(
         &app.db,
+        &app.effects,
         app.payments.provider.as_ref(),
         Duration::minutes(5),
         much_later,

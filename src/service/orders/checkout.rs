@@ -17,13 +17,14 @@ use sea_orm::{
 };
 
 use super::{
-    OrderRules, PRIVATE, Settled, payment_unavailable, product_error, reload, sellable,
+    OrderRules, PRIVATE, Payments, Settled, payment_unavailable, product_error, reload, sellable,
     settle_pending,
 };
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::payments::{PaymentParams, PaymentProvider, PrepayRequest};
 use crate::service::access;
+use crate::service::effects::{Effects, Event};
 use crate::service::entitlements;
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 
@@ -66,14 +67,15 @@ enum Decision {
 /// a free product is granted at once.
 pub async fn create_order(
     db: &DatabaseConnection,
-    provider: &dyn PaymentProvider,
-    rules: OrderRules,
+    effects: &Effects,
+    payments: &Payments,
     actor: &Actor,
     kind: ProductKind,
     product_id: i64,
     idempotency_key: &str,
 ) -> AppResult<Checkout> {
     let buyer_id = actor.require_user()?;
+    let (provider, rules) = (payments.provider.as_ref(), payments.rules);
     let mut checks = Checks::new();
     let key = checks.text("idempotencyKey", idempotency_key, 64);
     checks.finish()?;
@@ -112,9 +114,19 @@ pub async fn create_order(
         )
         .await;
         match decided {
-            Ok(Decision::Order(order)) => return checkout(db, provider, order).await,
+            Ok(Decision::Order(order)) => {
+                if order.status == OrderStatus::Paid {
+                    // A free product, granted at once.
+                    let paid = Event::OrderPaid {
+                        order_id: order.id,
+                        buyer_id: order.buyer_id,
+                    };
+                    effects.publish(db, paid).await;
+                }
+                return checkout(db, provider, order).await;
+            }
             Ok(Decision::SettleFirst(stale)) => {
-                if settle_pending(db, provider, &stale, now).await? != Settled::Closed {
+                if settle_pending(db, effects, provider, &stale, now).await? != Settled::Closed {
                     let now_state = reload(db, stale.id).await?;
                     if now_state.status == OrderStatus::Paid {
                         return Err(product_error(
@@ -320,6 +332,7 @@ async fn checkout(
 /// paid meanwhile, the payment is applied and the cancellation refused.
 pub async fn cancel_order(
     db: &DatabaseConnection,
+    effects: &Effects,
     provider: &dyn PaymentProvider,
     actor: &Actor,
     order_id: i64,
@@ -343,7 +356,7 @@ pub async fn cancel_order(
     if row.status != OrderStatus::Pending {
         return Err(not_pending());
     }
-    match settle_pending(db, provider, &row, Utc::now()).await? {
+    match settle_pending(db, effects, provider, &row, Utc::now()).await? {
         Settled::Closed => reload(db, row.id).await,
         Settled::Paid => Err(FieldError::new(
             "order",

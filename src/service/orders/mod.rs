@@ -40,6 +40,7 @@ use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::payments::{PaymentError, PaymentProvider, TradeState};
 use crate::service::access::ProductRef;
+use crate::service::effects::Effects;
 use crate::service::entitlements;
 use crate::service::page::{self, Counted, Page, PageRequest, SortKey};
 use crate::service::validation::{FieldError, UserErrorCode};
@@ -53,12 +54,36 @@ pub struct OrderRules {
     pub refund_window: Duration,
 }
 
-impl Default for OrderRules {
-    fn default() -> Self {
+impl OrderRules {
+    /// The rules the payment settings describe.
+    pub fn from_config(config: &crate::config::PaymentConfig) -> Self {
         OrderRules {
-            timeout: Duration::minutes(30),
-            refund_window: Duration::days(7),
+            timeout: Duration::minutes(config.order_timeout_minutes.max(1)),
+            refund_window: Duration::days(config.refund_window_days.max(0)),
         }
+    }
+}
+
+/// Everything buying needs: the payment provider and the order rules.
+#[derive(Clone)]
+pub struct Payments {
+    /// The payment provider.
+    pub provider: crate::payments::Provider,
+    /// Order timeout and refund window.
+    pub rules: OrderRules,
+}
+
+impl Payments {
+    /// The configured provider (see [`crate::payments::provider`]) and rules.
+    pub async fn new(
+        db: &impl ConnectionTrait,
+        config: &crate::config::PaymentConfig,
+        fallback_appid: &str,
+    ) -> Result<Self, PaymentError> {
+        Ok(Payments {
+            provider: crate::payments::provider(db, config, fallback_appid).await?,
+            rules: OrderRules::from_config(config),
+        })
     }
 }
 
@@ -457,6 +482,7 @@ pub enum Settled {
 /// completes the order.
 async fn settle_pending(
     db: &sea_orm::DatabaseConnection,
+    effects: &Effects,
     provider: &dyn PaymentProvider,
     order: &order::Model,
     now: DateTime<Utc>,
@@ -481,8 +507,10 @@ async fn settle_pending(
                     payer_openid,
                 };
                 return Ok(
-                    match notifications::complete_confirmed(db, provider, order, &payment, now)
-                        .await?
+                    match notifications::complete_confirmed(
+                        db, effects, provider, order, &payment, now,
+                    )
+                    .await?
                     {
                         Some(_) => Settled::Paid,
                         None => Settled::Unavailable,

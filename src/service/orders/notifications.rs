@@ -14,6 +14,7 @@ use super::{
 use crate::error::{AppError, AppResult};
 use crate::payments::notification::{self, Event, NotifyError, SignatureHeaders};
 use crate::payments::{PaymentProvider, RefundState};
+use crate::service::effects::{Effects, Event as Committed};
 
 /// Why a notification was not applied: refused (4xx, nothing changed) or failed here (5xx,
 /// WeChat Pay retries).
@@ -32,6 +33,7 @@ pub enum NotificationFailure {
 /// Answers the buyer whose access may have changed (None for duplicates and other events).
 pub async fn handle_notification(
     db: &DatabaseConnection,
+    effects: &Effects,
     provider: &dyn PaymentProvider,
     headers: &SignatureHeaders,
     body: &[u8],
@@ -71,7 +73,8 @@ pub async fn handle_notification(
             match applied {
                 None => Ok(None), // a duplicate: answered success, nothing changes
                 Some(outcome) => {
-                    refunds::submit_started(db, provider, &order, &outcome).await;
+                    announce(db, effects, &order, &outcome).await;
+                    refunds::submit_started(db, effects, provider, &order, &outcome).await;
                     Ok(Some(order.buyer_id))
                 }
             }
@@ -108,6 +111,11 @@ pub async fn handle_notification(
             refunds::apply_refund_state(&txn, &found, state, Some(&resource.refund_id), now)
                 .await?;
             txn.commit().await.map_err(AppError::from)?;
+            let refunded = Committed::OrderRefunded {
+                order_id: order.id,
+                buyer_id: order.buyer_id,
+            };
+            effects.publish(db, refunded).await;
             Ok(Some(order.buyer_id))
         }
         Event::Other => {
@@ -171,6 +179,7 @@ async fn apply_confirmed(
 /// it started. None when the payment does not belong to the order (logged).
 pub(crate) async fn complete_confirmed(
     db: &DatabaseConnection,
+    effects: &Effects,
     provider: &dyn PaymentProvider,
     order: &order::Model,
     payment: &ConfirmedPayment,
@@ -193,6 +202,23 @@ pub(crate) async fn complete_confirmed(
     )
     .await?
     .unwrap_or(PaymentOutcome::Unchanged);
-    refunds::submit_started(db, provider, order, &outcome).await;
+    announce(db, effects, order, &outcome).await;
+    refunds::submit_started(db, effects, provider, order, &outcome).await;
     Ok(Some(outcome))
+}
+
+/// Publishes a completed payment.
+async fn announce(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    order: &order::Model,
+    outcome: &PaymentOutcome,
+) {
+    if *outcome == PaymentOutcome::Completed {
+        let paid = Committed::OrderPaid {
+            order_id: order.id,
+            buyer_id: order.buyer_id,
+        };
+        effects.publish(db, paid).await;
+    }
 }

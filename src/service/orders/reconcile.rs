@@ -14,6 +14,7 @@ use super::{
 };
 use crate::error::AppResult;
 use crate::payments::{PaymentProvider, TradeState};
+use crate::service::effects::Effects;
 
 /// Rows read per page.
 const PAGE: u64 = 200;
@@ -44,6 +45,7 @@ impl Reconciled {
 /// sent again).
 pub async fn reconcile(
     db: &DatabaseConnection,
+    effects: &Effects,
     provider: &dyn PaymentProvider,
     after: Duration,
     now: DateTime<Utc>,
@@ -62,7 +64,7 @@ pub async fn reconcile(
         let Some(last) = page.last() else { break };
         cursor = last.id;
         for pending in &page {
-            reconcile_order(db, provider, pending, now, &mut done).await?;
+            reconcile_order(db, effects, provider, pending, now, &mut done).await?;
         }
     }
     let mut cursor = 0;
@@ -78,7 +80,7 @@ pub async fn reconcile(
         let Some(last) = page.last() else { break };
         cursor = last.id;
         for pending in &page {
-            if refunds::reconcile_refund(db, provider, pending).await? {
+            if refunds::reconcile_refund(db, effects, provider, pending).await? {
                 done.refunds_settled += 1;
             }
         }
@@ -88,6 +90,7 @@ pub async fn reconcile(
 
 async fn reconcile_order(
     db: &DatabaseConnection,
+    effects: &Effects,
     provider: &dyn PaymentProvider,
     pending: &order::Model,
     now: DateTime<Utc>,
@@ -115,14 +118,16 @@ async fn reconcile_order(
                 currency,
                 payer_openid,
             };
-            match notifications::complete_confirmed(db, provider, pending, &payment, now).await? {
+            match notifications::complete_confirmed(db, effects, provider, pending, &payment, now)
+                .await?
+            {
                 Some(PaymentOutcome::Completed) => done.completed += 1,
                 Some(PaymentOutcome::RefundStarted(_)) => done.refunded += 1,
                 Some(PaymentOutcome::Unchanged) | None => {}
             }
         }
         Ok(TradeState::NotPay | TradeState::Closed | TradeState::NotFound) if expired => {
-            if settle_pending(db, provider, pending, now).await? == Settled::Closed {
+            if settle_pending(db, effects, provider, pending, now).await? == Settled::Closed {
                 done.closed += 1;
             }
         }

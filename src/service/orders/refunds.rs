@@ -14,10 +14,11 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{OrderRules, PaymentOutcome, payment_unavailable, reload, sellable};
+use super::{PaymentOutcome, Payments, payment_unavailable, reload, sellable};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::payments::{PaymentError, PaymentProvider, RefundRequest, RefundResult, RefundState};
+use crate::service::effects::{Effects, Event};
 use crate::service::entitlements;
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 
@@ -90,14 +91,15 @@ pub(crate) async fn apply_refund_state(
 /// REFUND_REFUSED user error says so).
 pub async fn refund_order(
     db: &DatabaseConnection,
-    provider: &dyn PaymentProvider,
-    rules: OrderRules,
+    effects: &Effects,
+    payments: &Payments,
     actor: &Actor,
     order_id: i64,
     reason: Option<&str>,
     idempotency_key: &str,
 ) -> AppResult<order::Model> {
     let user_id = actor.require_user()?;
+    let (provider, rules) = (payments.provider.as_ref(), payments.rules);
     let mut checks = Checks::new();
     let key = checks.text("idempotencyKey", idempotency_key, 64);
     let reason = checks.optional_text("reason", reason, 80);
@@ -140,7 +142,7 @@ pub async fn refund_order(
         Some(found) => found,
         None => start(db, &row, &number, reason.clone(), user_id, now).await?,
     };
-    match submit(db, provider, &row, &pending).await {
+    match submit(db, effects, provider, &row, &pending).await {
         Ok(()) => reload(db, row.id).await,
         Err(PaymentError::Refused { code, .. }) => Err(FieldError::new(
             "order",
@@ -212,6 +214,7 @@ async fn start(
 /// and reconciliation sends it again.
 async fn submit(
     db: &DatabaseConnection,
+    effects: &Effects,
     provider: &dyn PaymentProvider,
     row: &order::Model,
     pending: &refund::Model,
@@ -226,7 +229,7 @@ async fn submit(
     let answer = provider.refund(&request).await;
     let automatic = pending.reason.as_deref() == Some(AUTOMATIC_REASON);
     let applied = match &answer {
-        Ok(result) => record_answer(db, pending, result).await,
+        Ok(result) => record_answer(db, effects, row, pending, result).await,
         Err(PaymentError::Refused { code, message }) if !automatic => {
             tracing::warn!(%code, %message, out_refund_no = %pending.out_refund_no, "refund refused by the provider");
             close_refused(db, pending).await
@@ -243,8 +246,11 @@ async fn submit(
     answer.map(|_| ())
 }
 
+/// Writes the provider's answer about a refund and, once final, publishes it.
 async fn record_answer(
     db: &DatabaseConnection,
+    effects: &Effects,
+    row: &order::Model,
     pending: &refund::Model,
     result: &RefundResult,
 ) -> AppResult<()> {
@@ -266,6 +272,13 @@ async fn record_answer(
     )
     .await?;
     txn.commit().await?;
+    if result.state != RefundState::Processing {
+        let refunded = Event::OrderRefunded {
+            order_id: row.id,
+            buyer_id: row.buyer_id,
+        };
+        effects.publish(db, refunded).await;
+    }
     Ok(())
 }
 
@@ -281,12 +294,13 @@ async fn close_refused(db: &DatabaseConnection, pending: &refund::Model) -> AppR
 /// failure is logged; reconciliation sends it again.
 pub(crate) async fn submit_started(
     db: &DatabaseConnection,
+    effects: &Effects,
     provider: &dyn PaymentProvider,
     order: &order::Model,
     outcome: &PaymentOutcome,
 ) {
     if let PaymentOutcome::RefundStarted(started) = outcome
-        && let Err(error) = submit(db, provider, order, started).await
+        && let Err(error) = submit(db, effects, provider, order, started).await
     {
         tracing::warn!(%error, out_refund_no = %started.out_refund_no, "automatic refund not accepted yet; reconciliation retries");
     }
@@ -297,14 +311,15 @@ pub(crate) async fn submit_started(
 /// True when the refund reached a final state.
 pub(crate) async fn reconcile_refund(
     db: &DatabaseConnection,
+    effects: &Effects,
     provider: &dyn PaymentProvider,
     pending: &refund::Model,
 ) -> AppResult<bool> {
     let row = reload(db, pending.order_id).await?;
     match provider.query_refund(&pending.out_refund_no).await {
-        Ok(Some(result)) => record_answer(db, pending, &result).await?,
+        Ok(Some(result)) => record_answer(db, effects, &row, pending, &result).await?,
         Ok(None) => {
-            if let Err(error) = submit(db, provider, &row, pending).await {
+            if let Err(error) = submit(db, effects, provider, &row, pending).await {
                 tracing::warn!(%error, out_refund_no = %pending.out_refund_no, "refund resubmission failed");
             }
         }
