@@ -1,11 +1,24 @@
 //! Typed configuration from command-line flags and `ZHIKU_*` / `DATABASE_URL` variables.
 //!
-//! Every variable is listed in the README. Nothing here is secret yet; when secrets
-//! arrive they are wrapped so that `Debug` never prints them.
+//! Every variable is listed in the README. Secrets (the JWT secret, the WeChat app
+//! secret, the APIv3 key) are [`Secret`]s: `Debug` never prints them, and clap hides
+//! their values from `--help`. Each default is written once, on its option; `Default`
+//! reads those (see `defaults`).
 
 use std::net::SocketAddr;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, FromArgMatches, ValueEnum};
+
+/// A set of options with the defaults written on their attributes, and nothing else:
+/// no environment variable is read, so `Default` means the same in tests as in docs,
+/// and each default is written once.
+fn defaults<T: Args + FromArgMatches>() -> T {
+    let command = T::augment_args(clap::Command::new("zhiku")).mut_args(|arg| arg.env(None));
+    command
+        .try_get_matches_from(["zhiku"])
+        .and_then(|matches| T::from_arg_matches(&matches))
+        .expect("every option has a default") // a unit test parses each set
+}
 
 /// The SQLite file created and migrated on first start when no URL is given.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://zhiku.db?mode=rwc";
@@ -63,12 +76,9 @@ impl ServerConfig {
 }
 
 impl Default for ServerConfig {
+    /// The defaults written on the options above (the environment is not read).
     fn default() -> Self {
-        ServerConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            introspection: None,
-            metrics_listen: None,
-        }
+        defaults()
     }
 }
 
@@ -160,16 +170,9 @@ pub struct AuthConfig {
 }
 
 impl Default for AuthConfig {
+    /// The defaults written on the options above (the environment is not read).
     fn default() -> Self {
-        AuthConfig {
-            jwt_secret: None,
-            access_token_ttl_secs: 7200,
-            refresh_token_ttl_days: 30,
-            wechat_appid: String::new(),
-            wechat_secret: None,
-            wechat_api_base: "https://api.weixin.qq.com".into(),
-            wechat_timeout_ms: 5000,
-        }
+        defaults()
     }
 }
 
@@ -285,22 +288,9 @@ pub struct PaymentConfig {
 }
 
 impl Default for PaymentConfig {
+    /// The defaults written on the options above (the environment is not read).
     fn default() -> Self {
-        PaymentConfig {
-            payment_provider: PaymentProviderKind::Simulated,
-            wechatpay_mchid: String::new(),
-            wechatpay_appid: String::new(),
-            wechatpay_merchant_serial: String::new(),
-            wechatpay_merchant_key: None,
-            wechatpay_apiv3_key: None,
-            wechatpay_platform_keys: String::new(),
-            wechatpay_notify_url: "https://example.com/payments/wechat/notify".into(),
-            wechatpay_api_base: "https://api.mch.weixin.qq.com".into(),
-            order_timeout_minutes: 30,
-            refund_window_days: 7,
-            reconcile_interval_secs: 60,
-            reconcile_after_minutes: 5,
-        }
+        defaults()
     }
 }
 
@@ -460,12 +450,28 @@ impl RecommendConfig {
 }
 
 impl Default for RecommendConfig {
+    /// The defaults written on the options above (the environment is not read).
     fn default() -> Self {
-        #[derive(clap::Parser)]
-        struct Defaults {
-            #[command(flatten)]
-            recommend: RecommendConfig,
-        }
-        <Defaults as clap::Parser>::parse_from(["zhiku"]).recommend
+        defaults()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_ones_written_on_the_options() {
+        let server = ServerConfig::default();
+        assert_eq!(server.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let auth = AuthConfig::default();
+        assert_eq!(auth.access_token_ttl_secs, 7200);
+        assert_eq!(auth.wechat_api_base, "https://api.weixin.qq.com");
+        assert!(auth.jwt_secret.is_none());
+        let payments = PaymentConfig::default();
+        assert_eq!(payments.payment_provider, PaymentProviderKind::Simulated);
+        assert_eq!(payments.order_timeout_minutes, 30);
+        assert_eq!(payments.reconcile_interval_secs, 60);
+        assert_eq!(RecommendConfig::default().rebuild_seconds, 600);
     }
 }

@@ -9,6 +9,7 @@ use crate::graphql::access;
 use crate::graphql::context::ContextExt;
 use crate::graphql::creator::Creator;
 use crate::graphql::enums::{CourseStatus, LessonKind, OrderDirection};
+use crate::graphql::ids::type_name;
 use crate::graphql::loaders::{CourseById, CreatorById, LessonsOfCourse, RatingSummaryOfCourse};
 use crate::graphql::money::Money;
 use crate::graphql::pagination::{self, Conn};
@@ -65,7 +66,7 @@ impl From<service::ratings::RatingSummary> for RatingSummary {
 impl Course {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("Course", self.0.id)
+        ids::encode(type_name::COURSE, self.0.id)
     }
     /// Title shown in the catalogue.
     async fn title(&self) -> &str {
@@ -201,7 +202,7 @@ pub struct Lesson {
 impl Lesson {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("Lesson", self.lesson.id)
+        ids::encode(type_name::LESSON, self.lesson.id)
     }
     /// 1-based place in the course.
     async fn position(&self) -> i32 {
@@ -275,7 +276,7 @@ impl CourseFilter {
             creator_id: self
                 .creator
                 .as_ref()
-                .map(|id| ids::decode(id, "Creator"))
+                .map(|id| ids::decode(id, type_name::CREATOR))
                 .transpose()?,
             category: self.category,
             status: self.status.map(Into::into),
@@ -541,7 +542,7 @@ impl CourseMutation {
         input: UpdateCourseInput,
     ) -> async_graphql::Result<UpdateCoursePayload> {
         let result = async {
-            let id = input_id(&input.course, "Course", "course")?;
+            let id = input_id(&input.course, type_name::COURSE, "course")?;
             let changes = CourseChanges {
                 title: input.title,
                 subtitle: input.subtitle,
@@ -565,7 +566,7 @@ impl CourseMutation {
         input: CourseRefInput,
     ) -> async_graphql::Result<PublishCoursePayload> {
         let result = async {
-            let id = input_id(&input.course, "Course", "course")?;
+            let id = input_id(&input.course, type_name::COURSE, "course")?;
             courses::publish(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
                 .await
                 .map(Course::from)
@@ -581,7 +582,7 @@ impl CourseMutation {
         input: CourseRefInput,
     ) -> async_graphql::Result<ArchiveCoursePayload> {
         let result = async {
-            let id = input_id(&input.course, "Course", "course")?;
+            let id = input_id(&input.course, type_name::COURSE, "course")?;
             courses::archive(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
                 .await
                 .map(Course::from)
@@ -597,7 +598,7 @@ impl CourseMutation {
         input: CourseRefInput,
     ) -> async_graphql::Result<SuspendCoursePayload> {
         let result = async {
-            let id = input_id(&input.course, "Course", "course")?;
+            let id = input_id(&input.course, type_name::COURSE, "course")?;
             courses::suspend(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
                 .await
                 .map(Course::from)
@@ -613,7 +614,7 @@ impl CourseMutation {
         input: AddLessonInput,
     ) -> async_graphql::Result<AddLessonPayload> {
         let result = async {
-            let course_id = input_id(&input.course, "Course", "course")?;
+            let course_id = input_id(&input.course, type_name::COURSE, "course")?;
             let new = NewLesson {
                 title: input.title,
                 kind: input.kind.into(),
@@ -636,7 +637,7 @@ impl CourseMutation {
         input: UpdateLessonInput,
     ) -> async_graphql::Result<UpdateLessonPayload> {
         let result = async {
-            let id = input_id(&input.lesson, "Lesson", "lesson")?;
+            let id = input_id(&input.lesson, type_name::LESSON, "lesson")?;
             let changes = LessonChanges {
                 title: input.title,
                 kind: input.kind.map(Into::into),
@@ -659,11 +660,11 @@ impl CourseMutation {
         input: ReorderLessonsInput,
     ) -> async_graphql::Result<ReorderLessonsPayload> {
         let result = async {
-            let course_id = input_id(&input.course, "Course", "course")?;
+            let course_id = input_id(&input.course, type_name::COURSE, "course")?;
             let order = input
                 .lessons
                 .iter()
-                .map(|id| input_id(id, "Lesson", "lessons"))
+                .map(|id| input_id(id, type_name::LESSON, "lessons"))
                 .collect::<Result<Vec<_>, _>>()?;
             let db = ctx.db()?;
             courses::reorder_lessons(db, ctx.actor()?, course_id, &order).await?;
@@ -684,7 +685,7 @@ impl CourseMutation {
         input: DeleteLessonInput,
     ) -> async_graphql::Result<DeleteLessonPayload> {
         let result = async {
-            let id = input_id(&input.lesson, "Lesson", "lesson")?;
+            let id = input_id(&input.lesson, type_name::LESSON, "lesson")?;
             courses::delete_lesson(ctx.db()?, ctx.actor()?, id)
                 .await
                 .map(Course::from)

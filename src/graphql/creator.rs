@@ -9,6 +9,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::course::{Course, CourseOrder};
 use crate::graphql::enums::{CourseStatus, LivestreamStatus, OrderDirection};
 use crate::graphql::group::CommunityGroup;
+use crate::graphql::ids::type_name;
 use crate::graphql::livestream::{Livestream, LivestreamOrder};
 use crate::graphql::loaders::{FollowersOfCreator, UserById};
 use crate::graphql::pagination::{self, Conn};
@@ -24,7 +25,7 @@ pub struct Creator(pub creator::Model);
 impl Creator {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("Creator", self.0.id)
+        ids::encode(type_name::CREATOR, self.0.id)
     }
     /// Name shown to learners.
     async fn display_name(&self) -> &str {
@@ -263,7 +264,7 @@ impl CreatorMutation {
         input: CreatorRefInput,
     ) -> async_graphql::Result<CreatorPayload> {
         let result = async {
-            let id = input_id(&input.creator, "Creator", "creator")?;
+            let id = input_id(&input.creator, type_name::CREATOR, "creator")?;
             creators::follow(ctx.db()?, ctx.actor()?, id)
                 .await
                 .map(Creator)
@@ -279,7 +280,7 @@ impl CreatorMutation {
         input: CreatorRefInput,
     ) -> async_graphql::Result<CreatorPayload> {
         let result = async {
-            let id = input_id(&input.creator, "Creator", "creator")?;
+            let id = input_id(&input.creator, type_name::CREATOR, "creator")?;
             creators::unfollow(ctx.db()?, ctx.actor()?, id)
                 .await
                 .map(Creator)

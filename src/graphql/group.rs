@@ -10,6 +10,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::creator::Creator;
 use crate::graphql::enums::OrderDirection;
 use crate::graphql::ids;
+use crate::graphql::ids::type_name;
 use crate::graphql::loaders::{CreatorById, GroupById, UserById};
 use crate::graphql::money::Money;
 use crate::graphql::pagination::{self, Conn};
@@ -25,7 +26,7 @@ pub struct CommunityGroup(pub community_group::Model);
 impl CommunityGroup {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("CommunityGroup", self.0.id)
+        ids::encode(type_name::COMMUNITY_GROUP, self.0.id)
     }
     /// Name.
     async fn name(&self) -> &str {
@@ -118,7 +119,7 @@ pub struct GroupPost {
 impl GroupPost {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("GroupPost", self.post.id)
+        ids::encode(type_name::GROUP_POST, self.post.id)
     }
     /// Text of the post; null when locked.
     async fn body(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
@@ -194,7 +195,7 @@ impl GroupQuery {
             creator_id: filter
                 .creator
                 .as_ref()
-                .map(|id| ids::decode(id, "Creator"))
+                .map(|id| ids::decode(id, type_name::CREATOR))
                 .transpose()?,
             free: filter.free,
             name_contains: filter.name_contains,
@@ -314,7 +315,7 @@ impl GroupMutation {
         input: UpdateGroupInput,
     ) -> async_graphql::Result<GroupPayload> {
         let result = async {
-            let id = input_id(&input.group, "CommunityGroup", "group")?;
+            let id = input_id(&input.group, type_name::COMMUNITY_GROUP, "group")?;
             let changes = GroupChanges {
                 name: input.name,
                 description: input.description,
@@ -336,7 +337,7 @@ impl GroupMutation {
         input: GroupRefInput,
     ) -> async_graphql::Result<GroupPayload> {
         let result = async {
-            let id = input_id(&input.group, "CommunityGroup", "group")?;
+            let id = input_id(&input.group, type_name::COMMUNITY_GROUP, "group")?;
             let group = groups::join(ctx.db()?, ctx.effects()?, ctx.actor()?, id).await?;
             Ok(CommunityGroup(group))
         }
@@ -351,7 +352,7 @@ impl GroupMutation {
         input: GroupRefInput,
     ) -> async_graphql::Result<GroupPayload> {
         let result = async {
-            let id = input_id(&input.group, "CommunityGroup", "group")?;
+            let id = input_id(&input.group, type_name::COMMUNITY_GROUP, "group")?;
             let group = groups::leave(ctx.db()?, ctx.effects()?, ctx.actor()?, id).await?;
             Ok(CommunityGroup(group))
         }
@@ -366,7 +367,7 @@ impl GroupMutation {
         input: CreatePostInput,
     ) -> async_graphql::Result<GroupPostPayload> {
         let result = async {
-            let id = input_id(&input.group, "CommunityGroup", "group")?;
+            let id = input_id(&input.group, type_name::COMMUNITY_GROUP, "group")?;
             let db = ctx.db()?;
             let (post, group) = groups::create_post(db, ctx.actor()?, id, &input.body).await?;
             Ok(GroupPost {
@@ -385,7 +386,7 @@ impl GroupMutation {
         input: DeletePostInput,
     ) -> async_graphql::Result<GroupPayload> {
         let result = async {
-            let id = input_id(&input.post, "GroupPost", "post")?;
+            let id = input_id(&input.post, type_name::GROUP_POST, "post")?;
             groups::delete_post(ctx.db()?, ctx.actor()?, id)
                 .await
                 .map(CommunityGroup)
@@ -401,7 +402,7 @@ impl GroupMutation {
         input: PinPostInput,
     ) -> async_graphql::Result<GroupPostPayload> {
         let result = async {
-            let id = input_id(&input.post, "GroupPost", "post")?;
+            let id = input_id(&input.post, type_name::GROUP_POST, "post")?;
             let db = ctx.db()?;
             let (post, group) = groups::pin_post(db, ctx.actor()?, id, input.pinned).await?;
             Ok(GroupPost {

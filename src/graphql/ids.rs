@@ -7,6 +7,44 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::error::{AppError, AppResult};
 
+/// The type names inside global IDs: the GraphQL names of the types that implement
+/// `Node` (a test checks each is a type of the schema, so a rename cannot split them).
+pub mod type_name {
+    /// `User`.
+    pub const USER: &str = "User";
+    /// `Creator`.
+    pub const CREATOR: &str = "Creator";
+    /// `Course`.
+    pub const COURSE: &str = "Course";
+    /// `Lesson`.
+    pub const LESSON: &str = "Lesson";
+    /// `Livestream`.
+    pub const LIVESTREAM: &str = "Livestream";
+    /// `CommunityGroup`.
+    pub const COMMUNITY_GROUP: &str = "CommunityGroup";
+    /// `GroupPost`.
+    pub const GROUP_POST: &str = "GroupPost";
+    /// `Order`.
+    pub const ORDER: &str = "Order";
+    /// `Entitlement`.
+    pub const ENTITLEMENT: &str = "Entitlement";
+    /// `Rating`.
+    pub const RATING: &str = "Rating";
+    /// Every one of them.
+    pub const ALL: [&str; 10] = [
+        USER,
+        CREATOR,
+        COURSE,
+        LESSON,
+        LIVESTREAM,
+        COMMUNITY_GROUP,
+        GROUP_POST,
+        ORDER,
+        ENTITLEMENT,
+        RATING,
+    ];
+}
+
 /// The global ID of a row of type `type_name`.
 pub fn encode(type_name: &str, id: i64) -> ID {
     // Assembled on the stack and encoded in one allocation: an answer can carry
@@ -61,6 +99,17 @@ mod tests {
         let long_name = "X".repeat(100);
         assert_eq!(decode(&encode(&long_name, -7), &long_name).ok(), None);
         assert_eq!(decode_any(&encode(&long_name, 7)).unwrap(), (long_name, 7));
+    }
+
+    #[test]
+    fn every_id_type_name_is_a_node_type_of_the_schema() {
+        let sdl = crate::graphql::sdl();
+        for name in type_name::ALL {
+            assert!(
+                sdl.contains(&format!("type {name} implements Node")),
+                "{name} is not a Node type of the schema"
+            );
+        }
     }
 
     #[test]

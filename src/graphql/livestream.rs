@@ -11,6 +11,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::creator::Creator;
 use crate::graphql::enums::{LivestreamStatus, OrderDirection};
 use crate::graphql::ids;
+use crate::graphql::ids::type_name;
 use crate::graphql::loaders::CreatorById;
 use crate::graphql::money::Money;
 use crate::graphql::pagination::{self, Conn};
@@ -25,7 +26,7 @@ pub struct Livestream(pub livestream::Model);
 impl Livestream {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("Livestream", self.0.id)
+        ids::encode(type_name::LIVESTREAM, self.0.id)
     }
     /// Title.
     async fn title(&self) -> &str {
@@ -169,7 +170,7 @@ impl LivestreamQuery {
             creator_id: filter
                 .creator
                 .as_ref()
-                .map(|id| ids::decode(id, "Creator"))
+                .map(|id| ids::decode(id, type_name::CREATOR))
                 .transpose()?,
             starts_after: filter.starts_after,
             starts_before: filter.starts_before,
@@ -281,7 +282,7 @@ impl LivestreamMutation {
         input: UpdateLivestreamInput,
     ) -> async_graphql::Result<LivestreamPayload> {
         let result = async {
-            let id = input_id(&input.livestream, "Livestream", "livestream")?;
+            let id = input_id(&input.livestream, type_name::LIVESTREAM, "livestream")?;
             let changes = LivestreamChanges {
                 title: input.title,
                 description: input.description,
@@ -304,7 +305,7 @@ impl LivestreamMutation {
         input: LivestreamRefInput,
     ) -> async_graphql::Result<LivestreamPayload> {
         let result = async {
-            let id = input_id(&input.livestream, "Livestream", "livestream")?;
+            let id = input_id(&input.livestream, type_name::LIVESTREAM, "livestream")?;
             livestreams::start(ctx.db()?, ctx.actor()?, id)
                 .await
                 .map(Livestream)
@@ -320,7 +321,7 @@ impl LivestreamMutation {
         input: EndLivestreamInput,
     ) -> async_graphql::Result<LivestreamPayload> {
         let result = async {
-            let id = input_id(&input.livestream, "Livestream", "livestream")?;
+            let id = input_id(&input.livestream, type_name::LIVESTREAM, "livestream")?;
             livestreams::end(ctx.db()?, ctx.actor()?, id, input.replay_url)
                 .await
                 .map(Livestream)
@@ -336,7 +337,7 @@ impl LivestreamMutation {
         input: LivestreamRefInput,
     ) -> async_graphql::Result<LivestreamPayload> {
         let result = async {
-            let id = input_id(&input.livestream, "Livestream", "livestream")?;
+            let id = input_id(&input.livestream, type_name::LIVESTREAM, "livestream")?;
             livestreams::cancel(ctx.db()?, ctx.actor()?, id)
                 .await
                 .map(Livestream)

@@ -7,13 +7,14 @@ use crate::graphql::course::{Course, Lesson};
 use crate::graphql::creator::Creator;
 use crate::graphql::group::{CommunityGroup, GroupPost};
 use crate::graphql::ids;
+use crate::graphql::ids::type_name;
 use crate::graphql::livestream::Livestream;
 use crate::graphql::loaders::{CreatorById, GroupById, LivestreamById, UserById};
 use crate::graphql::order::{Entitlement, Order};
 use crate::graphql::rating::Rating;
 use crate::graphql::user::User;
 use crate::service::access::ProductRef;
-use crate::service::{courses, groups, orders, ratings};
+use crate::service::{courses, entitlements, groups, orders, ratings};
 
 /// An object with a global ID.
 #[derive(Interface)]
@@ -41,26 +42,28 @@ pub enum Node {
     Rating(Rating),
 }
 
-/// Finds any object by its global ID; `None` when it does not exist or is hidden.
+/// Finds any object by its global ID; `None` when it does not exist or is hidden from
+/// the actor. Orders and entitlements are personal data: for anyone but their owner
+/// (and admins on the console, and an order's seller) they answer FORBIDDEN instead.
 async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
     let db = ctx.db()?;
     let actor = ctx.actor()?;
     let loader = ctx.loader()?;
-    let (type_name, key) = ids::decode_any(id)?;
-    Ok(match type_name.as_str() {
+    let (kind, key) = ids::decode_any(id)?;
+    Ok(match kind.as_str() {
         // Loaders batch the lookups of `nodes(ids:)`, which resolves its ids concurrently.
-        "User" => loader
+        type_name::USER => loader
             .load_one(UserById(key))
             .await?
             .map(|u| Node::User(User(u))),
-        "Creator" => loader
+        type_name::CREATOR => loader
             .load_one(CreatorById(key))
             .await?
             .map(|c| Node::Creator(Creator(c))),
-        "Course" => crate::graphql::course::load_visible(ctx, key)
+        type_name::COURSE => crate::graphql::course::load_visible(ctx, key)
             .await?
             .map(Node::Course),
-        "Lesson" => courses::lesson(db, actor, key)
+        type_name::LESSON => courses::lesson(db, actor, key)
             .await?
             .map(|(lesson, course)| {
                 Node::Lesson(Lesson {
@@ -68,25 +71,25 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
                     course: ProductRef::course(&course),
                 })
             }),
-        "Livestream" => loader
+        type_name::LIVESTREAM => loader
             .load_one(LivestreamById(key))
             .await?
             .map(|l| Node::Livestream(Livestream(l))),
-        "CommunityGroup" => loader
+        type_name::COMMUNITY_GROUP => loader
             .load_one(GroupById(key))
             .await?
             .map(|g| Node::CommunityGroup(CommunityGroup(g))),
-        "GroupPost" => groups::post(db, key).await?.map(|(post, group)| {
+        type_name::GROUP_POST => groups::post(db, key).await?.map(|(post, group)| {
             Node::GroupPost(GroupPost {
                 post,
                 group: ProductRef::group(&group),
             })
         }),
-        "Order" => Some(Node::Order(Order(orders::get(db, actor, key).await?))),
-        "Entitlement" => Some(Node::Entitlement(Entitlement(
-            orders::entitlement(db, actor, key).await?,
+        type_name::ORDER => Some(Node::Order(Order(orders::get(db, actor, key).await?))),
+        type_name::ENTITLEMENT => Some(Node::Entitlement(Entitlement(
+            entitlements::entitlement(db, actor, key).await?,
         ))),
-        "Rating" => ratings::get(db, key)
+        type_name::RATING => ratings::get(db, key)
             .await?
             .map(|r| Node::Rating(Rating(r))),
         _ => None,
@@ -100,7 +103,8 @@ pub struct NodeQuery;
 /// Node queries: any object by global ID.
 #[Object]
 impl NodeQuery {
-    /// Any object by its global ID; null when it does not exist or is not visible.
+    /// Any object by its global ID; null when it does not exist or is not visible
+    /// (orders and entitlements of others answer FORBIDDEN).
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         find(ctx, &id).await
     }

@@ -11,6 +11,7 @@ use crate::graphql::course::Course;
 use crate::graphql::enums::OrderStatus;
 use crate::graphql::group::CommunityGroup;
 use crate::graphql::ids;
+use crate::graphql::ids::type_name;
 use crate::graphql::livestream::Livestream;
 use crate::graphql::loaders::{GroupById, LivestreamById, UserById};
 use crate::graphql::money::Money;
@@ -60,7 +61,7 @@ pub struct Order(pub order::Model);
 impl Order {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("Order", self.0.id)
+        ids::encode(type_name::ORDER, self.0.id)
     }
     /// Our order number, as sent to WeChat Pay.
     async fn out_trade_no(&self) -> &str {
@@ -108,7 +109,7 @@ pub struct Entitlement(pub entitlement::Model);
 impl Entitlement {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("Entitlement", self.0.id)
+        ids::encode(type_name::ENTITLEMENT, self.0.id)
     }
     /// What it opens; null when the viewer may no longer see it.
     async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
@@ -157,7 +158,7 @@ impl OrderQuery {
 
     /// One order: its buyer, its seller or an admin.
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Order> {
-        let key = ids::decode(&id, "Order")?;
+        let key = ids::decode(&id, type_name::ORDER)?;
         Ok(Order(orders::get(ctx.db()?, ctx.actor()?, key).await?))
     }
 }
@@ -246,9 +247,9 @@ fn product_of(id: &ID) -> crate::error::AppResult<(ProductKind, i64)> {
         )
     })?;
     let kind = match type_name.as_str() {
-        "Course" => ProductKind::Course,
-        "Livestream" => ProductKind::Livestream,
-        "CommunityGroup" => ProductKind::Group,
+        type_name::COURSE => ProductKind::Course,
+        type_name::LIVESTREAM => ProductKind::Livestream,
+        type_name::COMMUNITY_GROUP => ProductKind::Group,
         _ => {
             return Err(crate::service::validation::FieldError::new(
                 "product",
@@ -317,7 +318,7 @@ impl OrderMutation {
         input: CancelOrderInput,
     ) -> async_graphql::Result<CancelOrderPayload> {
         let result = async {
-            let id = input_id(&input.order, "Order", "order")?;
+            let id = input_id(&input.order, type_name::ORDER, "order")?;
             orders::cancel_order(
                 ctx.db()?,
                 ctx.effects()?,
@@ -340,7 +341,7 @@ impl OrderMutation {
         input: RefundOrderInput,
     ) -> async_graphql::Result<RefundOrderPayload> {
         let result = async {
-            let id = input_id(&input.order, "Order", "order")?;
+            let id = input_id(&input.order, type_name::ORDER, "order")?;
             orders::refund_order(
                 ctx.db()?,
                 ctx.effects()?,

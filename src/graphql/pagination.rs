@@ -4,12 +4,13 @@
 //! `totalCount` runs its COUNT query only when a client asks for it, once however
 //! many aliases ask.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 
 use async_graphql::connection::{Edge, EmptyFields, PageInfo};
-use async_graphql::{Object, OutputType};
+use async_graphql::{Object, OutputType, TypeName};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio::sync::OnceCell;
 
@@ -27,28 +28,17 @@ pub struct Conn<N: OutputType> {
     count_query: Mutex<Option<CountFuture>>,
 }
 
+/// Each connection is named after its items (`CourseConnection`, `OrderConnection`...),
+/// so a new list type needs no entry here.
+impl<N: OutputType> TypeName for Conn<N> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", N::type_name()).into()
+    }
+}
+
 /// A page of a list (Relay connection): edges with cursors, the nodes alone, page
 /// information and the number of items across all pages.
-#[Object(
-    concrete(name = "CourseConnection", params(crate::graphql::course::Course)),
-    concrete(name = "CreatorConnection", params(crate::graphql::creator::Creator)),
-    concrete(
-        name = "LivestreamConnection",
-        params(crate::graphql::livestream::Livestream)
-    ),
-    concrete(
-        name = "CommunityGroupConnection",
-        params(crate::graphql::group::CommunityGroup)
-    ),
-    concrete(name = "GroupPostConnection", params(crate::graphql::group::GroupPost)),
-    concrete(name = "UserConnection", params(crate::graphql::user::User)),
-    concrete(name = "OrderConnection", params(crate::graphql::order::Order)),
-    concrete(
-        name = "EntitlementConnection",
-        params(crate::graphql::order::Entitlement)
-    ),
-    concrete(name = "RatingConnection", params(crate::graphql::rating::Rating))
-)]
+#[Object(name_type)]
 impl<N: OutputType> Conn<N> {
     /// The items of this page, each with its cursor.
     async fn edges(&self) -> &[Edge<String, N, EmptyFields>] {

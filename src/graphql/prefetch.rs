@@ -14,18 +14,51 @@ use crate::graphql::loaders::{
     CreatorById, FollowersOfCreator, LessonsOfCourse, RatingSummaryOfCourse, UserById,
 };
 
+/// The fields whose children are primed, as the resolvers name them: (type, field).
+/// A test checks each is a field of that type in the schema, so renaming a field
+/// fails the build's tests instead of silently bringing N+1 back.
+pub mod field {
+    /// `Course.creator`.
+    pub const COURSE_CREATOR: (&str, &str) = ("Course", "creator");
+    /// `Course.lessons`.
+    pub const COURSE_LESSONS: (&str, &str) = ("Course", "lessons");
+    /// `Course.ratingSummary`.
+    pub const COURSE_RATING_SUMMARY: (&str, &str) = ("Course", "ratingSummary");
+    /// `Creator.user`.
+    pub const CREATOR_USER: (&str, &str) = ("Creator", "user");
+    /// `Creator.followerCount`.
+    pub const CREATOR_FOLLOWER_COUNT: (&str, &str) = ("Creator", "followerCount");
+    /// `XConnection.edges`, `Edge.node`, `XConnection.nodes`.
+    pub const EDGES: &str = "edges";
+    /// The item of an edge.
+    pub const NODE: &str = "node";
+    /// The items of a page without cursors.
+    pub const NODES: &str = "nodes";
+    /// Every primed field.
+    pub const ALL: [(&str, &str); 5] = [
+        COURSE_CREATOR,
+        COURSE_LESSONS,
+        COURSE_RATING_SUMMARY,
+        CREATOR_USER,
+        CREATOR_FOLLOWER_COUNT,
+    ];
+}
+
 /// The selections of a connection's items (`edges.node` and `nodes`).
 fn item_selections<'a>(ctx: &'a Context<'_>) -> Vec<Lookahead<'a>> {
     let look = ctx.look_ahead();
-    vec![look.field("edges").field("node"), look.field("nodes")]
+    vec![
+        look.field(field::EDGES).field(field::NODE),
+        look.field(field::NODES),
+    ]
 }
 
-fn wants(selections: &[Lookahead<'_>], field: &str) -> bool {
-    selections.iter().any(|s| s.field(field).exists())
+fn wants(selections: &[Lookahead<'_>], (_, name): (&str, &str)) -> bool {
+    selections.iter().any(|s| s.field(name).exists())
 }
 
-fn children<'a>(selections: &[Lookahead<'a>], field: &str) -> Vec<Lookahead<'a>> {
-    selections.iter().map(|s| s.field(field)).collect()
+fn children<'a>(selections: &[Lookahead<'a>], (_, name): (&str, &str)) -> Vec<Lookahead<'a>> {
+    selections.iter().map(|s| s.field(name)).collect()
 }
 
 /// Primes the loader for the courses of a connection page.
@@ -37,23 +70,23 @@ pub async fn courses(ctx: &Context<'_>, courses: &[&course::Model]) -> async_gra
     let loader = ctx.loader()?;
     let course_ids = || courses.iter().map(|c| c.id);
     let creators = async {
-        if wants(&selections, "creator") {
+        if wants(&selections, field::COURSE_CREATOR) {
             let found = loader
                 .load_many(courses.iter().map(|c| CreatorById(c.creator_id)))
                 .await?;
             let rows: Vec<&creator::Model> = found.values().collect();
-            creator_children(ctx, &children(&selections, "creator"), &rows).await?;
+            creator_children(ctx, &children(&selections, field::COURSE_CREATOR), &rows).await?;
         }
         Ok::<_, async_graphql::Error>(())
     };
     let lessons = async {
-        if wants(&selections, "lessons") {
+        if wants(&selections, field::COURSE_LESSONS) {
             loader.load_many(course_ids().map(LessonsOfCourse)).await?;
         }
         Ok::<_, AppError>(())
     };
     let summaries = async {
-        if wants(&selections, "ratingSummary") {
+        if wants(&selections, field::COURSE_RATING_SUMMARY) {
             loader
                 .load_many(course_ids().map(RatingSummaryOfCourse))
                 .await?;
@@ -86,7 +119,7 @@ async fn creator_children(
     }
     let loader = ctx.loader()?;
     let users = async {
-        if wants(selections, "user") {
+        if wants(selections, field::CREATOR_USER) {
             loader
                 .load_many(creators.iter().map(|c| UserById(c.user_id)))
                 .await?;
@@ -94,7 +127,7 @@ async fn creator_children(
         Ok::<_, AppError>(())
     };
     let followers = async {
-        if wants(selections, "followerCount") {
+        if wants(selections, field::CREATOR_FOLLOWER_COUNT) {
             loader
                 .load_many(creators.iter().map(|c| FollowersOfCreator(c.id)))
                 .await?;
@@ -105,4 +138,24 @@ async fn creator_children(
     users?;
     followers?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn every_primed_field_is_a_field_of_its_type() {
+        let sdl = crate::graphql::sdl();
+        for (type_name, name) in field::ALL {
+            let start = sdl
+                .find(&format!("type {type_name} "))
+                .unwrap_or_else(|| panic!("no type {type_name}"));
+            let body = &sdl[start..start + sdl[start..].find("\n}").unwrap_or(0)];
+            assert!(
+                body.contains(&format!("\t{name}:")) || body.contains(&format!("\t{name}(")),
+                "{type_name}.{name} is primed but is not a field"
+            );
+        }
+    }
 }

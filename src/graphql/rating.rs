@@ -9,6 +9,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::course::Course;
 use crate::graphql::enums::OrderDirection;
 use crate::graphql::ids;
+use crate::graphql::ids::type_name;
 use crate::graphql::loaders::UserById;
 use crate::graphql::pagination::{self, Conn};
 use crate::graphql::user::User;
@@ -24,7 +25,7 @@ pub struct Rating(pub rating::Model);
 impl Rating {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("Rating", self.0.id)
+        ids::encode(type_name::RATING, self.0.id)
     }
     /// 1 to 5 stars.
     async fn stars(&self) -> i32 {
@@ -123,7 +124,7 @@ impl RatingQuery {
             course_id: filter
                 .course
                 .as_ref()
-                .map(|id| ids::decode(id, "Course"))
+                .map(|id| ids::decode(id, type_name::COURSE))
                 .transpose()?,
             stars: filter.stars,
         };
@@ -198,7 +199,7 @@ impl RatingMutation {
         input: RateCourseInput,
     ) -> async_graphql::Result<RatingPayload> {
         let result = async {
-            let id = input_id(&input.course, "Course", "course")?;
+            let id = input_id(&input.course, type_name::COURSE, "course")?;
             ratings::rate_course(
                 ctx.db()?,
                 ctx.effects()?,
@@ -221,7 +222,7 @@ impl RatingMutation {
         input: RatingRefInput,
     ) -> async_graphql::Result<DeleteRatingPayload> {
         let result = async {
-            let id = input_id(&input.rating, "Rating", "rating")?;
+            let id = input_id(&input.rating, type_name::RATING, "rating")?;
             let db = ctx.db()?;
             let deleted = ratings::delete_rating(db, ctx.effects()?, ctx.actor()?, id).await?;
             let course_id = deleted.course_id;
@@ -242,7 +243,7 @@ impl RatingMutation {
         input: HideRatingInput,
     ) -> async_graphql::Result<RatingPayload> {
         let result = async {
-            let id = input_id(&input.rating, "Rating", "rating")?;
+            let id = input_id(&input.rating, type_name::RATING, "rating")?;
             ratings::hide_rating(ctx.db()?, ctx.actor()?, id, input.hidden)
                 .await
                 .map(Rating)

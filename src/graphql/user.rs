@@ -8,10 +8,11 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::creator::Creator;
 use crate::graphql::enums::Role;
 use crate::graphql::ids;
+use crate::graphql::ids::type_name;
 use crate::graphql::loaders::CreatorByUser;
 use crate::graphql::order::{Entitlement, Order};
 use crate::graphql::pagination::{self, Conn};
-use crate::service::orders;
+use crate::service::{entitlements, orders};
 
 /// A person on the platform. Only public profile fields are exposed; WeChat
 /// identifiers never are.
@@ -23,7 +24,7 @@ pub struct User(pub user::Model);
 impl User {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        ids::encode("User", self.0.id)
+        ids::encode(type_name::USER, self.0.id)
     }
     /// Nickname from their WeChat profile or chosen here.
     async fn nickname(&self) -> Option<&str> {
@@ -59,7 +60,7 @@ impl User {
     ) -> async_graphql::Result<Conn<Entitlement>> {
         let db = ctx.db()?;
         let page = pagination::page_request(first, after, None, None)?;
-        let rows = orders::entitlements_of(db, ctx.actor()?, self.0.id, &page).await?;
+        let rows = entitlements::entitlements_of(db, ctx.actor()?, self.0.id, &page).await?;
         Ok(pagination::connection(db, rows, Entitlement))
     }
     /// Their orders, newest first (the user themself and admins only).
@@ -137,7 +138,7 @@ impl UserMutation {
         input: BanUserInput,
     ) -> async_graphql::Result<UserPayload> {
         let result = async {
-            let id = input_id(&input.user, "User", "user")?;
+            let id = input_id(&input.user, type_name::USER, "user")?;
             Ok(User(
                 users::ban(ctx.db()?, ctx.effects()?, ctx.actor()?, id).await?,
             ))

@@ -8,7 +8,9 @@ use entity::{community_group, course, entitlement, group_membership, order};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::error::AppResult;
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult};
+use crate::service::page::{self, Counted, Page, PageRequest, SortKey};
 
 /// Grants what a paid order buys, inside the caller's transaction. A user who had the
 /// product before (a refunded purchase) gets the same row back, re-activated: the
@@ -124,4 +126,49 @@ pub async fn revoke(
         ProductKind::Livestream => {}
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------
+// Reads: entitlements are personal data, like orders.
+// ---------------------------------------------------------------------------------
+
+/// A user's entitlements, if the actor is that user or an admin on the console.
+pub async fn entitlements_of(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    user_id: i64,
+    page: &PageRequest,
+) -> AppResult<(Page<entitlement::Model>, Counted<entitlement::Entity>)> {
+    if !(actor.is_console_admin() || actor.user_id() == Some(user_id)) {
+        return Err(crate::service::orders::PRIVATE);
+    }
+    let query = entitlement::Entity::find()
+        .filter(entitlement::Column::UserId.eq(user_id))
+        .filter(entitlement::Column::RevokedAt.is_null());
+    let sort = SortKey {
+        key: None,
+        id: entitlement::Column::Id,
+        descending: true,
+    };
+    page::fetch(db, query, &sort, page, |e| e.id).await
+}
+
+/// One entitlement, if the actor owns it or is an admin on the console.
+pub async fn entitlement(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<entitlement::Model> {
+    if actor.user_id().is_none() {
+        return Err(crate::service::orders::PRIVATE);
+    }
+    let row = entitlement::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("entitlement"))?;
+    if actor.is_console_admin() || actor.user_id() == Some(row.user_id) {
+        Ok(row)
+    } else {
+        Err(crate::service::orders::PRIVATE)
+    }
 }

@@ -8,6 +8,12 @@ use crate::error::AppResult;
 use crate::service::Direction;
 use crate::service::page::{self, Counted, Page, PageRequest, SortKey, SortValue};
 
+/// Whether a group's membership can be bought now: always, as groups have no draft or
+/// suspended state (yet); the rule lives here so that the day they do, orders follow.
+pub fn is_on_sale(_row: &community_group::Model) -> bool {
+    true
+}
+
 /// Filters of the group list.
 #[derive(Debug, Clone, Default)]
 pub struct GroupFilter {

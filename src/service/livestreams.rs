@@ -10,6 +10,16 @@ use crate::error::AppResult;
 use crate::service::Direction;
 use crate::service::page::{self, Counted, Page, PageRequest, SortKey, SortValue};
 
+/// Whether a livestream's ticket can be bought now: scheduled or live, or ended with a
+/// replay (which is what an ended livestream still sells).
+pub fn is_on_sale(row: &livestream::Model) -> bool {
+    match row.status {
+        LivestreamStatus::Scheduled | LivestreamStatus::Live => true,
+        LivestreamStatus::Ended => row.replay_url.is_some(),
+        LivestreamStatus::Cancelled => false,
+    }
+}
+
 /// Filters of the livestream list.
 #[derive(Debug, Clone, Default)]
 pub struct LivestreamFilter {

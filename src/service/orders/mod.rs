@@ -28,8 +28,8 @@ pub use reconcile::{Reconciled, reconcile};
 pub use refunds::refund_order;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::enums::{LivestreamStatus, OrderStatus, ProductKind, RefundStatus};
-use entity::{community_group, course, entitlement, livestream, order, payment_event, refund};
+use entity::enums::{OrderStatus, ProductKind, RefundStatus};
+use entity::{community_group, course, livestream, order, payment_event, refund};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -87,7 +87,8 @@ impl Payments {
     }
 }
 
-const PRIVATE: AppError =
+/// The refusal of a read of someone else's orders or entitlements.
+pub(crate) const PRIVATE: AppError =
     AppError::Forbidden("orders and entitlements are visible only to their owner and admins");
 
 /// One page of orders visible to the actor, newest first: one buyer's (themself, or
@@ -140,47 +141,6 @@ pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: i64) -> AppResult
         .await?
         .map(|s| s.product.creator_id);
     if seller.is_some() && actor.creator_id() == seller {
-        Ok(row)
-    } else {
-        Err(PRIVATE)
-    }
-}
-
-/// A user's entitlements, if the actor is that user or an admin on the console.
-pub async fn entitlements_of(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    user_id: i64,
-    page: &PageRequest,
-) -> AppResult<(Page<entitlement::Model>, Counted<entitlement::Entity>)> {
-    if !(actor.is_console_admin() || actor.user_id() == Some(user_id)) {
-        return Err(PRIVATE);
-    }
-    let query = entitlement::Entity::find()
-        .filter(entitlement::Column::UserId.eq(user_id))
-        .filter(entitlement::Column::RevokedAt.is_null());
-    let sort = SortKey {
-        key: None,
-        id: entitlement::Column::Id,
-        descending: true,
-    };
-    page::fetch(db, query, &sort, page, |e| e.id).await
-}
-
-/// One entitlement, if the actor owns it or is an admin on the console.
-pub async fn entitlement(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: i64,
-) -> AppResult<entitlement::Model> {
-    if actor.user_id().is_none() {
-        return Err(PRIVATE);
-    }
-    let row = entitlement::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("entitlement"))?;
-    if actor.is_console_admin() || actor.user_id() == Some(row.user_id) {
         Ok(row)
     } else {
         Err(PRIVATE)
@@ -248,12 +208,7 @@ async fn sellable(
                 .await?
                 .map(|l| Sellable {
                     product: ProductRef::livestream(&l),
-                    // An ended livestream still sells its replay.
-                    on_sale: match l.status {
-                        LivestreamStatus::Scheduled | LivestreamStatus::Live => true,
-                        LivestreamStatus::Ended => l.replay_url.is_some(),
-                        LivestreamStatus::Cancelled => false,
-                    },
+                    on_sale: crate::service::livestreams::is_on_sale(&l),
                     title: l.title,
                 })
         }
@@ -262,7 +217,7 @@ async fn sellable(
             .await?
             .map(|g| Sellable {
                 product: ProductRef::group(&g),
-                on_sale: true,
+                on_sale: crate::service::groups::is_on_sale(&g),
                 title: g.name,
             }),
     })
