@@ -169,7 +169,7 @@ impl Loader<LessonsOfCourse> for DbLoader {
         &self,
         keys: &[LessonsOfCourse],
     ) -> Result<HashMap<LessonsOfCourse, Vec<lesson::Model>>, AppError> {
-        let mut found = courses::lessons_of(&self.db, &ids(keys, |k| k.0)).await?;
+        let mut found = crate::service::lessons::lessons_of(&self.db, &ids(keys, |k| k.0)).await?;
         // A course without lessons gets an empty list rather than "not found".
         Ok(keys
             .iter()

@@ -14,6 +14,7 @@ pub mod documents;
 pub mod enums;
 pub mod group;
 pub mod ids;
+pub mod lesson;
 pub mod livestream;
 pub mod loaders;
 pub mod money;
@@ -68,6 +69,7 @@ pub struct Mutation(
     user::UserMutation,
     creator::CreatorMutation,
     course::CourseMutation,
+    lesson::LessonMutation,
     livestream::LivestreamMutation,
     group::GroupMutation,
     order::OrderMutation,

@@ -18,7 +18,6 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::ActorCache;
-use crate::service::recommendations::Recommendations;
 
 /// A committed change others may depend on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +62,9 @@ pub enum Event {
     },
 }
 
-/// Something kept up to date from events.
+/// Something kept up to date from events. Each subscriber implements this beside its
+/// own code (the recommendation model in `service::recommendations`); this module
+/// depends on none of them.
 #[async_trait::async_trait]
 pub trait Subscriber: Send + Sync {
     /// Reacts to one committed event. Failures are the subscriber's to log.
@@ -96,24 +97,6 @@ impl Effects {
     pub async fn publish(&self, db: &DatabaseConnection, event: Event) {
         for subscriber in self.subscribers.iter() {
             subscriber.handle(db, &event).await;
-        }
-    }
-}
-
-/// The recommendation model: a user's history is re-read when what they own, joined or
-/// rated changes; a changed course's cached row is dropped. (Derived cache.)
-#[async_trait::async_trait]
-impl Subscriber for Recommendations {
-    async fn handle(&self, db: &DatabaseConnection, event: &Event) {
-        match *event {
-            Event::OrderPaid { buyer_id, .. } | Event::OrderRefunded { buyer_id, .. } => {
-                self.refresh_user(db, buyer_id).await;
-            }
-            Event::RatingChanged { user_id, .. } | Event::MembershipChanged { user_id, .. } => {
-                self.refresh_user(db, user_id).await;
-            }
-            Event::CourseChanged { course_id } => self.forget_course(course_id),
-            Event::UserChanged { .. } => {}
         }
     }
 }

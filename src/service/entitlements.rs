@@ -140,7 +140,7 @@ pub async fn entitlements_of(
     page: &PageRequest,
 ) -> AppResult<(Page<entitlement::Model>, Counted<entitlement::Entity>)> {
     if !(actor.is_console_admin() || actor.user_id() == Some(user_id)) {
-        return Err(crate::service::orders::PRIVATE);
+        return Err(crate::service::PRIVATE_PURCHASES);
     }
     let query = entitlement::Entity::find()
         .filter(entitlement::Column::UserId.eq(user_id))
@@ -160,7 +160,7 @@ pub async fn entitlement(
     id: i64,
 ) -> AppResult<entitlement::Model> {
     if actor.user_id().is_none() {
-        return Err(crate::service::orders::PRIVATE);
+        return Err(crate::service::PRIVATE_PURCHASES);
     }
     let row = entitlement::Entity::find_by_id(id)
         .one(db)
@@ -169,6 +169,6 @@ pub async fn entitlement(
     if actor.is_console_admin() || actor.user_id() == Some(row.user_id) {
         Ok(row)
     } else {
-        Err(crate::service::orders::PRIVATE)
+        Err(crate::service::PRIVATE_PURCHASES)
     }
 }

@@ -8,6 +8,7 @@ pub mod effects;
 pub mod entitlements;
 pub mod feed;
 pub mod groups;
+pub mod lessons;
 pub mod livestreams;
 pub mod orders;
 pub mod page;
@@ -59,6 +60,10 @@ where
     require_owner(actor, creator_of(&row))?;
     Ok(row)
 }
+
+/// The refusal of a read of someone else's orders or entitlements (personal data).
+pub(crate) const PRIVATE_PURCHASES: AppError =
+    AppError::Forbidden("orders and entitlements are visible only to their owner and admins");
 
 /// The user error of a missing object named by input field `field`.
 pub fn not_found(field: &str) -> AppError {

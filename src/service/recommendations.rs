@@ -28,6 +28,7 @@ use crate::recommend::{
     Recommendation, Signal,
 };
 use crate::service::courses;
+use crate::service::effects::{Event, Subscriber};
 
 /// Most recommendations one request may ask for.
 pub const MAX_RECOMMENDATIONS: usize = 50;
@@ -503,6 +504,24 @@ async fn load_interactions(
         });
     }
     Ok(interactions)
+}
+
+/// The recommendation model: a user's history is re-read when what they own, joined or
+/// rated changes; a changed course's cached row is dropped. (Derived cache.)
+#[async_trait::async_trait]
+impl Subscriber for Recommendations {
+    async fn handle(&self, db: &DatabaseConnection, event: &Event) {
+        match *event {
+            Event::OrderPaid { buyer_id, .. } | Event::OrderRefunded { buyer_id, .. } => {
+                self.refresh_user(db, buyer_id).await;
+            }
+            Event::RatingChanged { user_id, .. } | Event::MembershipChanged { user_id, .. } => {
+                self.refresh_user(db, user_id).await;
+            }
+            Event::CourseChanged { course_id } => self.forget_course(course_id),
+            Event::UserChanged { .. } => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -341,6 +341,6 @@ async fn a_repeated_query_text_is_answered_per_request() {
 fn production_payments() -> zhiku::config::PaymentConfig {
     zhiku::config::PaymentConfig {
         wechatpay_notify_url: "https://pay.zhiku.cn/payments/wechat/notify".into(),
-        ..crate::payments::wechatpay_config("http://127.0.0.1:9".into())
+        ..crate::wechatpay::wechatpay_config("http://127.0.0.1:9".into())
     }
 }

@@ -39,6 +39,7 @@ use sea_orm::{
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::payments::{PaymentError, PaymentProvider, TradeState};
+use crate::service::PRIVATE_PURCHASES as PRIVATE;
 use crate::service::access::ProductRef;
 use crate::service::effects::Effects;
 use crate::service::entitlements;
@@ -86,10 +87,6 @@ impl Payments {
         })
     }
 }
-
-/// The refusal of a read of someone else's orders or entitlements.
-pub(crate) const PRIVATE: AppError =
-    AppError::Forbidden("orders and entitlements are visible only to their owner and admins");
 
 /// One page of orders visible to the actor, newest first: one buyer's (themself, or
 /// anyone's for admins); without a buyer, every order for admins, what they sold for
