@@ -282,17 +282,29 @@ impl CourseQuery {
         filter: Option<CourseFilter>,
         order_by: Option<CourseOrder>,
     ) -> async_graphql::Result<Conn<Course>> {
-        let db = ctx.db()?;
         let page = pagination::page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let order = order_by.unwrap_or_default();
+        Course::page(ctx, &page, filter, order_by.unwrap_or_default()).await
+    }
+}
+
+impl Course {
+    /// One page of courses as a connection, with the page's children primed: the one
+    /// way every course list (the catalogue, a creator's courses) is answered.
+    pub async fn page(
+        ctx: &Context<'_>,
+        page: &crate::service::page::PageRequest,
+        filter: courses::CourseFilter,
+        order: CourseOrder,
+    ) -> async_graphql::Result<Conn<Course>> {
+        let db = ctx.db()?;
         let rows = courses::list(
             db,
             ctx.actor()?,
             filter,
             order.field.into(),
             order.direction.into(),
-            &page,
+            page,
         )
         .await?;
         let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();

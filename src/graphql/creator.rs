@@ -68,26 +68,13 @@ impl Creator {
         status: Option<CourseStatus>,
         order_by: Option<CourseOrder>,
     ) -> async_graphql::Result<Conn<Course>> {
-        let db = ctx.db()?;
         let page = pagination::page_request(first, after, last, before)?;
         let filter = courses::CourseFilter {
             creator_id: Some(self.0.id),
             status: status.map(Into::into),
             ..Default::default()
         };
-        let order = order_by.unwrap_or_default();
-        let rows = courses::list(
-            db,
-            ctx.actor()?,
-            filter,
-            order.field.into(),
-            order.direction.into(),
-            &page,
-        )
-        .await?;
-        let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();
-        prefetch::courses(ctx, &page_rows).await?;
-        Ok(pagination::connection(db, rows, Course::from))
+        Course::page(ctx, &page, filter, order_by.unwrap_or_default()).await
     }
     /// This creator's livestreams.
     #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]

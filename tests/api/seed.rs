@@ -66,3 +66,107 @@ async fn demo_seed_fills_every_list() {
     // A second seed refuses rather than duplicating.
     assert!(zhiku::seed::demo(&app.db).await.is_err());
 }
+
+/// The seed keeps its own counters; they must equal what the API's writers keep: a
+/// course's sales are its live entitlements, its rating figures its visible ratings,
+/// every paid group membership has its entitlement, and every entitlement its paid order.
+#[tokio::test]
+async fn seeded_counters_equal_what_the_writers_would_keep() {
+    use entity::enums::{OrderStatus, ProductKind};
+    use entity::{community_group, course, entitlement, group_membership, order, rating};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::HashMap;
+
+    let app = TestApp::spawn().await;
+    zhiku::seed::demo(&app.db).await.expect("seed");
+    let live: Vec<entitlement::Model> = entitlement::Entity::find()
+        .filter(entitlement::Column::RevokedAt.is_null())
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut sales: HashMap<i64, i64> = HashMap::new();
+    for held in live
+        .iter()
+        .filter(|e| e.product_kind == ProductKind::Course)
+    {
+        *sales.entry(held.product_id).or_default() += 1;
+    }
+    let mut stars: HashMap<i64, (i64, i64)> = HashMap::new();
+    for row in rating::Entity::find()
+        .filter(rating::Column::HiddenAt.is_null())
+        .all(&app.db)
+        .await
+        .unwrap()
+    {
+        let entry = stars.entry(row.course_id).or_default();
+        entry.0 += 1;
+        entry.1 += i64::from(row.stars);
+    }
+    for row in course::Entity::find().all(&app.db).await.unwrap() {
+        assert_eq!(
+            row.sales_count,
+            sales.get(&row.id).copied().unwrap_or(0),
+            "sales of course {}",
+            row.id
+        );
+        let (count, sum) = stars.get(&row.id).copied().unwrap_or((0, 0));
+        assert_eq!(
+            (row.rating_count, row.rating_sum),
+            (count, sum),
+            "ratings of course {}",
+            row.id
+        );
+    }
+    let orders: HashMap<i64, order::Model> = order::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    for held in &live {
+        let Some(order_id) = held.order_id else {
+            continue;
+        };
+        let paid_for = &orders[&order_id];
+        assert_eq!(
+            paid_for.status,
+            OrderStatus::Paid,
+            "entitlement {}",
+            held.id
+        );
+        assert_eq!(
+            (
+                paid_for.buyer_id,
+                paid_for.product_kind,
+                paid_for.product_id
+            ),
+            (held.user_id, held.product_kind, held.product_id)
+        );
+    }
+    let paid_groups: Vec<i64> = community_group::Entity::find()
+        .filter(community_group::Column::PriceFen.gt(0))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.id)
+        .collect();
+    for membership in group_membership::Entity::find()
+        .filter(group_membership::Column::GroupId.is_in(paid_groups))
+        .all(&app.db)
+        .await
+        .unwrap()
+    {
+        let entitled = live.iter().any(|e| {
+            e.product_kind == ProductKind::Group
+                && e.product_id == membership.group_id
+                && e.user_id == membership.user_id
+        });
+        assert!(
+            entitled,
+            "paid membership {} without an entitlement",
+            membership.id
+        );
+    }
+}
