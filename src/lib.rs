@@ -8,13 +8,18 @@
 //! - [`db`] opens the pool (SQLite or PostgreSQL), migrates, and begins write
 //!   transactions the way each backend needs; [`server_settings`] keeps values generated
 //!   once (the development JWT secret, the simulated payment keys) in the database.
-//! - [`error`] holds the one error type and its stable `extensions.code` mapping.
+//! - [`error`] holds the one error type, the user-error types and the stable
+//!   `extensions.code` strings.
 //! - [`auth`] says who is acting ([`auth::Actor`]).
 //! - [`service`] holds the domain rules, one module per domain, free of GraphQL types;
-//!   authorisation is enforced there.
+//!   authorisation is enforced there, and committed changes are published through
+//!   [`service::effects`].
+//! - [`payments`] is WeChat Pay API v3 (signing, verification, the client, the
+//!   simulated provider); it knows nothing of orders.
 //! - [`graphql`] assembles the schema: one query part per domain, global IDs, Relay
 //!   pagination, Money, DataLoaders, limits.
-//! - [`http`] serves `/graphql`, `/healthz` and `/metrics` with request ids and metrics.
+//! - [`http`] serves `/graphql`, `/healthz`, `/metrics` and the payment notifications,
+//!   with request ids and metrics.
 //! - [`telemetry`] sets up logs and the Prometheus registry.
 //! - [`recommend`] is the recommendation engine (no GraphQL, no database).
 //! - [`seed`] writes deterministic demo data.
