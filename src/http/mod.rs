@@ -149,19 +149,7 @@ async fn payment_notification(
 ) -> Response {
     use crate::payments::notification::SignatureHeaders;
     use crate::service::orders::{self, NotificationFailure};
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let signature = SignatureHeaders {
-        timestamp: header("wechatpay-timestamp"),
-        nonce: header("wechatpay-nonce"),
-        signature: header("wechatpay-signature"),
-        serial: header("wechatpay-serial"),
-    };
+    let signature = SignatureHeaders::from_headers(&headers);
     let fail = |status: StatusCode, message: String| {
         (
             status,

@@ -68,20 +68,25 @@ pub struct PaymentParams {
     pub pay_sign: String,
 }
 
+/// A payment as the provider reports it (by notification or by query), before it is
+/// checked against our order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidTrade {
+    /// WeChat Pay's transaction id.
+    pub transaction_id: String,
+    /// Amount of the order in fen.
+    pub amount_fen: i64,
+    /// Currency of the order (`CNY`).
+    pub currency: String,
+    /// The payer's openid within our app.
+    pub payer_openid: String,
+}
+
 /// An order's state at the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TradeState {
     /// Paid.
-    Success {
-        /// WeChat Pay's transaction id.
-        transaction_id: String,
-        /// Amount of the order in fen.
-        amount_fen: i64,
-        /// Currency of the order (`CNY`).
-        currency: String,
-        /// The payer's openid within our app.
-        payer_openid: String,
-    },
+    Success(PaidTrade),
     /// Not paid (yet).
     NotPay,
     /// Closed without payment.

@@ -27,6 +27,26 @@ pub struct SignatureHeaders {
     pub serial: String,
 }
 
+impl SignatureHeaders {
+    /// The four `Wechatpay-*` headers of a notification or of an answer of the merchant
+    /// API (empty when missing, which verification refuses).
+    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Self {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        SignatureHeaders {
+            timestamp: header("wechatpay-timestamp"),
+            nonce: header("wechatpay-nonce"),
+            signature: header("wechatpay-signature"),
+            serial: header("wechatpay-serial"),
+        }
+    }
+}
+
 /// Why a notification was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotifyError {

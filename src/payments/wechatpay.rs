@@ -14,8 +14,8 @@ use serde_json::json;
 
 use crate::payments::notification::{SignatureHeaders, verify_signature};
 use crate::payments::{
-    NotificationKeys, PaymentError, PaymentParams, PaymentProvider, PrepayRequest, RefundRequest,
-    RefundResult, RefundState, TradeState, crypto,
+    NotificationKeys, PaidTrade, PaymentError, PaymentParams, PaymentProvider, PrepayRequest,
+    RefundRequest, RefundResult, RefundState, TradeState, crypto,
 };
 
 /// Merchant identity and keys of the real provider.
@@ -175,20 +175,7 @@ impl WechatPay {
             .await
             .map_err(|e| PaymentError::Unavailable(e.without_url().to_string()))?;
         let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let signature = SignatureHeaders {
-            timestamp: header("wechatpay-timestamp"),
-            nonce: header("wechatpay-nonce"),
-            signature: header("wechatpay-signature"),
-            serial: header("wechatpay-serial"),
-        };
+        let signature = SignatureHeaders::from_headers(response.headers());
         let text = response
             .text()
             .await
@@ -301,12 +288,12 @@ impl PaymentProvider for WechatPay {
                     total: 0,
                     currency: String::new(),
                 });
-                TradeState::Success {
+                TradeState::Success(PaidTrade {
                     transaction_id: answer.transaction_id.unwrap_or_default(),
                     amount_fen: amount.total,
                     currency: amount.currency,
                     payer_openid: answer.payer.map(|p| p.openid).unwrap_or_default(),
-                }
+                })
             }
             "NOTPAY" => TradeState::NotPay,
             "CLOSED" => TradeState::Closed,

@@ -289,17 +289,7 @@ async fn record_event(
 
 /// A payment the provider confirmed (by notification or by query), before it is
 /// checked against the order.
-#[derive(Debug, Clone)]
-pub struct ConfirmedPayment {
-    /// WeChat Pay's transaction id.
-    pub transaction_id: String,
-    /// Amount of the order at the provider, in fen.
-    pub amount_fen: i64,
-    /// Its currency.
-    pub currency: String,
-    /// Who paid (openid within our app).
-    pub payer_openid: String,
-}
+pub use crate::payments::PaidTrade as ConfirmedPayment;
 
 /// Why a confirmed payment does not belong to the order it names.
 pub(crate) fn payment_mismatch(
@@ -446,18 +436,7 @@ async fn settle_pending(
             "closing at the provider failed; asking about the order");
         match provider.query(&order.out_trade_no).await {
             Ok(TradeState::NotPay | TradeState::Closed | TradeState::NotFound) => {}
-            Ok(TradeState::Success {
-                transaction_id,
-                amount_fen,
-                currency,
-                payer_openid,
-            }) => {
-                let payment = ConfirmedPayment {
-                    transaction_id,
-                    amount_fen,
-                    currency,
-                    payer_openid,
-                };
+            Ok(TradeState::Success(payment)) => {
                 return Ok(
                     match notifications::complete_confirmed(
                         db, effects, provider, order, &payment, now,

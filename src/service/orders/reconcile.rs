@@ -8,10 +8,7 @@ use entity::enums::{OrderStatus, RefundStatus};
 use entity::{order, refund};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{
-    ConfirmedPayment, PaymentOutcome, Settled, close_if_pending, notifications, refunds,
-    settle_pending,
-};
+use super::{PaymentOutcome, Settled, close_if_pending, notifications, refunds, settle_pending};
 use crate::error::AppResult;
 use crate::payments::{PaymentProvider, TradeState};
 use crate::service::effects::Effects;
@@ -106,18 +103,7 @@ async fn reconcile_order(
         return Ok(());
     }
     match provider.query(&pending.out_trade_no).await {
-        Ok(TradeState::Success {
-            transaction_id,
-            amount_fen,
-            currency,
-            payer_openid,
-        }) => {
-            let payment = ConfirmedPayment {
-                transaction_id,
-                amount_fen,
-                currency,
-                payer_openid,
-            };
+        Ok(TradeState::Success(payment)) => {
             match notifications::complete_confirmed(db, effects, provider, pending, &payment, now)
                 .await?
             {
