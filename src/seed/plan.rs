@@ -1,17 +1,7 @@
-//! Deterministic demo data at the scale of a small real platform.
-//!
-//! The same seed always gives the same rows: 36 creators, 300 published courses
-//! (plus drafts and archived ones) with lessons, 50 livestreams in each status, 40
-//! groups with members and posts, 2,000 learners with follows, 20,000 paid orders with
-//! their entitlements and 8,000 ratings by buyers.
-//!
-//! Popularity is long-tailed (Zipf-like weights over courses) and learners have
-//! favourite categories, so purchases carry the co-occurrence structure a
-//! recommendation engine should find. Rows are planned in memory, then written with
-//! explicit ids in multi-row inserts inside one transaction, which takes seconds.
+//! The demo data planned in memory: every row with its id, counters kept as the
+//! writers keep them (a test in `tests/api/seed.rs` checks they agree).
 
 use std::collections::HashSet;
-use std::fmt;
 
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use entity::enums::{CourseStatus, LessonKind, LivestreamStatus, OrderStatus, ProductKind, Role};
@@ -23,181 +13,47 @@ use rand::distr::{Distribution, weighted::WeightedIndex};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
-    PaginatorTrait, Statement,
-};
 
-use crate::error::{AppError, AppResult};
+use super::SeedCounts;
+use super::text::{CATEGORIES, SUFFIXES, TOPICS};
 
-/// Seed of the demo data's random generator.
-pub const DEMO_SEED: u64 = 42;
-
-const CREATORS: usize = 36;
-const PUBLISHED_COURSES: usize = 300;
-const DRAFT_COURSES: usize = 12;
-const ARCHIVED_COURSES: usize = 8;
-const LIVESTREAMS_PER_STATUS: usize = 50;
-const GROUPS: usize = 40;
-const LEARNERS: usize = 2_000;
-const PAID_ORDERS: usize = 20_000;
-const RATINGS: usize = 8_000;
-
-const CATEGORIES: [&str; 8] = [
-    "编程开发",
-    "职场提升",
-    "投资理财",
-    "语言学习",
-    "亲子教育",
-    "健康生活",
-    "设计创作",
-    "个人成长",
-];
-const TOPICS: [[&str; 6]; 8] = [
-    [
-        "Python",
-        "Rust",
-        "前端工程",
-        "数据分析",
-        "机器学习",
-        "小程序开发",
-    ],
-    [
-        "高效沟通",
-        "时间管理",
-        "PPT 设计",
-        "职场写作",
-        "项目管理",
-        "面试求职",
-    ],
-    [
-        "基金定投",
-        "家庭理财",
-        "股票入门",
-        "财报分析",
-        "保险规划",
-        "个人税务",
-    ],
-    [
-        "英语口语",
-        "日语入门",
-        "雅思备考",
-        "商务英语",
-        "法语零基础",
-        "韩语发音",
-    ],
-    [
-        "科学育儿",
-        "儿童阅读",
-        "青春期沟通",
-        "家庭教育",
-        "幼小衔接",
-        "亲子游戏",
-    ],
-    [
-        "健身训练",
-        "营养饮食",
-        "睡眠改善",
-        "瑜伽入门",
-        "跑步进阶",
-        "中医养生",
-    ],
-    [
-        "摄影后期",
-        "插画绘制",
-        "视频剪辑",
-        "UI 设计",
-        "书法练习",
-        "平面设计",
-    ],
-    [
-        "心理学",
-        "阅读方法",
-        "思维模型",
-        "情绪管理",
-        "演讲表达",
-        "自律习惯",
-    ],
-];
-const SUFFIXES: [&str; 10] = [
-    "实战课",
-    "入门到精通",
-    "21 天训练营",
-    "精讲",
-    "系统课",
-    "进阶指南",
-    "必修课",
-    "全攻略",
-    "核心方法",
-    "高手之路",
-];
-
-/// How many rows of each kind were written.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SeedCounts {
-    /// Users of every role.
-    pub users: usize,
-    /// Creator profiles.
-    pub creators: usize,
-    /// Courses in every status.
-    pub courses: usize,
-    /// Lessons.
-    pub lessons: usize,
-    /// Livestreams in every status.
-    pub livestreams: usize,
-    /// Community groups.
-    pub groups: usize,
-    /// Group memberships.
-    pub memberships: usize,
-    /// Group posts.
-    pub posts: usize,
-    /// Follows.
-    pub follows: usize,
-    /// Paid orders.
-    pub orders: usize,
-    /// Entitlements.
-    pub entitlements: usize,
-    /// Ratings.
-    pub ratings: usize,
-}
-
-impl fmt::Display for SeedCounts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} users, {} creators, {} courses, {} lessons, {} livestreams, {} groups, \
-             {} memberships, {} posts, {} follows, {} orders, {} entitlements, {} ratings",
-            self.users,
-            self.creators,
-            self.courses,
-            self.lessons,
-            self.livestreams,
-            self.groups,
-            self.memberships,
-            self.posts,
-            self.follows,
-            self.orders,
-            self.entitlements,
-            self.ratings
-        )
-    }
-}
+pub(super) const CREATORS: usize = 36;
+pub(super) const PUBLISHED_COURSES: usize = 300;
+pub(super) const DRAFT_COURSES: usize = 12;
+pub(super) const ARCHIVED_COURSES: usize = 8;
+pub(super) const LIVESTREAMS_PER_STATUS: usize = 50;
+pub(super) const GROUPS: usize = 40;
+pub(super) const LEARNERS: usize = 2_000;
+pub(super) const PAID_ORDERS: usize = 20_000;
+pub(super) const RATINGS: usize = 8_000;
 
 /// Every row of the demo data, planned before anything is written.
 #[derive(Debug, Default)]
 pub struct DemoPlan {
-    users: Vec<user::Model>,
-    creators: Vec<creator::Model>,
-    courses: Vec<course::Model>,
-    lessons: Vec<lesson::Model>,
-    livestreams: Vec<livestream::Model>,
-    groups: Vec<community_group::Model>,
-    memberships: Vec<group_membership::Model>,
-    posts: Vec<group_post::Model>,
-    follows: Vec<follow::Model>,
-    orders: Vec<order::Model>,
-    entitlements: Vec<entitlement::Model>,
-    ratings: Vec<rating::Model>,
+    /// The planned `users` rows.
+    pub(super) users: Vec<user::Model>,
+    /// The planned `creators` rows.
+    pub(super) creators: Vec<creator::Model>,
+    /// The planned `courses` rows.
+    pub(super) courses: Vec<course::Model>,
+    /// The planned `lessons` rows.
+    pub(super) lessons: Vec<lesson::Model>,
+    /// The planned `livestreams` rows.
+    pub(super) livestreams: Vec<livestream::Model>,
+    /// The planned `groups` rows.
+    pub(super) groups: Vec<community_group::Model>,
+    /// The planned `memberships` rows.
+    pub(super) memberships: Vec<group_membership::Model>,
+    /// The planned `posts` rows.
+    pub(super) posts: Vec<group_post::Model>,
+    /// The planned `follows` rows.
+    pub(super) follows: Vec<follow::Model>,
+    /// The planned `orders` rows.
+    pub(super) orders: Vec<order::Model>,
+    /// The planned `entitlements` rows.
+    pub(super) entitlements: Vec<entitlement::Model>,
+    /// The planned `ratings` rows.
+    pub(super) ratings: Vec<rating::Model>,
 }
 
 impl DemoPlan {
@@ -737,149 +593,5 @@ fn review_text(stars: i32) -> &'static str {
         3 => "中规中矩，部分内容有点浅。",
         2 => "和预期有差距，节奏偏慢。",
         _ => "不太适合我，内容比较基础。",
-    }
-}
-
-/// Writes the demo plan into an empty database, in one transaction.
-pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
-    if user::Entity::find().count(db).await? > 0 {
-        return Err(AppError::BadUserInput(
-            "the database already has users; seed an empty database".into(),
-        ));
-    }
-    let plan = plan(DEMO_SEED, Utc::now());
-    let counts = plan.counts();
-    let txn = crate::db::begin_write(db).await?;
-    insert_all(&txn, plan.users).await?;
-    insert_all(&txn, plan.creators).await?;
-    insert_all(&txn, plan.courses).await?;
-    insert_all(&txn, plan.lessons).await?;
-    insert_all(&txn, plan.livestreams).await?;
-    insert_all(&txn, plan.groups).await?;
-    insert_all(&txn, plan.memberships).await?;
-    insert_all(&txn, plan.posts).await?;
-    insert_all(&txn, plan.follows).await?;
-    insert_all(&txn, plan.orders).await?;
-    insert_all(&txn, plan.entitlements).await?;
-    insert_all(&txn, plan.ratings).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // Ids were given explicitly; move each sequence past them for later inserts.
-        for table in [
-            "users",
-            "creators",
-            "courses",
-            "lessons",
-            "livestreams",
-            "community_groups",
-            "group_memberships",
-            "group_posts",
-            "follows",
-            "orders",
-            "entitlements",
-            "ratings",
-        ] {
-            txn.execute_raw(Statement::from_string(
-                DbBackend::Postgres,
-                format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                     COALESCE((SELECT MAX(id) FROM {table}), 1))"
-                ),
-            ))
-            .await?;
-        }
-    }
-    txn.commit().await?;
-    Ok(counts)
-}
-
-/// Inserts rows in multi-row statements small enough for every backend's bound-parameter limit.
-async fn insert_all<M, A, E>(db: &impl ConnectionTrait, rows: Vec<M>) -> AppResult<()>
-where
-    M: IntoActiveModel<A>,
-    A: ActiveModelTrait<Entity = E> + Send,
-    E: EntityTrait,
-{
-    const ROWS_PER_STATEMENT: usize = 1_000;
-    let mut rows = rows
-        .into_iter()
-        .map(IntoActiveModel::into_active_model)
-        .peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-        E::insert_many(chunk).exec_without_returning(db).await?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plan_is_deterministic_and_at_scale() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
-        let a = plan(DEMO_SEED, now);
-        let b = plan(DEMO_SEED, now);
-        assert_eq!(a.counts(), b.counts());
-        assert_eq!(a.orders, b.orders);
-        assert_eq!(a.ratings, b.ratings);
-        let counts = a.counts();
-        assert!(counts.creators >= 30);
-        assert!(
-            a.courses
-                .iter()
-                .filter(|c| c.status == CourseStatus::Published)
-                .count()
-                >= 300
-        );
-        assert!(counts.livestreams >= 200);
-        assert_eq!(counts.groups, 40);
-        assert!(a.users.iter().filter(|u| u.role == Role::Learner).count() >= 2_000);
-        assert_eq!(counts.orders, PAID_ORDERS);
-        assert_eq!(counts.entitlements, PAID_ORDERS);
-        assert_eq!(counts.ratings, RATINGS);
-    }
-
-    #[test]
-    fn popularity_is_long_tailed_and_counters_match() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
-        let plan = plan(DEMO_SEED, now);
-        let mut sales: Vec<i64> = plan.courses.iter().map(|c| c.sales_count).collect();
-        sales.sort_unstable_by(|a, b| b.cmp(a));
-        let top_decile: i64 = sales.iter().take(sales.len() / 10).sum();
-        let total: i64 = sales.iter().sum();
-        assert!(
-            top_decile * 10 > total * 3,
-            "top 10% of courses sell {top_decile} of {total}"
-        );
-        for course in &plan.courses {
-            let ratings: Vec<_> = plan
-                .ratings
-                .iter()
-                .filter(|r| r.course_id == course.id)
-                .collect();
-            assert_eq!(course.rating_count, ratings.len() as i64);
-            assert_eq!(
-                course.rating_sum,
-                ratings.iter().map(|r| i64::from(r.stars)).sum::<i64>()
-            );
-        }
-    }
-
-    #[test]
-    fn every_rating_is_by_a_buyer() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
-        let plan = plan(DEMO_SEED, now);
-        let bought: HashSet<(i64, i64)> = plan
-            .orders
-            .iter()
-            .filter(|o| o.product_kind == ProductKind::Course)
-            .map(|o| (o.buyer_id, o.product_id))
-            .collect();
-        assert!(
-            plan.ratings
-                .iter()
-                .all(|r| bought.contains(&(r.user_id, r.course_id)))
-        );
     }
 }
