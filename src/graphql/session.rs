@@ -123,7 +123,8 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: RefreshTokenInput,
     ) -> async_graphql::Result<LoginPayload> {
-        let result = sessions::refresh(ctx.db()?, auth(ctx)?, &input.refresh_token).await;
+        let result =
+            sessions::refresh(ctx.db()?, ctx.effects()?, auth(ctx)?, &input.refresh_token).await;
         LoginPayload::from_result(result)
     }
 
@@ -135,7 +136,7 @@ impl SessionMutation {
     ) -> async_graphql::Result<LogoutPayload> {
         let result = sessions::logout(
             ctx.db()?,
-            auth(ctx)?,
+            ctx.effects()?,
             ctx.actor()?,
             input.refresh_token.as_deref(),
             input.all_devices,

@@ -16,6 +16,7 @@ use crate::auth::tokens::{self, Audience};
 use crate::auth::wechat::WechatLoginError;
 use crate::auth::{Actor, AuthState};
 use crate::error::{AppError, AppResult};
+use crate::service::effects::{Effects, Event};
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 
 /// A signed-in session as handed to a client.
@@ -150,7 +151,12 @@ fn invalid_token() -> AppError {
 }
 
 /// Exchanges a refresh token for a new pair; the old token is spent.
-pub async fn refresh(db: &DatabaseConnection, auth: &AuthState, token: &str) -> AppResult<Session> {
+pub async fn refresh(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    auth: &AuthState,
+    token: &str,
+) -> AppResult<Session> {
     let hash = tokens::hash_refresh_token(token.trim());
     let now = Utc::now();
     let Some(stored) = refresh_token::Entity::find()
@@ -164,7 +170,8 @@ pub async fn refresh(db: &DatabaseConnection, auth: &AuthState, token: &str) -> 
         // A spent token came back: someone holds a copy. End every session of the user.
         tracing::warn!(user_id = stored.user_id, "refresh token reuse detected");
         revoke_all(db, stored.user_id, now).await?;
-        auth.actors.forget(stored.user_id);
+        let user_id = stored.user_id;
+        effects.publish(db, Event::UserChanged { user_id }).await;
         return Err(invalid_token());
     }
     if stored.revoked_at.is_some() || stored.expires_at <= now {
@@ -200,7 +207,7 @@ pub async fn refresh(db: &DatabaseConnection, auth: &AuthState, token: &str) -> 
 /// this device lives until it expires, at most the access-token lifetime.)
 pub async fn logout(
     db: &DatabaseConnection,
-    auth: &AuthState,
+    effects: &Effects,
     actor: &Actor,
     token: Option<&str>,
     all_devices: bool,
@@ -209,7 +216,7 @@ pub async fn logout(
     if all_devices {
         let user_id = actor.require_user()?;
         revoke_all(db, user_id, now).await?;
-        auth.actors.forget(user_id);
+        effects.publish(db, Event::UserChanged { user_id }).await;
     }
     if let Some(token) = token {
         refresh_token::Entity::update_many()
@@ -223,8 +230,8 @@ pub async fn logout(
 }
 
 /// Revokes every live refresh token of a user and voids the access tokens issued to
-/// them until now (logout everywhere, ban, reuse). Callers forget the user in the
-/// actor cache once this is committed.
+/// them until now (logout everywhere, ban, reuse). Callers publish `UserChanged` once
+/// this is committed, so the actor cache reads the user afresh.
 pub async fn revoke_all(
     db: &impl ConnectionTrait,
     user_id: i64,
