@@ -9,8 +9,9 @@
 //!
 //! Freshness: a full rebuild runs at startup, on a schedule and on `rebuildRecommendations`,
 //! off the async runtime, and is swapped in atomically. Between rebuilds every write that
-//! changes a user's interactions calls [`Recommendations::refresh_user`], which re-reads
-//! that user's interactions and replaces their history in memory.
+//! changes a user's interactions publishes an event (`service::effects`); this model,
+//! a subscriber, answers with [`Recommendations::refresh_user`], which re-reads that
+//! user's interactions and replaces their history in memory.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
