@@ -98,11 +98,7 @@ async fn members_of_a_paid_group_are_visible_to_its_members_only() {
     let app = TestApp::spawn().await;
     let shop = shop(&app, 9900).await;
     let fixture = Fixture::new(&app.db);
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let seller_token = app.token(seller.user_id);
     let group = app
         .mutate(

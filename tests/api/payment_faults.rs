@@ -316,11 +316,7 @@ async fn emoji_and_long_titles_are_fitted_to_wechat_pay_descriptions() {
     let app = wechatpay_app(base).await;
     let shop = shop(&app, 9900).await;
     let fixture = Fixture::new(&app.db);
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let title = format!("🚀 Rust 从入门到精通 {}", "系统编程".repeat(20));
     let course = fixture
         .course(
@@ -363,11 +359,7 @@ async fn twenty_concurrent_checkouts_make_one_order_and_one_grant() {
     assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 1);
 
     let fixture = Fixture::new(&app.db);
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let free = fixture
         .course(&seller, 4, "免费课", "编程开发", 0, CourseStatus::Published)
         .await;

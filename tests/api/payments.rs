@@ -28,6 +28,7 @@ pub const ACCESS: &str = r#"query($c: ID!) { node(id: $c) { ... on Course { view
 /// mini-program token, and an admin with a console token.
 pub struct Shop {
     pub course: course::Model,
+    pub seller: entity::creator::Model,
     pub buyer_id: i64,
     pub buyer_token: String,
     pub admin_token: String,
@@ -54,6 +55,7 @@ pub async fn shop(app: &TestApp, price_fen: i64) -> Shop {
         admin_token: app.token(admin.id),
         buyer_id: buyer.id,
         course,
+        seller,
     }
 }
 
@@ -380,11 +382,7 @@ async fn purchase_rules_and_free_products() {
     let app = TestApp::spawn().await;
     let fixture = Fixture::new(&app.db);
     let shop = shop(&app, 9900).await;
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let draft = fixture
         .course(&seller, 2, "草稿", "编程开发", 100, CourseStatus::Draft)
         .await;

@@ -15,11 +15,7 @@ use crate::payments::{CREATE_ORDER, notify, order_row, shop, simulated};
 async fn a_paid_group_membership_opens_posts_until_it_expires_and_sellers_see_their_sales() {
     let app = TestApp::spawn().await;
     let shop = shop(&app, 9900).await;
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let seller_token = app.token(seller.user_id);
     let group = app
         .mutate(&seller_token, r#"mutation { createGroup(input: {name: "付费圈", priceFen: 36500, membershipDays: 30}) { group { id } } }"#, json!({}))
@@ -138,11 +134,7 @@ async fn buyers_cancel_pending_orders_and_ended_livestreams_sell_only_replays() 
     );
     assert_eq!(entitlement::Entity::find().count(&app.db).await.unwrap(), 1);
 
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let seller_token = app.token(seller.user_id);
     let schedule = r#"mutation($s: DateTime!) { scheduleLivestream(input: {title: "直播", scheduledStart: $s, priceFen: 990}) { livestream { id } } }"#;
     let start = (Utc::now() + Duration::days(1)).to_rfc3339();

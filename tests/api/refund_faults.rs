@@ -26,11 +26,7 @@ async fn a_payment_for_a_closed_order_that_can_no_longer_be_had_is_refunded() {
     )
     .await;
     let fixture = Fixture::new(&app.db);
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let other = fixture
         .course(
             &seller,
@@ -146,11 +142,7 @@ async fn reconciliation_settles_refunds_whose_answer_or_request_was_lost() {
     let app = wechatpay_app(base).await;
     let shop = shop(&app, 9900).await;
     let fixture = Fixture::new(&app.db);
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let other = fixture
         .course(
             &seller,

@@ -161,11 +161,7 @@ async fn reconciliation_completes_an_order_whose_notification_never_came() {
 
     // An order nobody paid is closed once expired.
     let fixture = Fixture::new(&app.db);
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let other = fixture
         .course(
             &seller,
@@ -226,11 +222,7 @@ async fn a_refund_waits_for_its_notification_then_revokes_access() {
     assert_eq!(paid.status, OrderStatus::Paid);
 
     // The selling creator may refund within the window.
-    let seller = entity::creator::Entity::find_by_id(shop.course.creator_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let seller = shop.seller.clone();
     let pending = app
         .mutate(
             &app.token(seller.user_id),
