@@ -17,7 +17,9 @@
 //! - [`payments`] is WeChat Pay API v3 (signing, verification, the client, the
 //!   simulated provider); it knows nothing of orders.
 //! - [`graphql`] assembles the schema: one query part per domain, global IDs, Relay
-//!   pagination, Money, DataLoaders, limits.
+//!   pagination, Money, DataLoaders, limits. The object types are declared once in
+//!   [`graphql::objects`] (and list orderings in [`graphql::ordering`]) and resolved in
+//!   their domain's file, so no domain file imports another.
 //! - [`http`] serves `/graphql`, `/healthz`, `/metrics` and the payment notifications,
 //!   with request ids and metrics.
 //! - [`telemetry`] sets up logs and the Prometheus registry.

@@ -1,46 +1,22 @@
 //! Courses: the catalogue query, the `Course` object and the creator's course
 //! mutations (lessons are in `lesson`).
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::course;
 
 use crate::error::AppError;
 use crate::graphql::access;
 use crate::graphql::context::ContextExt;
-use crate::graphql::creator::Creator;
-use crate::graphql::enums::{CourseStatus, OrderDirection};
+use crate::graphql::enums::CourseStatus;
+use crate::graphql::ids;
 use crate::graphql::ids::type_name;
-use crate::graphql::lesson::Lesson;
-use crate::graphql::loaders::{CourseById, CreatorById, LessonsOfCourse, RatingSummaryOfCourse};
+use crate::graphql::loaders::{CreatorById, LessonsOfCourse, RatingSummaryOfCourse};
 use crate::graphql::money::Money;
+use crate::graphql::objects::{Course, Creator, Lesson, Rating};
+use crate::graphql::ordering::{CourseOrder, RatingOrder};
 use crate::graphql::pagination::{self, Conn};
-use crate::graphql::rating::{Rating, RatingOrder};
-use crate::graphql::{ids, prefetch};
 use crate::service::access::ProductRef;
 use crate::service::{self, courses, ratings};
-
-/// A course: an ordered set of lessons sold as one product. Shared, because
-/// recommendations hand out rows from their cache.
-pub struct Course(pub std::sync::Arc<course::Model>);
-
-impl From<course::Model> for Course {
-    fn from(row: course::Model) -> Self {
-        Course(std::sync::Arc::new(row))
-    }
-}
-
-/// The course with this id, when the actor may see it: the one visibility rule
-/// ([`courses::visible`]) for every path that reaches a course by id (nodes, ratings,
-/// orders, entitlements), so a suspended or archived course never leaks through one.
-pub async fn load_visible(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<Course>> {
-    let Some(row) = ctx.loader()?.load_one(CourseById(id)).await? else {
-        return Ok(None);
-    };
-    Ok(courses::visible(ctx.db()?, ctx.actor()?, &row)
-        .await?
-        .then(|| Course::from(row)))
-}
 
 /// Stars given to a course by its buyers (verified purchases only).
 #[derive(SimpleObject)]
@@ -226,42 +202,6 @@ impl CourseFilter {
     }
 }
 
-/// What the course list is ordered by.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CourseOrderField {
-    /// Creation time.
-    #[default]
-    Newest,
-    /// Price.
-    Price,
-    /// Bayesian-average rating (few ratings pull towards 3.5 stars).
-    Rating,
-    /// Paid orders.
-    Sales,
-}
-
-/// Ordering of the course list.
-#[derive(InputObject, Default)]
-pub struct CourseOrder {
-    /// Key to order by.
-    #[graphql(default)]
-    pub field: CourseOrderField,
-    /// Direction (default DESC).
-    #[graphql(default)]
-    pub direction: OrderDirection,
-}
-
-impl From<CourseOrderField> for courses::CourseSort {
-    fn from(value: CourseOrderField) -> Self {
-        match value {
-            CourseOrderField::Newest => courses::CourseSort::Newest,
-            CourseOrderField::Price => courses::CourseSort::Price,
-            CourseOrderField::Rating => courses::CourseSort::Rating,
-            CourseOrderField::Sales => courses::CourseSort::Sales,
-        }
-    }
-}
-
 /// Course queries.
 #[derive(Default)]
 pub struct CourseQuery;
@@ -285,31 +225,6 @@ impl CourseQuery {
         let page = pagination::page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default().into_service()?;
         Course::page(ctx, &page, filter, order_by.unwrap_or_default()).await
-    }
-}
-
-impl Course {
-    /// One page of courses as a connection, with the page's children primed: the one
-    /// way every course list (the catalogue, a creator's courses) is answered.
-    pub async fn page(
-        ctx: &Context<'_>,
-        page: &crate::service::page::PageRequest,
-        filter: courses::CourseFilter,
-        order: CourseOrder,
-    ) -> async_graphql::Result<Conn<Course>> {
-        let db = ctx.db()?;
-        let rows = courses::list(
-            db,
-            ctx.actor()?,
-            filter,
-            order.field.into(),
-            order.direction.into(),
-            page,
-        )
-        .await?;
-        let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();
-        prefetch::courses(ctx, &page_rows).await?;
-        Ok(pagination::connection(db, rows, Course::from))
     }
 }
 

@@ -1,24 +1,18 @@
 //! Creators: the `Creator` object and the creators list.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use entity::creator;
 
 use crate::error::AppError;
 use crate::graphql::context::ContextExt;
-use crate::graphql::course::{Course, CourseOrder};
 use crate::graphql::enums::{CourseStatus, LivestreamStatus, OrderDirection};
-use crate::graphql::group::CommunityGroup;
 use crate::graphql::ids::type_name;
-use crate::graphql::livestream::{Livestream, LivestreamOrder};
 use crate::graphql::loaders::{FollowersOfCreator, UserById};
+use crate::graphql::objects::{CommunityGroup, Course, Creator, Livestream, User};
+use crate::graphql::ordering::{CourseOrder, CreatorOrder, CreatorOrderField, LivestreamOrder};
 use crate::graphql::pagination::{self, Conn};
-use crate::graphql::user::User;
 use crate::graphql::{ids, prefetch};
 use crate::service::{courses, creators, groups, livestreams};
-
-/// The public selling profile of a user.
-pub struct Creator(pub creator::Model);
 
 /// The public selling profile of a user.
 #[Object]
@@ -133,27 +127,6 @@ impl Creator {
 pub struct CreatorFilter {
     /// Text the display name contains (case-insensitive).
     pub name_contains: Option<String>,
-}
-
-/// What the creator list is ordered by.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CreatorOrderField {
-    /// When the profile was created.
-    #[default]
-    Newest,
-    /// Display name.
-    Name,
-}
-
-/// Ordering of the creator list.
-#[derive(InputObject, Default)]
-pub struct CreatorOrder {
-    /// Key to order by.
-    #[graphql(default)]
-    pub field: CreatorOrderField,
-    /// Direction (default DESC).
-    #[graphql(default)]
-    pub direction: OrderDirection,
 }
 
 /// Creator queries.

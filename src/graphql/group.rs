@@ -2,24 +2,19 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use entity::{community_group, group_post};
 
 use crate::error::AppError;
 use crate::graphql::access;
 use crate::graphql::context::ContextExt;
-use crate::graphql::creator::Creator;
 use crate::graphql::enums::OrderDirection;
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
 use crate::graphql::loaders::{CreatorById, GroupById, UserById};
 use crate::graphql::money::Money;
+use crate::graphql::objects::{CommunityGroup, Creator, GroupPost, User};
 use crate::graphql::pagination::{self, Conn};
-use crate::graphql::user::User;
 use crate::service::access::ProductRef;
 use crate::service::groups;
-
-/// A free or paid community group run by a creator.
-pub struct CommunityGroup(pub community_group::Model);
 
 /// A free or paid community group run by a creator.
 #[Object]
@@ -104,14 +99,6 @@ impl CommunityGroup {
             group,
         }))
     }
-}
-
-/// A post in a group.
-pub struct GroupPost {
-    /// The post row.
-    pub post: group_post::Model,
-    /// Its group, which decides whether the body is locked.
-    pub group: ProductRef,
 }
 
 /// A post in a group.

@@ -2,27 +2,19 @@
 //! reorder, delete). Paid lesson content is shown only to those who may open it.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use entity::{course, lesson};
+use entity::course;
 
 use crate::error::AppError;
 use crate::graphql::access;
 use crate::graphql::context::ContextExt;
-use crate::graphql::course::Course;
 use crate::graphql::enums::LessonKind;
 use crate::graphql::ids::{self, type_name};
 use crate::graphql::loaders::CourseById;
+use crate::graphql::objects::{Course, Lesson};
 use crate::graphql::payload::{input_id, payload};
 use crate::service::access::ProductRef;
 use crate::service::courses;
 use crate::service::lessons::{self, LessonChanges, NewLesson};
-
-/// One part of a course.
-pub struct Lesson {
-    /// The lesson row.
-    pub lesson: lesson::Model,
-    /// Its course, which decides whether the content is locked.
-    pub course: ProductRef,
-}
 
 /// One part of a course.
 #[Object]

@@ -1,25 +1,22 @@
 //! Livestreams: the `Livestream` object and the schedule list.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use entity::enums::LivestreamStatus as StoredStatus;
-use entity::livestream;
 
 use crate::error::AppError;
 use crate::graphql::access;
 use crate::graphql::context::ContextExt;
-use crate::graphql::creator::Creator;
-use crate::graphql::enums::{LivestreamStatus, OrderDirection};
+use crate::graphql::enums::LivestreamStatus;
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
 use crate::graphql::loaders::CreatorById;
 use crate::graphql::money::Money;
+use crate::graphql::objects::{Creator, Livestream};
+use crate::graphql::ordering::LivestreamOrder;
 use crate::graphql::pagination::{self, Conn};
 use crate::service::access::ProductRef;
 use crate::service::livestreams;
-
-/// A live class with a ticket price and, once ended, an optional replay.
-pub struct Livestream(pub livestream::Model);
 
 /// A live class with a ticket price and, once ended, an optional replay.
 #[Object]
@@ -99,45 +96,6 @@ pub struct LivestreamFilter {
     pub starts_after: Option<DateTime<Utc>>,
     /// Scheduled to start before this time.
     pub starts_before: Option<DateTime<Utc>>,
-}
-
-/// What the livestream list is ordered by.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LivestreamOrderField {
-    /// Scheduled start.
-    #[default]
-    ScheduledStart,
-    /// Peak audience.
-    PeakViewers,
-}
-
-impl From<LivestreamOrderField> for livestreams::LivestreamSort {
-    fn from(value: LivestreamOrderField) -> Self {
-        match value {
-            LivestreamOrderField::ScheduledStart => livestreams::LivestreamSort::ScheduledStart,
-            LivestreamOrderField::PeakViewers => livestreams::LivestreamSort::PeakViewers,
-        }
-    }
-}
-
-/// Ordering of the livestream list.
-#[derive(InputObject)]
-pub struct LivestreamOrder {
-    /// Key to order by.
-    #[graphql(default)]
-    pub field: LivestreamOrderField,
-    /// Direction (default ASC: soonest first).
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl Default for LivestreamOrder {
-    fn default() -> Self {
-        LivestreamOrder {
-            field: LivestreamOrderField::ScheduledStart,
-            direction: OrderDirection::Asc,
-        }
-    }
 }
 
 /// Livestream queries.

@@ -3,17 +3,13 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::graphql::context::ContextExt;
-use crate::graphql::course::Course;
-use crate::graphql::creator::Creator;
-use crate::graphql::group::{CommunityGroup, GroupPost};
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
-use crate::graphql::lesson::Lesson;
-use crate::graphql::livestream::Livestream;
 use crate::graphql::loaders::{CreatorById, GroupById, LivestreamById, UserById};
-use crate::graphql::order::{Entitlement, Order};
-use crate::graphql::rating::Rating;
-use crate::graphql::user::User;
+use crate::graphql::objects::{
+    CommunityGroup, Course, Creator, Entitlement, GroupPost, Lesson, Livestream, Order, Rating,
+    User,
+};
 use crate::service::access::ProductRef;
 use crate::service::{entitlements, groups, lessons, orders, ratings};
 
@@ -61,9 +57,7 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
             .load_one(CreatorById(key))
             .await?
             .map(|c| Node::Creator(Creator(c))),
-        type_name::COURSE => crate::graphql::course::load_visible(ctx, key)
-            .await?
-            .map(Node::Course),
+        type_name::COURSE => Course::load_visible(ctx, key).await?.map(Node::Course),
         type_name::LESSON => lessons::lesson(db, actor, key)
             .await?
             .map(|(lesson, course)| {

@@ -3,20 +3,16 @@
 use async_graphql::{Context, ID, Object, Union};
 use chrono::{DateTime, Utc};
 use entity::enums::ProductKind;
-use entity::{entitlement, order};
 
 use crate::error::AppError;
 use crate::graphql::context::ContextExt;
-use crate::graphql::course::Course;
 use crate::graphql::enums::OrderStatus;
-use crate::graphql::group::CommunityGroup;
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
-use crate::graphql::livestream::Livestream;
 use crate::graphql::loaders::{GroupById, LivestreamById, UserById};
 use crate::graphql::money::Money;
+use crate::graphql::objects::{CommunityGroup, Course, Entitlement, Livestream, Order, User};
 use crate::graphql::pagination::{self, Conn};
-use crate::graphql::user::User;
 use crate::service::orders;
 
 /// Something that can be bought.
@@ -39,9 +35,7 @@ async fn load_product(
 ) -> async_graphql::Result<Option<Product>> {
     let loader = ctx.loader()?;
     Ok(match kind {
-        ProductKind::Course => crate::graphql::course::load_visible(ctx, id)
-            .await?
-            .map(Product::Course),
+        ProductKind::Course => Course::load_visible(ctx, id).await?.map(Product::Course),
         ProductKind::Livestream => loader
             .load_one(LivestreamById(id))
             .await?
@@ -52,9 +46,6 @@ async fn load_product(
             .map(|g| Product::CommunityGroup(CommunityGroup(g))),
     })
 }
-
-/// One purchase of one product.
-pub struct Order(pub order::Model);
 
 /// One purchase of one product.
 #[Object]
@@ -100,9 +91,6 @@ impl Order {
         self.0.refunded_at
     }
 }
-
-/// Access to a product.
-pub struct Entitlement(pub entitlement::Model);
 
 /// Access to a product.
 #[Object]

@@ -1,23 +1,17 @@
 //! Ratings: the `Rating` object and the ratings list.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use entity::rating;
 
 use crate::error::AppError;
 use crate::graphql::context::ContextExt;
-use crate::graphql::course::Course;
-use crate::graphql::enums::OrderDirection;
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
 use crate::graphql::loaders::UserById;
+use crate::graphql::objects::{Course, Rating, User};
+use crate::graphql::ordering::RatingOrder;
 use crate::graphql::pagination::{self, Conn};
-use crate::graphql::user::User;
 use crate::service::ratings;
-
-/// A buyer's stars and review of a course. Only buyers can rate, so every rating is a
-/// verified purchase.
-pub struct Rating(pub rating::Model);
 
 /// A buyer's stars and review of a course. Only buyers can rate, so every rating is a
 /// verified purchase.
@@ -54,38 +48,8 @@ impl Rating {
     /// The course rated; null when the viewer may not see it (suspended, or archived
     /// and not theirs).
     async fn course(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Course>> {
-        crate::graphql::course::load_visible(ctx, self.0.course_id).await
+        Course::load_visible(ctx, self.0.course_id).await
     }
-}
-
-/// What a rating list is ordered by.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RatingOrderField {
-    /// When written.
-    #[default]
-    Newest,
-    /// Stars.
-    Stars,
-}
-
-impl From<RatingOrderField> for ratings::RatingSort {
-    fn from(value: RatingOrderField) -> Self {
-        match value {
-            RatingOrderField::Newest => ratings::RatingSort::Newest,
-            RatingOrderField::Stars => ratings::RatingSort::Stars,
-        }
-    }
-}
-
-/// Ordering of a rating list.
-#[derive(InputObject, Default)]
-pub struct RatingOrder {
-    /// Key to order by.
-    #[graphql(default)]
-    pub field: RatingOrderField,
-    /// Direction (default DESC).
-    #[graphql(default)]
-    pub direction: OrderDirection,
 }
 
 /// Filters of the rating list.

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Object, SimpleObject, Union};
 
 use crate::graphql::context::ContextExt;
-use crate::graphql::course::Course;
-use crate::graphql::group::GroupPost;
-use crate::graphql::livestream::Livestream;
+use crate::graphql::objects::{Course, GroupPost, Livestream};
 use crate::graphql::payload::payload;
 use crate::recommend::ModelStats;
 use crate::service::access::ProductRef;

@@ -7,8 +7,8 @@ use crate::auth::AuthState;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::UserById;
+use crate::graphql::objects::User;
 use crate::graphql::payload::{UserError, split};
-use crate::graphql::user::User;
 use crate::service::sessions::{self, Session};
 
 /// Input of `loginWithWechat`.

@@ -2,21 +2,15 @@
 
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
-use entity::user;
 
 use crate::graphql::context::ContextExt;
-use crate::graphql::creator::Creator;
 use crate::graphql::enums::Role;
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
 use crate::graphql::loaders::CreatorByUser;
-use crate::graphql::order::{Entitlement, Order};
+use crate::graphql::objects::{Creator, Entitlement, Order, User};
 use crate::graphql::pagination::{self, Conn};
 use crate::service::{entitlements, orders};
-
-/// A person on the platform. Only public profile fields are exposed; WeChat
-/// identifiers never are.
-pub struct User(pub user::Model);
 
 /// A person on the platform. Only public profile fields are exposed; WeChat
 /// identifiers never are.
