@@ -7,8 +7,11 @@
 //!
 //! Popularity is long-tailed (Zipf-like weights over courses) and learners have
 //! favourite categories, so purchases carry the co-occurrence structure a
-//! recommendation engine should find. Rows are planned in memory, then written with
-//! explicit ids in multi-row inserts inside one transaction, which takes seconds.
+//! recommendation engine should find. The plan is made in memory ([`plan`]); plain
+//! rows are written with explicit ids in multi-row inserts, and what the API derives
+//! (entitlements, memberships, sales and rating counters) is written by the API's own
+//! writers (`entitlements::grant`, `groups::add_free_member`, `ratings::save_verified`),
+//! all in one transaction, which takes seconds.
 
 mod plan;
 mod text;
@@ -24,13 +27,14 @@ use sea_orm::{
 };
 
 use crate::error::{AppError, AppResult};
+use crate::service::{entitlements, groups, ratings};
 
 pub use plan::{DemoPlan, plan};
 
 /// Seed of the demo data's random generator.
 pub const DEMO_SEED: u64 = 42;
 
-/// How many rows of each kind were written.
+/// How many rows of each kind were written (counted in the database).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SeedCounts {
     /// Users of every role.
@@ -81,7 +85,9 @@ impl fmt::Display for SeedCounts {
     }
 }
 
-/// Writes the demo plan into an empty database, in one transaction.
+/// Writes the demo plan into an empty database, in one transaction: plain rows in
+/// multi-row inserts, then every purchase, free join and rating through the API's own
+/// writers, which keep entitlements, memberships and counters.
 pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
     if user::Entity::find().count(db).await? > 0 {
         return Err(AppError::BadUserInput(
@@ -89,7 +95,6 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
         ));
     }
     let plan = plan(DEMO_SEED, Utc::now());
-    let counts = plan.counts();
     let txn = crate::db::begin_write(db).await?;
     insert_all(&txn, plan.users).await?;
     insert_all(&txn, plan.creators).await?;
@@ -97,14 +102,29 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
     insert_all(&txn, plan.lessons).await?;
     insert_all(&txn, plan.livestreams).await?;
     insert_all(&txn, plan.groups).await?;
-    insert_all(&txn, plan.memberships).await?;
-    insert_all(&txn, plan.posts).await?;
     insert_all(&txn, plan.follows).await?;
-    insert_all(&txn, plan.orders).await?;
-    insert_all(&txn, plan.entitlements).await?;
-    insert_all(&txn, plan.ratings).await?;
+    insert_all(&txn, plan.orders.clone()).await?;
+    for paid in &plan.orders {
+        // As the payment notification grants: entitlement, membership, sales counter.
+        entitlements::grant(&txn, paid, paid.paid_at.unwrap_or(paid.created_at)).await?;
+    }
+    for join in &plan.joins {
+        groups::add_free_member(&txn, join.group_id, join.user_id, join.joined_at).await?;
+    }
+    insert_all(&txn, plan.posts).await?;
+    for rating in plan.ratings {
+        ratings::save_verified(
+            &txn,
+            rating.user_id,
+            rating.course_id,
+            rating.stars,
+            rating.review,
+            rating.at,
+        )
+        .await?;
+    }
     if txn.get_database_backend() == DbBackend::Postgres {
-        // Ids were given explicitly; move each sequence past them for later inserts.
+        // These tables' ids were given explicitly; move each sequence past them.
         for table in [
             "users",
             "creators",
@@ -112,12 +132,9 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
             "lessons",
             "livestreams",
             "community_groups",
-            "group_memberships",
             "group_posts",
             "follows",
             "orders",
-            "entitlements",
-            "ratings",
         ] {
             txn.execute_raw(Statement::from_string(
                 DbBackend::Postgres,
@@ -129,8 +146,34 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
             .await?;
         }
     }
+    let counts = SeedCounts::written(&txn).await?;
     txn.commit().await?;
     Ok(counts)
+}
+
+impl SeedCounts {
+    /// Counts the rows of every seeded table.
+    async fn written(db: &impl ConnectionTrait) -> AppResult<SeedCounts> {
+        use entity::{
+            community_group, course, creator, entitlement, follow, group_membership, group_post,
+            lesson, livestream, order, rating,
+        };
+        let count = |n: u64| n as usize;
+        Ok(SeedCounts {
+            users: count(user::Entity::find().count(db).await?),
+            creators: count(creator::Entity::find().count(db).await?),
+            courses: count(course::Entity::find().count(db).await?),
+            lessons: count(lesson::Entity::find().count(db).await?),
+            livestreams: count(livestream::Entity::find().count(db).await?),
+            groups: count(community_group::Entity::find().count(db).await?),
+            memberships: count(group_membership::Entity::find().count(db).await?),
+            posts: count(group_post::Entity::find().count(db).await?),
+            follows: count(follow::Entity::find().count(db).await?),
+            orders: count(order::Entity::find().count(db).await?),
+            entitlements: count(entitlement::Entity::find().count(db).await?),
+            ratings: count(rating::Entity::find().count(db).await?),
+        })
+    }
 }
 
 /// Inserts rows in multi-row statements small enough for every backend's bound-parameter limit.

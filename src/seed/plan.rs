@@ -1,20 +1,21 @@
-//! The demo data planned in memory: every row with its id, counters kept as the
-//! writers keep them (a test in `tests/api/seed.rs` checks they agree).
+//! The demo data planned in memory. Plain rows (people, the catalogue, follows, posts,
+//! paid orders) are planned with their ids; what the API's writers derive (entitlements,
+//! memberships, sales and rating counters) is not planned at all: the plan says who
+//! bought, joined and rated what, and `seed::demo` hands that to the same writers the
+//! API uses.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use entity::enums::{CourseStatus, LessonKind, LivestreamStatus, OrderStatus, ProductKind, Role};
 use entity::{
-    community_group, course, creator, entitlement, follow, group_membership, group_post, lesson,
-    livestream, order, rating, user,
+    community_group, course, creator, follow, group_post, lesson, livestream, order, user,
 };
 use rand::distr::{Distribution, weighted::WeightedIndex};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::SeedCounts;
 use super::text::{CATEGORIES, SUFFIXES, TOPICS};
 
 pub(super) const CREATORS: usize = 36;
@@ -42,38 +43,42 @@ pub struct DemoPlan {
     pub(super) livestreams: Vec<livestream::Model>,
     /// The planned `groups` rows.
     pub(super) groups: Vec<community_group::Model>,
-    /// The planned `memberships` rows.
-    pub(super) memberships: Vec<group_membership::Model>,
+    /// Learners joining free groups (paid memberships come with their orders).
+    pub(super) joins: Vec<PlannedJoin>,
     /// The planned `posts` rows.
     pub(super) posts: Vec<group_post::Model>,
     /// The planned `follows` rows.
     pub(super) follows: Vec<follow::Model>,
     /// The planned `orders` rows.
     pub(super) orders: Vec<order::Model>,
-    /// The planned `entitlements` rows.
-    pub(super) entitlements: Vec<entitlement::Model>,
-    /// The planned `ratings` rows.
-    pub(super) ratings: Vec<rating::Model>,
+    /// Buyers rating courses they bought.
+    pub(super) ratings: Vec<PlannedRating>,
 }
 
-impl DemoPlan {
-    /// Row counts of the plan.
-    pub fn counts(&self) -> SeedCounts {
-        SeedCounts {
-            users: self.users.len(),
-            creators: self.creators.len(),
-            courses: self.courses.len(),
-            lessons: self.lessons.len(),
-            livestreams: self.livestreams.len(),
-            groups: self.groups.len(),
-            memberships: self.memberships.len(),
-            posts: self.posts.len(),
-            follows: self.follows.len(),
-            orders: self.orders.len(),
-            entitlements: self.entitlements.len(),
-            ratings: self.ratings.len(),
-        }
-    }
+/// A learner joining a free group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct PlannedJoin {
+    /// The group.
+    pub group_id: i64,
+    /// The learner.
+    pub user_id: i64,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+}
+
+/// A buyer's rating of a course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct PlannedRating {
+    /// The buyer.
+    pub user_id: i64,
+    /// The course bought.
+    pub course_id: i64,
+    /// 1 to 5.
+    pub stars: i32,
+    /// Review text, if any.
+    pub review: Option<String>,
+    /// When it was written.
+    pub at: DateTime<Utc>,
 }
 
 /// A product a learner can buy, with what the plan needs to know of it.
@@ -83,7 +88,6 @@ struct Sellable {
     id: i64,
     price_fen: i64,
     category: usize,
-    membership_days: Option<i32>,
 }
 
 /// Plans the demo data. `now` places livestreams around the present; everything else
@@ -180,6 +184,7 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
             category: CATEGORIES[category].to_owned(),
             price_fen,
             status,
+            // Counters start at zero: the writers move them as purchases and ratings land.
             sales_count: 0,
             rating_count: 0,
             rating_sum: 0,
@@ -215,7 +220,6 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
                 id,
                 price_fen,
                 category,
-                membership_days: None,
             });
             let rank = sellables.len() as f64;
             course_weight.push(1.0 / rank.powf(0.9));
@@ -284,7 +288,6 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
                     id,
                     price_fen,
                     category,
-                    membership_days: None,
                 });
             }
         }
@@ -320,7 +323,6 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
                 id,
                 price_fen,
                 category,
-                membership_days,
             });
         }
     }
@@ -411,8 +413,10 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
         }
     }
 
-    // Orders and entitlements, in time order; group purchases also make memberships.
+    // Paid orders, in time order (their entitlements, memberships and sales counters
+    // are the writers' business); `members` tracks who is in which group, for the posts.
     let mut membership_pairs = HashSet::new();
+    let mut members: Vec<(i64, i64)> = Vec::new();
     for (n, (learner, product)) in purchases.iter().enumerate() {
         let id = n as i64 + 1;
         let buyer = learner_id(*learner);
@@ -437,32 +441,8 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
             closed_at: None,
             updated_at: paid,
         });
-        let expires_at = product
-            .membership_days
-            .map(|days| paid + Duration::days(days.into()));
-        plan.entitlements.push(entitlement::Model {
-            id,
-            user_id: buyer,
-            product_kind: product.kind,
-            product_id: product.id,
-            order_id: Some(id),
-            granted_at: paid,
-            expires_at,
-            revoked_at: None,
-        });
         if product.kind == ProductKind::Group && membership_pairs.insert((product.id, buyer)) {
-            plan.memberships.push(group_membership::Model {
-                id: plan.memberships.len() as i64 + 1,
-                group_id: product.id,
-                user_id: buyer,
-                joined_at: paid,
-                expires_at,
-            });
-        }
-        if product.kind == ProductKind::Course
-            && let Some(course) = plan.courses.get_mut(product.id as usize - 1)
-        {
-            course.sales_count += 1;
+            members.push((product.id, buyer));
         }
     }
 
@@ -475,28 +455,27 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
                 && rng.random_bool(0.3)
                 && membership_pairs.insert((group.id, learner_id(index)))
             {
-                plan.memberships.push(group_membership::Model {
-                    id: plan.memberships.len() as i64 + 1,
+                members.push((group.id, learner_id(index)));
+                plan.joins.push(PlannedJoin {
                     group_id: group.id,
                     user_id: learner_id(index),
                     joined_at: group.created_at + Duration::days(rng.random_range(1..200)),
-                    expires_at: None,
                 });
             }
         }
     }
 
     // Posts by the group's creator and its members.
-    let members_of = |group_id: i64, plan: &DemoPlan| -> Vec<i64> {
-        plan.memberships
+    let members_of = |group_id: i64| -> Vec<i64> {
+        members
             .iter()
-            .filter(|m| m.group_id == group_id)
-            .map(|m| m.user_id)
+            .filter(|(group, _)| *group == group_id)
+            .map(|(_, user)| *user)
             .collect()
     };
     for group_index in 0..plan.groups.len() {
         let group = plan.groups[group_index].clone();
-        let members = members_of(group.id, &plan);
+        let members = members_of(group.id);
         let owner = plan.creators[group.creator_id as usize - 1].user_id;
         for n in 0..rng.random_range(8..30) {
             let author = if n % 4 == 0 || members.is_empty() {
@@ -545,20 +524,13 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
         let score = 3.6 + course_quality[sellable_index] + taste + rng.random_range(-0.9..0.9);
         let stars = score.round().clamp(1.0, 5.0) as i32;
         let at = plan.orders[order_id as usize - 1].paid_at.unwrap_or(epoch) + Duration::days(3);
-        plan.ratings.push(rating::Model {
-            id: plan.ratings.len() as i64 + 1,
+        plan.ratings.push(PlannedRating {
             user_id: learner_id(learner),
             course_id: product.id,
             stars,
             review: (stars >= 4 || rng.random_bool(0.5)).then(|| review_text(stars).to_owned()),
-            hidden_at: None,
-            created_at: at,
-            updated_at: at,
+            at,
         });
-        if let Some(course) = plan.courses.get_mut(product.id as usize - 1) {
-            course.rating_count += 1;
-            course.rating_sum += i64::from(stars);
-        }
     }
     plan
 }

@@ -153,7 +153,7 @@ pub async fn by_ids(
 // Writes: groups, memberships of free groups, posts.
 // ---------------------------------------------------------------------------------
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
 
@@ -259,6 +259,37 @@ pub async fn update(
     Ok(updated)
 }
 
+/// Writes a free membership (one without an end), in the caller's transaction if it
+/// has one: the one writer of free memberships, used by `join` and the demo seed (paid
+/// memberships are written by `entitlements::grant`). The (group, user) unique index
+/// makes a repeated or concurrent join a no-op, and an existing paid membership keeps
+/// its end.
+pub async fn add_free_member(
+    db: &impl ConnectionTrait,
+    group_id: i64,
+    user_id: i64,
+    joined_at: DateTime<Utc>,
+) -> AppResult<()> {
+    group_membership::Entity::insert(group_membership::ActiveModel {
+        group_id: Set(group_id),
+        user_id: Set(user_id),
+        joined_at: Set(joined_at),
+        expires_at: Set(None),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            group_membership::Column::GroupId,
+            group_membership::Column::UserId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
 /// Joins a free group (paid groups are bought). Joining twice changes nothing.
 pub async fn join(
     db: &DatabaseConnection,
@@ -276,24 +307,7 @@ pub async fn join(
         )
         .into());
     }
-    // The (group, user) unique index makes a repeated or concurrent join a no-op.
-    group_membership::Entity::insert(group_membership::ActiveModel {
-        group_id: Set(group.id),
-        user_id: Set(user_id),
-        joined_at: Set(Utc::now()),
-        expires_at: Set(None),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([
-            group_membership::Column::GroupId,
-            group_membership::Column::UserId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    add_free_member(db, group.id, user_id, Utc::now()).await?;
     effects
         .publish(
             db,

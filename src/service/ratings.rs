@@ -184,16 +184,41 @@ pub async fn rate_course(
     checks.range("stars", stars.into(), 1, 5);
     let review = checks.optional_text("review", review, MAX_REVIEW);
     checks.finish()?;
-    let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
+    let saved = save_verified(&txn, user_id, course_id, stars, review, Utc::now()).await?;
+    txn.commit().await?;
+    effects
+        .publish(
+            db,
+            Event::RatingChanged {
+                user_id: saved.user_id,
+                course_id: saved.course_id,
+            },
+        )
+        .await;
+    Ok(saved)
+}
+
+/// Writes a buyer's rating inside the caller's transaction: checks the purchase, then
+/// inserts or changes the one (user, course) rating and moves the course's counters with
+/// it, with the course row locked. The one writer of ratings, used by `rateCourse` and
+/// the demo seed; the caller has validated stars and review and begun a write transaction.
+pub async fn save_verified(
+    txn: &impl ConnectionTrait,
+    user_id: i64,
+    course_id: i64,
+    stars: i32,
+    review: Option<String>,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<rating::Model> {
     // Lock the course row: concurrent ratings of one course queue here.
     course::Entity::find_by_id(course_id)
         .lock_exclusive()
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| crate::service::not_found("course"))?;
     let bought =
-        crate::service::access::entitled(&txn, user_id, ProductKind::Course, &[course_id], now)
+        crate::service::access::entitled(txn, user_id, ProductKind::Course, &[course_id], now)
             .await?;
     if bought.is_empty() {
         return Err(FieldError::new(
@@ -206,21 +231,21 @@ pub async fn rate_course(
     let existing = rating::Entity::find()
         .filter(rating::Column::UserId.eq(user_id))
         .filter(rating::Column::CourseId.eq(course_id))
-        .one(&txn)
+        .one(txn)
         .await?;
-    let saved = match existing {
+    Ok(match existing {
         Some(previous) => {
             if previous.hidden_at.is_none() {
-                adjust_counters(&txn, course_id, 0, i64::from(stars - previous.stars)).await?;
+                adjust_counters(txn, course_id, 0, i64::from(stars - previous.stars)).await?;
             }
             let mut model = previous.into_active_model();
             model.stars = Set(stars);
             model.review = Set(review);
             model.updated_at = Set(now);
-            model.update(&txn).await?
+            model.update(txn).await?
         }
         None => {
-            adjust_counters(&txn, course_id, 1, stars.into()).await?;
+            adjust_counters(txn, course_id, 1, stars.into()).await?;
             rating::ActiveModel {
                 user_id: Set(user_id),
                 course_id: Set(course_id),
@@ -231,21 +256,10 @@ pub async fn rate_course(
                 updated_at: Set(now),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(txn)
             .await?
         }
-    };
-    txn.commit().await?;
-    effects
-        .publish(
-            db,
-            Event::RatingChanged {
-                user_id: saved.user_id,
-                course_id: saved.course_id,
-            },
-        )
-        .await;
-    Ok(saved)
+    })
 }
 
 /// Loads a rating for a change with its course row locked.

@@ -67,7 +67,7 @@ async fn demo_seed_fills_every_list() {
     assert!(zhiku::seed::demo(&app.db).await.is_err());
 }
 
-/// The seed keeps its own counters; they must equal what the API's writers keep: a
+/// The seed writes through the API's writers, so its counters are theirs: a
 /// course's sales are its live entitlements, its rating figures its visible ratings,
 /// every paid group membership has its entitlement, and every entitlement its paid order.
 #[tokio::test]
