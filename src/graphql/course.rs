@@ -1,7 +1,7 @@
 //! Courses: the catalogue query, the `Course` object and the creator's course
 //! mutations (lessons are in `lesson`).
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::error::AppError;
@@ -16,26 +16,34 @@ use crate::graphql::objects::{Course, Creator, Lesson, Rating};
 use crate::graphql::ordering::{CourseOrder, RatingOrder};
 use crate::graphql::pagination::{self, Conn};
 use crate::service::access::ProductRef;
-use crate::service::{self, courses, ratings};
+use crate::service::{courses, ratings};
 
 /// Stars given to a course by its buyers (verified purchases only).
-#[derive(SimpleObject)]
-pub struct RatingSummary {
-    /// Mean stars, or null without ratings.
-    pub average: Option<f64>,
-    /// Number of ratings.
-    pub count: i64,
-    /// Ratings per star value: `distribution[0]` counts one-star ratings, `[4]` five-star.
-    pub distribution: Vec<i64>,
-}
+///
+/// Count and average come from the course's counters, which the rating writers keep
+/// exact in the rating's transaction; only the distribution reads the ratings.
+pub struct RatingSummary(std::sync::Arc<entity::course::Model>);
 
-impl From<service::ratings::RatingSummary> for RatingSummary {
-    fn from(summary: service::ratings::RatingSummary) -> Self {
-        RatingSummary {
-            average: summary.average,
-            count: summary.count,
-            distribution: summary.distribution.to_vec(),
-        }
+/// Stars given to a course by its buyers (verified purchases only).
+#[Object]
+impl RatingSummary {
+    /// Mean stars, or null without ratings.
+    async fn average(&self) -> Option<f64> {
+        (self.0.rating_count > 0).then(|| self.0.rating_sum as f64 / self.0.rating_count as f64)
+    }
+    /// Number of ratings.
+    async fn count(&self) -> i64 {
+        self.0.rating_count
+    }
+    /// Ratings per star value: `distribution[0]` counts one-star ratings, `[4]` five-star.
+    async fn distribution(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<i64>> {
+        Ok(ctx
+            .loader()?
+            .load_one(RatingSummaryOfCourse(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .distribution
+            .to_vec())
     }
 }
 
@@ -110,13 +118,8 @@ impl Course {
             .collect())
     }
     /// Average, count and distribution of its ratings.
-    async fn rating_summary(&self, ctx: &Context<'_>) -> async_graphql::Result<RatingSummary> {
-        Ok(ctx
-            .loader()?
-            .load_one(RatingSummaryOfCourse(self.0.id))
-            .await?
-            .unwrap_or_default()
-            .into())
+    async fn rating_summary(&self) -> RatingSummary {
+        RatingSummary(self.0.clone())
     }
     /// Ratings of this course, newest first unless ordered otherwise.
     #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]

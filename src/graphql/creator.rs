@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{CourseStatus, LivestreamStatus, OrderDirection};
 use crate::graphql::ids::type_name;
-use crate::graphql::loaders::{FollowersOfCreator, UserById};
+use crate::graphql::loaders::{FirstCoursesOfCreator, FollowersOfCreator, UserById};
 use crate::graphql::objects::{CommunityGroup, Course, Creator, Livestream, User};
 use crate::graphql::ordering::{CourseOrder, CreatorOrder, CreatorOrderField, LivestreamOrder};
 use crate::graphql::pagination::{self, Conn};
@@ -63,12 +63,29 @@ impl Creator {
         order_by: Option<CourseOrder>,
     ) -> async_graphql::Result<Conn<Course>> {
         let page = pagination::page_request(first, after, last, before)?;
+        let order = order_by.unwrap_or_default();
+        let published = status.is_none_or(|s| s == CourseStatus::Published);
+        if published && page.is_first_page() {
+            // The usual case (a list of creators, each with its first courses): batched
+            // across the creators of the page into one statement.
+            let key = FirstCoursesOfCreator {
+                creator_id: self.0.id,
+                limit: page.limit(),
+                sort: order.field.into(),
+                direction: order.direction.into(),
+            };
+            let found = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+            let rows: Vec<_> = found.items.iter().map(|(_, c)| c).collect();
+            prefetch::courses(ctx, &rows).await?;
+            let counted = courses::published_of_creator(self.0.id);
+            return Ok(pagination::connection(ctx.db()?, (found, counted), Course::from));
+        }
         let filter = courses::CourseFilter {
             creator_id: Some(self.0.id),
             status: status.map(Into::into),
             ..Default::default()
         };
-        Course::page(ctx, &page, filter, order_by.unwrap_or_default()).await
+        Course::page(ctx, &page, filter, order).await
     }
     /// This creator's livestreams.
     #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]

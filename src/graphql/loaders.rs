@@ -208,6 +208,56 @@ impl Loader<FollowersOfCreator> for DbLoader {
     }
 }
 
+/// The first page of a creator's published courses in a given order (`creator.courses`
+/// without a cursor): the pages of every creator in a list come from one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FirstCoursesOfCreator {
+    /// The creator.
+    pub creator_id: i64,
+    /// Page size.
+    pub limit: u64,
+    /// Sort key.
+    pub sort: courses::CourseSort,
+    /// Sort direction.
+    pub direction: crate::service::Direction,
+}
+
+impl Loader<FirstCoursesOfCreator> for DbLoader {
+    type Value = crate::service::page::Page<course::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[FirstCoursesOfCreator],
+    ) -> Result<HashMap<FirstCoursesOfCreator, Self::Value>, AppError> {
+        // One statement per distinct (size, order); a page of creators shares one.
+        let mut shapes: HashMap<(u64, courses::CourseSort, crate::service::Direction), Vec<i64>> =
+            HashMap::new();
+        for key in keys {
+            shapes
+                .entry((key.limit, key.sort, key.direction))
+                .or_default()
+                .push(key.creator_id);
+        }
+        let mut answers = HashMap::with_capacity(keys.len());
+        for ((limit, sort, direction), creator_ids) in shapes {
+            let pages =
+                courses::first_pages_by_creator(&self.db, &creator_ids, sort, direction, limit)
+                    .await?;
+            for (creator_id, page) in pages {
+                let key = FirstCoursesOfCreator {
+                    creator_id,
+                    limit,
+                    sort,
+                    direction,
+                };
+                answers.insert(key, page);
+            }
+        }
+        Ok(answers)
+    }
+}
+
 /// The loader a request carries: batching, with a cache that lives as long as the request.
 pub type RequestLoader =
     async_graphql::dataloader::DataLoader<DbLoader, async_graphql::dataloader::HashMapCache>;

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::graphql::context::ContextExt;
-use crate::graphql::ids;
+use crate::graphql::{ids, prefetch};
 use crate::graphql::ids::type_name;
 use crate::graphql::loaders::{CreatorById, GroupById, LivestreamById, UserById};
 use crate::graphql::objects::{
@@ -101,6 +101,13 @@ impl NodeQuery {
     /// Any object by its global ID; null when it does not exist or is not visible
     /// (orders and entitlements of others answer FORBIDDEN).
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        // A course page (the most asked-for node) loads its row and children at once
+        // rather than one batching window after another.
+        if let Ok((kind, key)) = ids::decode_any(&id)
+            && kind == type_name::COURSE
+        {
+            prefetch::course_node(ctx, key).await?;
+        }
         find(ctx, &id).await
     }
 

@@ -13,6 +13,7 @@ use crate::graphql::loaders::{GroupById, LivestreamById, UserById};
 use crate::graphql::money::Money;
 use crate::graphql::objects::{CommunityGroup, Course, Entitlement, Livestream, Order, User};
 use crate::graphql::pagination::{self, Conn};
+use crate::graphql::prefetch;
 use crate::service::orders;
 
 /// Something that can be bought.
@@ -141,6 +142,8 @@ impl OrderQuery {
         let page = pagination::page_request(first, after, None, None)?;
         let status = filter.and_then(|f| f.status).map(Into::into);
         let rows = orders::list(db, ctx.actor()?, None, status, &page).await?;
+        let page_rows: Vec<_> = rows.0.items.iter().map(|(_, o)| o).collect();
+        prefetch::order_products(ctx, &page_rows).await?;
         Ok(pagination::connection(db, rows, Order))
     }
 

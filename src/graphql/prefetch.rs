@@ -4,14 +4,25 @@
 //! resolve slowly can spill past that window and split one batch into two, so list
 //! resolvers prime the request's (caching) loader with every child the selection asks
 //! for: a page then costs a fixed number of statements, whatever its size.
+//!
+//! Priming calls the loader directly and feeds the cache ([`prime`]) rather than going
+//! through `load_many`: every key is known here, and the DataLoader would otherwise wait
+//! out its batching window (1 ms, on a timer thread) before running the statement, which
+//! was most of a short list's latency.
 
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Lookahead};
-use entity::{course, creator};
+use entity::enums::ProductKind;
+use entity::{course, creator, order};
 
 use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::{
-    CreatorById, FollowersOfCreator, LessonsOfCourse, RatingSummaryOfCourse, UserById,
+    CourseById, CreatorById, DbLoader, FollowersOfCreator, GroupById, LessonsOfCourse,
+    LivestreamById, RatingSummaryOfCourse, RequestLoader, UserById,
 };
 
 /// The fields whose children are primed, as the resolvers name them: (type, field).
@@ -24,10 +35,14 @@ pub mod field {
     pub const COURSE_LESSONS: (&str, &str) = ("Course", "lessons");
     /// `Course.ratingSummary`.
     pub const COURSE_RATING_SUMMARY: (&str, &str) = ("Course", "ratingSummary");
+    /// `RatingSummary.distribution`.
+    pub const RATING_SUMMARY_DISTRIBUTION: (&str, &str) = ("RatingSummary", "distribution");
     /// `Creator.user`.
     pub const CREATOR_USER: (&str, &str) = ("Creator", "user");
     /// `Creator.followerCount`.
     pub const CREATOR_FOLLOWER_COUNT: (&str, &str) = ("Creator", "followerCount");
+    /// `Order.product`.
+    pub const ORDER_PRODUCT: (&str, &str) = ("Order", "product");
     /// `XConnection.edges`, `Edge.node`, `XConnection.nodes`.
     pub const EDGES: &str = "edges";
     /// The item of an edge.
@@ -35,12 +50,14 @@ pub mod field {
     /// The items of a page without cursors.
     pub const NODES: &str = "nodes";
     /// Every primed field.
-    pub const ALL: [(&str, &str); 5] = [
+    pub const ALL: [(&str, &str); 7] = [
         COURSE_CREATOR,
         COURSE_LESSONS,
         COURSE_RATING_SUMMARY,
+        RATING_SUMMARY_DISTRIBUTION,
         CREATOR_USER,
         CREATOR_FOLLOWER_COUNT,
+        ORDER_PRODUCT,
     ];
 }
 
@@ -61,35 +78,115 @@ fn children<'a>(selections: &[Lookahead<'a>], (_, name): (&str, &str)) -> Vec<Lo
     selections.iter().map(|s| s.field(name)).collect()
 }
 
+/// Loads `keys` (each once) in one statement, straight from the loader, and answers the
+/// rows without caching them; [`prime`] caches them too.
+pub async fn fetch<K>(
+    loader: &RequestLoader,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<HashMap<K, <DbLoader as Loader<K>>::Value>, AppError>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    DbLoader: Loader<K, Error = AppError>,
+{
+    let keys: Vec<K> = keys
+        .into_iter()
+        .collect::<HashSet<K>>()
+        .into_iter()
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    loader.loader().load(&keys).await
+}
+
+/// Loads `keys` in one statement and puts the rows in the request's loader cache, where
+/// the items' resolvers find them.
+pub async fn prime<K>(
+    loader: &RequestLoader,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<(), AppError>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    DbLoader: Loader<K, Error = AppError>,
+{
+    let found = fetch(loader, keys).await?;
+    loader.feed_many(found).await;
+    Ok(())
+}
+
 /// Primes the loader for the courses of a connection page.
 pub async fn courses(ctx: &Context<'_>, courses: &[&course::Model]) -> async_graphql::Result<()> {
+    course_children(ctx, &item_selections(ctx), courses).await
+}
+
+/// Loads the course that `node(id:)` asks for, with what its selection asks for: one
+/// statement per child, none of them waiting for a batch.
+pub async fn course_node(ctx: &Context<'_>, id: i64) -> async_graphql::Result<()> {
+    let loader = ctx.loader()?;
+    let found = fetch(loader, [CourseById(id)]).await?;
+    let rows: Vec<&course::Model> = found.values().collect();
+    course_children(ctx, &[ctx.look_ahead()], &rows).await?;
+    loader.feed_many(found).await;
+    Ok(())
+}
+
+/// Primes the products of a page of orders.
+pub async fn order_products(
+    ctx: &Context<'_>,
+    orders: &[&order::Model],
+) -> async_graphql::Result<()> {
+    if orders.is_empty() || !wants(&item_selections(ctx), field::ORDER_PRODUCT) {
+        return Ok(());
+    }
+    let loader = ctx.loader()?;
+    let of = |kind: ProductKind| {
+        orders
+            .iter()
+            .filter(move |o| o.product_kind == kind)
+            .map(|o| o.product_id)
+    };
+    let (courses, livestreams, groups) = tokio::join!(
+        prime(loader, of(ProductKind::Course).map(CourseById)),
+        prime(loader, of(ProductKind::Livestream).map(LivestreamById)),
+        prime(loader, of(ProductKind::Group).map(GroupById)),
+    );
+    courses?;
+    livestreams?;
+    groups?;
+    Ok(())
+}
+
+/// Primes what a selection of courses asks for: creators, lessons, rating summaries.
+async fn course_children(
+    ctx: &Context<'_>,
+    selections: &[Lookahead<'_>],
+    courses: &[&course::Model],
+) -> async_graphql::Result<()> {
     if courses.is_empty() {
         return Ok(());
     }
-    let selections = item_selections(ctx);
     let loader = ctx.loader()?;
     let course_ids = || courses.iter().map(|c| c.id);
     let creators = async {
-        if wants(&selections, field::COURSE_CREATOR) {
-            let found = loader
-                .load_many(courses.iter().map(|c| CreatorById(c.creator_id)))
-                .await?;
+        if wants(selections, field::COURSE_CREATOR) {
+            let found = fetch(loader, courses.iter().map(|c| CreatorById(c.creator_id))).await?;
             let rows: Vec<&creator::Model> = found.values().collect();
-            creator_children(ctx, &children(&selections, field::COURSE_CREATOR), &rows).await?;
+            creator_children(ctx, &children(selections, field::COURSE_CREATOR), &rows).await?;
+            loader.feed_many(found).await;
         }
         Ok::<_, async_graphql::Error>(())
     };
     let lessons = async {
-        if wants(&selections, field::COURSE_LESSONS) {
-            loader.load_many(course_ids().map(LessonsOfCourse)).await?;
+        if wants(selections, field::COURSE_LESSONS) {
+            prime(loader, course_ids().map(LessonsOfCourse)).await?;
         }
         Ok::<_, AppError>(())
     };
     let summaries = async {
-        if wants(&selections, field::COURSE_RATING_SUMMARY) {
-            loader
-                .load_many(course_ids().map(RatingSummaryOfCourse))
-                .await?;
+        // Count and average come from the course row; only the distribution is read.
+        let summaries = children(selections, field::COURSE_RATING_SUMMARY);
+        if wants(&summaries, field::RATING_SUMMARY_DISTRIBUTION) {
+            prime(loader, course_ids().map(RatingSummaryOfCourse)).await?;
         }
         Ok::<_, AppError>(())
     };
@@ -120,17 +217,13 @@ async fn creator_children(
     let loader = ctx.loader()?;
     let users = async {
         if wants(selections, field::CREATOR_USER) {
-            loader
-                .load_many(creators.iter().map(|c| UserById(c.user_id)))
-                .await?;
+            prime(loader, creators.iter().map(|c| UserById(c.user_id))).await?;
         }
         Ok::<_, AppError>(())
     };
     let followers = async {
         if wants(selections, field::CREATOR_FOLLOWER_COUNT) {
-            loader
-                .load_many(creators.iter().map(|c| FollowersOfCreator(c.id)))
-                .await?;
+            prime(loader, creators.iter().map(|c| FollowersOfCreator(c.id))).await?;
         }
         Ok::<_, AppError>(())
     };

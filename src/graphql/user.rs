@@ -10,6 +10,7 @@ use crate::graphql::ids::type_name;
 use crate::graphql::loaders::CreatorByUser;
 use crate::graphql::objects::{Creator, Entitlement, Order, User};
 use crate::graphql::pagination::{self, Conn};
+use crate::graphql::prefetch;
 use crate::service::{entitlements, orders};
 
 /// A person on the platform. Only public profile fields are exposed; WeChat
@@ -68,6 +69,8 @@ impl User {
         let db = ctx.db()?;
         let page = pagination::page_request(first, after, None, None)?;
         let rows = orders::list(db, ctx.actor()?, Some(self.0.id), None, &page).await?;
+        let page_rows: Vec<_> = rows.0.items.iter().map(|(_, o)| o).collect();
+        prefetch::order_products(ctx, &page_rows).await?;
         Ok(pagination::connection(db, rows, Order))
     }
 }

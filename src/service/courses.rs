@@ -39,7 +39,7 @@ pub struct CourseFilter {
 }
 
 /// Orderings of the course list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CourseSort {
     /// By creation time.
     #[default]
@@ -152,6 +152,90 @@ pub async fn list(
         query = query.filter(page::column_contains(course::Column::Title, text.trim()));
     }
     page::fetch(db, query, &sort_key(sort, direction), page, |c| c.id).await
+}
+
+/// The first page of published courses of each of `creator_ids`, in one statement:
+/// a window function numbers each creator's courses in list order and the first
+/// `limit + 1` of each come back (the extra row says whether there is a next page).
+/// What `creator.courses(first:)` answers for a whole page of creators, so the page
+/// costs one statement instead of one per creator. Same rows, order and cursors as
+/// [`list`] with a creator filter.
+pub async fn first_pages_by_creator(
+    db: &impl ConnectionTrait,
+    creator_ids: &[i64],
+    sort: CourseSort,
+    direction: Direction,
+    limit: u64,
+) -> AppResult<HashMap<i64, Page<course::Model>>> {
+    use sea_orm::sea_query::{Alias, Asterisk, ExprTrait, Order, Query, WindowStatement};
+    use sea_orm::{FromQueryResult, QueryTrait};
+
+    let key = sort_key(sort, direction);
+    let order = if key.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let mut window = WindowStatement::partition_by(course::Column::CreatorId);
+    if let Some((expr, _)) = &key.key {
+        window.order_by_expr(expr.clone(), order.clone());
+    }
+    window.order_by(course::Column::Id, order);
+    let position = Alias::new("position_in_page");
+    let mut ranked = course::Entity::find()
+        .filter(course::Column::Status.eq(CourseStatus::Published))
+        .filter(course::Column::CreatorId.is_in(creator_ids.iter().copied()))
+        .into_query();
+    ranked.expr_window_as(Expr::cust("ROW_NUMBER()"), window, position.clone());
+    let statement = Query::select()
+        .column(Asterisk)
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(position.clone()).lte(limit + 1))
+        .order_by(course::Column::CreatorId, Order::Asc)
+        .order_by(position, Order::Asc)
+        .to_owned();
+    let rows =
+        course::Model::find_by_statement(db.get_database_backend().build(&statement))
+            .all(db)
+            .await?;
+    let mut pages: HashMap<i64, Page<course::Model>> = creator_ids
+        .iter()
+        .map(|&id| {
+            (
+                id,
+                Page {
+                    items: Vec::new(),
+                    has_next_page: false,
+                    has_previous_page: false,
+                },
+            )
+        })
+        .collect();
+    for row in rows {
+        let Some(page) = pages.get_mut(&row.creator_id) else {
+            continue;
+        };
+        if page.items.len() as u64 == limit {
+            page.has_next_page = true;
+            continue;
+        }
+        let cursor = page::Cursor {
+            key: key.key.as_ref().map(|(_, read)| read(&row)),
+            id: row.id,
+        };
+        page.items.push((cursor, row));
+    }
+    Ok(pages)
+}
+
+/// The published courses of a creator, to count (the `totalCount` beside
+/// [`first_pages_by_creator`]).
+pub fn published_of_creator(creator_id: i64) -> Counted<course::Entity> {
+    Counted::new(
+        course::Entity::find()
+            .filter(course::Column::Status.eq(CourseStatus::Published))
+            .filter(course::Column::CreatorId.eq(creator_id)),
+    )
 }
 
 /// One course, if it exists and the actor may see it.

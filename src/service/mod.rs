@@ -84,7 +84,7 @@ pub fn require_creator(actor: &Actor) -> AppResult<i64> {
 }
 
 /// Sort direction shared by every list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Direction {
     /// Smallest first.
     Asc,

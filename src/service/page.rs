@@ -162,6 +162,11 @@ impl PageRequest {
     pub fn limit(&self) -> u64 {
         self.limit
     }
+
+    /// Whether this asks for the first page forward (`first` without `after`).
+    pub fn is_first_page(&self) -> bool {
+        self.direction == Direction::Forward && self.cursor.is_none()
+    }
 }
 
 /// A sort key: the SQL expression, and the same value read from a loaded row (for cursors).
@@ -178,7 +183,7 @@ pub struct SortKey<E: EntityTrait> {
 }
 
 /// One page of rows with the cursor of each.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Page<M> {
     /// Rows in list order, each with its cursor.
     pub items: Vec<(Cursor, M)>,
@@ -186,6 +191,16 @@ pub struct Page<M> {
     pub has_next_page: bool,
     /// Whether rows exist before the first one of this page.
     pub has_previous_page: bool,
+}
+
+impl<M> Default for Page<M> {
+    fn default() -> Self {
+        Page {
+            items: Vec::new(),
+            has_next_page: false,
+            has_previous_page: false,
+        }
+    }
 }
 
 /// A query whose rows can be counted later (for `totalCount`, only when asked for).
@@ -197,6 +212,11 @@ impl<E: EntityTrait> Counted<E>
 where
     E::Model: Sync,
 {
+    /// The rows `query` matches, to be counted when asked.
+    pub fn new(query: Select<E>) -> Self {
+        Counted { query }
+    }
+
     /// Counts every row the filters match, ignoring paging.
     pub async fn count(self, db: &impl ConnectionTrait) -> AppResult<i64> {
         Ok(self.query.count(db).await? as i64)
