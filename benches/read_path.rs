@@ -143,13 +143,8 @@ async fn measure(backend: &str, database: DatabaseConfig) {
                 .map(|token| support::request(query, Some(token)))
                 .collect(),
         };
-        let figures = support::load_run(
-            address,
-            requests,
-            CONNECTIONS,
-            Duration::from_secs(seconds),
-        )
-        .await;
+        let figures =
+            support::load_run(address, requests, CONNECTIONS, Duration::from_secs(seconds)).await;
         let base = *bare.get_or_insert(figures.per_second);
         println!(
             "  {name:<76} {figures}  {:.3} × typename",
@@ -160,9 +155,7 @@ async fn measure(backend: &str, database: DatabaseConfig) {
 
 /// Creates a fresh database on the PostgreSQL server at `url`; answers its settings and
 /// a future that drops it.
-async fn fresh_postgres(
-    url: &str,
-) -> (DatabaseConfig, impl std::future::Future<Output = ()>) {
+async fn fresh_postgres(url: &str) -> (DatabaseConfig, impl std::future::Future<Output = ()>) {
     let name = format!("zhiku_bench_{}", std::process::id());
     let admin = sea_orm::Database::connect(url).await.expect("postgres");
     let run = move |sql: String| {

@@ -78,7 +78,11 @@ impl Creator {
             let rows: Vec<_> = found.items.iter().map(|(_, c)| c).collect();
             prefetch::courses(ctx, &rows).await?;
             let counted = courses::published_of_creator(self.0.id);
-            return Ok(pagination::connection(ctx.db()?, (found, counted), Course::from));
+            return Ok(pagination::connection(
+                ctx.db()?,
+                (found, counted),
+                Course::from,
+            ));
         }
         let filter = courses::CourseFilter {
             creator_id: Some(self.0.id),

@@ -3,13 +3,13 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::graphql::context::ContextExt;
-use crate::graphql::{ids, prefetch};
 use crate::graphql::ids::type_name;
 use crate::graphql::loaders::{CreatorById, GroupById, LivestreamById, UserById};
 use crate::graphql::objects::{
     CommunityGroup, Course, Creator, Entitlement, GroupPost, Lesson, Livestream, Order, Rating,
     User,
 };
+use crate::graphql::{ids, prefetch};
 use crate::service::access::ProductRef;
 use crate::service::{entitlements, groups, lessons, orders, ratings};
 

@@ -194,10 +194,9 @@ pub async fn first_pages_by_creator(
         .order_by(course::Column::CreatorId, Order::Asc)
         .order_by(position, Order::Asc)
         .to_owned();
-    let rows =
-        course::Model::find_by_statement(db.get_database_backend().build(&statement))
-            .all(db)
-            .await?;
+    let rows = course::Model::find_by_statement(db.get_database_backend().build(&statement))
+        .all(db)
+        .await?;
     let mut pages: HashMap<i64, Page<course::Model>> = creator_ids
         .iter()
         .map(|&id| {

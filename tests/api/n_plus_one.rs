@@ -2,7 +2,7 @@
 //! not grow with its size.
 
 use entity::enums::CourseStatus;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Fixture, TestApp};
 
@@ -86,4 +86,128 @@ async fn nodes_of_many_ids_are_fetched_in_batches() {
     assert_eq!(data["nodes"][40]["creator"]["displayName"], "batch");
     // one batch of courses, one of creators
     assert_eq!(app.metrics.statements_executed() - before, 2);
+}
+
+/// A catalogue of `n` published courses spread over `creators` creators, each with two
+/// lessons; answers the creators.
+async fn catalogue(app: &TestApp, creators: usize, n: usize) -> Vec<entity::creator::Model> {
+    let fixture = Fixture::new(&app.db);
+    let mut made = Vec::new();
+    for c in 0..creators {
+        made.push(fixture.creator(&format!("creator {c}")).await);
+    }
+    for i in 0..n {
+        let course = fixture
+            .course(
+                &made[i % creators],
+                i as i64,
+                &format!("course {i}"),
+                "编程开发",
+                0,
+                CourseStatus::Published,
+            )
+            .await;
+        fixture.lesson(&course, 1, true).await;
+        fixture.lesson(&course, 2, false).await;
+    }
+    made
+}
+
+/// Statements one request of `query` executes (as `token`'s holder when given).
+async fn statements_of(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> u64 {
+    let before = app.metrics.statements_executed();
+    let body = match token {
+        Some(token) => app.gql_as(token, query, variables).await.1,
+        None => app.gql(query, variables).await,
+    };
+    assert!(body.get("errors").is_none(), "{body}");
+    app.metrics.statements_executed() - before
+}
+
+/// Each list the read-path bench measures keeps a fixed statement count, whatever its
+/// page size (`benches/read_path.rs` names the same queries).
+#[tokio::test]
+async fn each_benchmarked_list_costs_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    let creators = catalogue(&app, 12, 60).await;
+
+    // The home list: the page, then its creators.
+    let list = "query($n: Int) { courses(first: $n) { edges { node { title creator { displayName } } } } }";
+    for n in [5, 20] {
+        assert_eq!(
+            statements_of(&app, None, list, json!({ "n": n })).await,
+            2,
+            "list of {n}"
+        );
+    }
+
+    // The console list: page, creators, lessons, and the count (summary from counters).
+    let admin = fixture_admin(&app).await;
+    let console = "query($n: Int) { courses(first: $n) { totalCount edges { node { id title salesCount creator { displayName } lessons { id title } ratingSummary { average count } } } } }";
+    let token = app.token(admin);
+    // Warm the actor cache so the count is the list's alone.
+    statements_of(&app, Some(&token), console, json!({ "n": 1 })).await;
+    for n in [10, 60] {
+        assert_eq!(
+            statements_of(&app, Some(&token), console, json!({ "n": n })).await,
+            4,
+            "console list of {n}"
+        );
+    }
+
+    // A course page by node id: the course, its lessons.
+    let course = crate::helpers::gid("Course", 1);
+    let node = "query($id: ID!) { node(id: $id) { ... on Course { title lessons { id title kind durationSeconds } } } }";
+    assert_eq!(
+        statements_of(&app, None, node, json!({ "id": course })).await,
+        2,
+        "course node"
+    );
+
+    // Creators with their first courses: the creators, then every creator's courses in
+    // one windowed statement.
+    let nested = "query($n: Int) { creators(first: $n) { edges { node { displayName courses(first: 5) { edges { node { title } } } } } } }";
+    for n in [3, 12] {
+        assert_eq!(
+            statements_of(&app, None, nested, json!({ "n": n })).await,
+            2,
+            "creators({n}) with courses"
+        );
+    }
+    assert_eq!(creators.len(), 12);
+
+    // A learner's orders with their products: the viewer, the orders, the courses. The learner
+    // takes free courses through the API first.
+    let learner = Fixture::new(&app.db)
+        .user("n-plus-one-learner", entity::enums::Role::Learner)
+        .await;
+    let token = app.token_for(learner.id, zhiku::auth::tokens::Audience::MiniProgram);
+    for id in 1..=25 {
+        let data = app
+            .mutate(
+                &token,
+                r#"mutation($p: ID!, $k: String!) { createOrder(input: {product: $p, idempotencyKey: $k}) { order { status } userErrors { code } } }"#,
+                json!({ "p": crate::helpers::gid("Course", id), "k": format!("free-{id}") }),
+            )
+            .await;
+        assert_eq!(data["order"]["status"], "PAID", "{data}");
+    }
+    let orders = "query($n: Int) { viewer { orders(first: $n) { edges { node { amount { amount } product { ... on Course { title } } } } } } }";
+    // Warm the actor cache so the count is the list's alone.
+    statements_of(&app, Some(&token), orders, json!({ "n": 1 })).await;
+    for n in [5, 20] {
+        assert_eq!(
+            statements_of(&app, Some(&token), orders, json!({ "n": n })).await,
+            3,
+            "orders({n}) with products"
+        );
+    }
+}
+
+/// An admin user, for console queries.
+async fn fixture_admin(app: &TestApp) -> i64 {
+    Fixture::new(&app.db)
+        .user("n-plus-one-admin", entity::enums::Role::Admin)
+        .await
+        .id
 }
