@@ -8,7 +8,9 @@
 //!
 //! Run: `cargo bench --bench read_path` (PostgreSQL too:
 //! `ZHIKU_TEST_DATABASE_URL=postgres://zhiku:zhiku@127.0.0.1:54329/zhiku cargo bench --bench read_path`).
-//! `ZHIKU_BENCH_SECONDS` changes the time per query.
+//! `ZHIKU_BENCH_SECONDS` changes the time per query, `ZHIKU_BENCH_ONLY=text` runs only
+//! the queries whose name contains the text (and `{ __typename }`, the yardstick), and
+//! `ZHIKU_DB_MAX_CONNECTIONS` the pool size (10, the server's default).
 
 mod support;
 
@@ -77,7 +79,7 @@ fn main() {
         let dir = tempfile::tempdir().expect("temp dir");
         let sqlite = DatabaseConfig {
             database_url: format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),
-            db_max_connections: 10,
+            db_max_connections: pool_size(),
         };
         measure("SQLite", sqlite).await;
         if let Ok(url) = std::env::var("ZHIKU_TEST_DATABASE_URL") {
@@ -86,6 +88,14 @@ fn main() {
             drop.await;
         }
     });
+}
+
+/// The pool size: `ZHIKU_DB_MAX_CONNECTIONS`, else the server's default.
+fn pool_size() -> u32 {
+    std::env::var("ZHIKU_DB_MAX_CONNECTIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10)
 }
 
 /// Seeds `database`, serves it and load-runs every query, printing the figures.
@@ -128,8 +138,16 @@ async fn measure(backend: &str, database: DatabaseConfig) {
     tokio::spawn(application.run_until_stopped(std::future::pending()));
 
     println!("\n{backend}, {CONNECTIONS} connections, {seconds} s per query:");
+    let only = std::env::var("ZHIKU_BENCH_ONLY").ok();
     let mut bare = None;
     for (name, asker, query) in QUERIES {
+        if bare.is_some()
+            && only
+                .as_ref()
+                .is_some_and(|only| !name.contains(only.as_str()))
+        {
+            continue;
+        }
         let requests = match asker {
             Asker::Anonymous => (1..=100)
                 .map(|course| {
@@ -172,7 +190,7 @@ async fn fresh_postgres(url: &str) -> (DatabaseConfig, impl std::future::Future<
     let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
     let database = DatabaseConfig {
         database_url: format!("{base}/{name}"),
-        db_max_connections: 10,
+        db_max_connections: pool_size(),
     };
     let drop = async move {
         run(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
