@@ -7,11 +7,12 @@
 //!
 //! Popularity is long-tailed (Zipf-like weights over courses) and learners have
 //! favourite categories, so purchases carry the co-occurrence structure a
-//! recommendation engine should find. The plan is made in memory ([`plan`]); plain
-//! rows are written with explicit ids in multi-row inserts, and what the API derives
-//! (entitlements, memberships, sales and rating counters) is written by the API's own
-//! writers (`entitlements::grant`, `groups::add_free_member`, `ratings::save_verified`),
-//! all in one transaction, which takes seconds.
+//! recommendation engine should find. The plan is made in memory ([`plan`], by stage:
+//! people, catalogue, activity); plain rows are written with explicit ids in multi-row
+//! inserts, and what the API derives (entitlements, memberships, sales and rating
+//! counters) is written by the API's own writers (`entitlements::grant`,
+//! `groups::add_free_member`, `ratings::save_verified`), all in one transaction: seconds
+//! on SQLite, under a minute on PostgreSQL (a round trip per write).
 
 mod plan;
 mod text;
