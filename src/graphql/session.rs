@@ -9,6 +9,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::UserById;
 use crate::graphql::objects::User;
 use crate::graphql::payload::{UserError, split};
+use crate::graphql::prefetch;
 use crate::service::sessions::{self, Session};
 
 /// Input of `loginWithWechat`.
@@ -95,7 +96,15 @@ impl SessionQuery {
         let Some(id) = ctx.actor()?.user_id() else {
             return Ok(None);
         };
-        Ok(ctx.loader()?.load_one(UserById(id)).await?.map(User))
+        // A root field with nothing to batch with: fetched at once (and cached for the
+        // rest of the request) rather than after the DataLoader's batching window.
+        let loader = ctx.loader()?;
+        let mut found = prefetch::fetch(loader, [UserById(id)]).await?;
+        let row = found.remove(&UserById(id));
+        if let Some(row) = &row {
+            loader.feed_one(UserById(id), row.clone()).await;
+        }
+        Ok(row.map(User))
     }
 }
 
