@@ -99,12 +99,8 @@ impl SessionQuery {
         // A root field with nothing to batch with: fetched at once (and cached for the
         // rest of the request) rather than after the DataLoader's batching window.
         let loader = ctx.loader()?;
-        let mut found = prefetch::fetch(loader, [UserById(id)]).await?;
-        let row = found.remove(&UserById(id));
-        if let Some(row) = &row {
-            loader.feed_one(UserById(id), row.clone()).await;
-        }
-        Ok(row.map(User))
+        prefetch::prime(loader, [UserById(id)]).await?;
+        Ok(loader.load_one(UserById(id)).await?.map(User))
     }
 }
 

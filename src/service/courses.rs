@@ -199,16 +199,7 @@ pub async fn first_pages_by_creator(
         .await?;
     let mut pages: HashMap<i64, Page<course::Model>> = creator_ids
         .iter()
-        .map(|&id| {
-            (
-                id,
-                Page {
-                    items: Vec::new(),
-                    has_next_page: false,
-                    has_previous_page: false,
-                },
-            )
-        })
+        .map(|&id| (id, Page::default()))
         .collect();
     for row in rows {
         let Some(page) = pages.get_mut(&row.creator_id) else {
