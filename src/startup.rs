@@ -20,9 +20,11 @@ use crate::auth::AuthState;
 use crate::config::{
     AuthConfig, DatabaseConfig, Environment, PaymentConfig, RecommendConfig, ServerConfig,
 };
+use crate::graphql::SharedData;
 use crate::http::{AppState, Routers};
 use crate::service::effects::Effects;
 use crate::service::orders::Payments;
+use crate::service::read_cache::ReadCache;
 use crate::service::recommendations::Recommendations;
 use crate::telemetry::Metrics;
 
@@ -82,9 +84,13 @@ impl Application {
         tracing::info!(provider = payments.provider.name(), "payments ready");
         let recommendations = Recommendations::start(&db, settings.recommend.engine()).await?;
         // Every subscriber to committed changes, registered once (see `service::effects`).
+        let read_cache = ReadCache::new(std::time::Duration::from_millis(
+            settings.server.read_cache_ttl_ms,
+        ));
         let effects = Effects::new(vec![
             Arc::new(recommendations.clone()),
             Arc::new(auth.actors.clone()),
+            Arc::new(read_cache.clone()),
         ]);
         let mut tasks = Vec::new();
         if settings.recommend.rebuild_seconds > 0 {
@@ -104,13 +110,16 @@ impl Application {
             )));
         }
         let schema = crate::graphql::schema(
-            db.clone(),
-            auth.clone(),
-            payments.clone(),
+            SharedData {
+                db: db.clone(),
+                auth: auth.clone(),
+                payments: payments.clone(),
+                recommendations: recommendations.clone(),
+                effects: effects.clone(),
+                read_cache: read_cache.clone(),
+            },
             &settings.server,
             settings.environment,
-            recommendations.clone(),
-            effects.clone(),
         );
         let routers = crate::http::router(
             AppState {
@@ -122,6 +131,7 @@ impl Application {
                 metrics: Arc::clone(&metrics),
                 recommendations: recommendations.clone(),
                 effects: effects.clone(),
+                read_cache,
             },
             settings.server.metrics_listen.is_some(),
         );

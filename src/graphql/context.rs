@@ -8,6 +8,7 @@ use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::graphql::loaders::RequestLoader;
 use crate::service::effects::Effects;
+use crate::service::read_cache::ReadCache;
 use crate::service::recommendations::Recommendations;
 
 /// Typed access to the request data every resolver needs.
@@ -22,6 +23,8 @@ pub trait ContextExt {
     fn recommendations(&self) -> AppResult<&Recommendations>;
     /// Where services publish what they committed.
     fn effects(&self) -> AppResult<&Effects>;
+    /// The process's short-lived copies of catalogue rows.
+    fn read_cache(&self) -> AppResult<&ReadCache>;
 }
 
 /// The error of a context value that was never put there.
@@ -54,5 +57,9 @@ impl ContextExt for Context<'_> {
 
     fn effects(&self) -> AppResult<&Effects> {
         self.data::<Effects>().map_err(missing("effects"))
+    }
+
+    fn read_cache(&self) -> AppResult<&ReadCache> {
+        self.data::<ReadCache>().map_err(missing("read cache"))
     }
 }

@@ -323,7 +323,7 @@ impl CourseMutation {
             category: input.category,
             price_fen: input.price_fen,
         };
-        let result = courses::create(ctx.db()?, ctx.actor()?, new)
+        let result = courses::create(ctx.db()?, ctx.effects()?, ctx.actor()?, new)
             .await
             .map(Course::from);
         CreateCoursePayload::from_result(result)

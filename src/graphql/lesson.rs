@@ -169,7 +169,8 @@ impl LessonMutation {
                 free_preview: input.free_preview,
             };
             let db = ctx.db()?;
-            let (lesson, course) = lessons::add_lesson(db, ctx.actor()?, course_id, new).await?;
+            let (lesson, course) =
+                lessons::add_lesson(db, ctx.effects()?, ctx.actor()?, course_id, new).await?;
             Ok(lesson_of(lesson, &course))
         }
         .await;
@@ -192,7 +193,8 @@ impl LessonMutation {
                 free_preview: input.free_preview,
             };
             let db = ctx.db()?;
-            let (lesson, course) = lessons::update_lesson(db, ctx.actor()?, id, changes).await?;
+            let (lesson, course) =
+                lessons::update_lesson(db, ctx.effects()?, ctx.actor()?, id, changes).await?;
             Ok(lesson_of(lesson, &course))
         }
         .await;
@@ -213,7 +215,7 @@ impl LessonMutation {
                 .map(|id| input_id(id, type_name::LESSON, "lessons"))
                 .collect::<Result<Vec<_>, _>>()?;
             let db = ctx.db()?;
-            lessons::reorder_lessons(db, ctx.actor()?, course_id, &order).await?;
+            lessons::reorder_lessons(db, ctx.effects()?, ctx.actor()?, course_id, &order).await?;
             courses::by_ids(db, &[course_id])
                 .await?
                 .remove(&course_id)
@@ -232,7 +234,7 @@ impl LessonMutation {
     ) -> async_graphql::Result<DeleteLessonPayload> {
         let result = async {
             let id = input_id(&input.lesson, type_name::LESSON, "lesson")?;
-            lessons::delete_lesson(ctx.db()?, ctx.actor()?, id)
+            lessons::delete_lesson(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
                 .await
                 .map(Course::from)
         }

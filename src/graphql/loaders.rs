@@ -10,19 +10,22 @@ use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
 use crate::service::ratings::RatingSummary;
+use crate::service::read_cache::ReadCache;
 use crate::service::{access, courses, creators, groups, livestreams, ratings, users};
 
 /// Loads rows by the key types below, for one request (and one user).
 pub struct DbLoader {
     db: DatabaseConnection,
+    /// Catalogue rows shared between requests (courses, lessons, creators).
+    cache: ReadCache,
     /// The signed-in user, whose entitlements [`EntitledTo`] answers for.
     user_id: Option<i64>,
 }
 
 impl DbLoader {
     /// A loader over this database for the request of `user_id`.
-    pub fn new(db: DatabaseConnection, user_id: Option<i64>) -> Self {
-        DbLoader { db, user_id }
+    pub fn new(db: DatabaseConnection, cache: ReadCache, user_id: Option<i64>) -> Self {
+        DbLoader { db, cache, user_id }
     }
 }
 
@@ -94,7 +97,12 @@ impl Loader<CreatorById> for DbLoader {
         &self,
         keys: &[CreatorById],
     ) -> Result<HashMap<CreatorById, creator::Model>, AppError> {
-        let rows = creators::by_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        let rows = self
+            .cache
+            .creators(&ids(keys, |k| k.0), |missing| async move {
+                creators::by_ids(&self.db, &missing).await
+            })
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(id, row)| (CreatorById(id), row))
@@ -124,7 +132,12 @@ impl Loader<CourseById> for DbLoader {
         &self,
         keys: &[CourseById],
     ) -> Result<HashMap<CourseById, course::Model>, AppError> {
-        let rows = courses::by_ids(&self.db, &ids(keys, |k| k.0)).await?;
+        let rows = self
+            .cache
+            .courses(&ids(keys, |k| k.0), |missing| async move {
+                courses::by_ids(&self.db, &missing).await
+            })
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(id, row)| (CourseById(id), row))
@@ -169,8 +182,20 @@ impl Loader<LessonsOfCourse> for DbLoader {
         &self,
         keys: &[LessonsOfCourse],
     ) -> Result<HashMap<LessonsOfCourse, Vec<lesson::Model>>, AppError> {
-        let mut found = crate::service::lessons::lessons_of(&self.db, &ids(keys, |k| k.0)).await?;
-        // A course without lessons gets an empty list rather than "not found".
+        let mut found = self
+            .cache
+            .lessons(&ids(keys, |k| k.0), |missing| async move {
+                let mut found = crate::service::lessons::lessons_of(&self.db, &missing).await?;
+                // A course without lessons has an empty list rather than "not found"
+                // (and is kept as such).
+                Ok::<_, AppError>(
+                    missing
+                        .into_iter()
+                        .map(|id| (id, found.remove(&id).unwrap_or_default()))
+                        .collect(),
+                )
+            })
+            .await?;
         Ok(keys
             .iter()
             .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))

@@ -37,6 +37,7 @@ use crate::auth::AuthState;
 use crate::config::{Environment, ServerConfig};
 use crate::service::effects::Effects;
 use crate::service::orders::Payments;
+use crate::service::read_cache::ReadCache;
 use crate::service::recommendations::Recommendations;
 
 /// Deepest nesting of data fields accepted (checked by [`depth`], which measures
@@ -82,24 +83,33 @@ pub struct Mutation(
 /// The schema type served at `/graphql`.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema with its limits; `db` and `auth` are shared by every request.
+/// What every request shares, put in the schema's data once.
+pub struct SharedData {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// Sign-in keys, the WeChat client, the actor cache.
+    pub auth: AuthState,
+    /// The payment provider and order rules.
+    pub payments: Payments,
+    /// The recommendation model being served.
+    pub recommendations: Recommendations,
+    /// Where services publish what they committed.
+    pub effects: Effects,
+    /// Catalogue rows shared between requests.
+    pub read_cache: ReadCache,
+}
+
+/// Builds the schema with its limits over the data every request shares.
 /// Operations are counted by the HTTP handler rather than by an extension: any
 /// extension puts a boxed call around every field of every answer.
-pub fn schema(
-    db: DatabaseConnection,
-    auth: AuthState,
-    payments: Payments,
-    config: &ServerConfig,
-    environment: Environment,
-    recommendations: Recommendations,
-    effects: Effects,
-) -> AppSchema {
+pub fn schema(shared: SharedData, config: &ServerConfig, environment: Environment) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(db)
-        .data(recommendations)
-        .data(effects)
-        .data(auth)
-        .data(payments)
+        .data(shared.db)
+        .data(shared.recommendations)
+        .data(shared.effects)
+        .data(shared.read_cache)
+        .data(shared.auth)
+        .data(shared.payments)
         // The backstop: every field, introspection included. The HTTP handler holds data
         // fields to MAX_DEPTH before this runs (see `depth`).
         .limit_depth(MAX_DEPTH.max(depth::MAX_INTROSPECTION_DEPTH))

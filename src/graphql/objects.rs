@@ -20,6 +20,8 @@ use crate::graphql::pagination::{self, Conn};
 use crate::graphql::prefetch;
 use crate::service::access::ProductRef;
 use crate::service::courses;
+use crate::service::page::Counted;
+use crate::service::read_cache::CoursePageKey;
 
 /// A course: an ordered set of lessons sold as one product. Shared, because
 /// recommendations hand out rows from their cache.
@@ -53,18 +55,22 @@ impl Course {
         order: CourseOrder,
     ) -> async_graphql::Result<Conn<Course>> {
         let db = ctx.db()?;
-        let rows = courses::list(
-            db,
-            ctx.actor()?,
+        let listed = courses::listed(ctx.actor()?, &filter)?;
+        let counted = Counted::new(listed.clone());
+        let (sort, direction) = (order.field.into(), order.direction.into());
+        let key = CoursePageKey {
             filter,
-            order.field.into(),
-            order.direction.into(),
-            page,
-        )
-        .await?;
-        let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();
+            sort,
+            direction,
+            page: page.clone(),
+        };
+        let rows = ctx
+            .read_cache()?
+            .course_page(key, courses::fetch_page(db, listed, sort, direction, page))
+            .await?;
+        let page_rows: Vec<&course::Model> = rows.items.iter().map(|(_, c)| &**c).collect();
         prefetch::courses(ctx, &page_rows).await?;
-        Ok(pagination::connection(db, rows, Course::from))
+        Ok(pagination::connection(db, (rows, counted), Course))
     }
 }
 

@@ -96,11 +96,12 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
     size.max(1).saturating_mul(child_complexity)
 }
 
-/// Wraps a page of rows as a connection, each row turned into its GraphQL object.
-pub fn connection<E, N>(
+/// Wraps a page of rows (owned or shared) as a connection, each row turned into its
+/// GraphQL object.
+pub fn connection<E, M, N>(
     db: &DatabaseConnection,
-    rows: (Page<E::Model>, Counted<E>),
-    mut wrap: impl FnMut(E::Model) -> N,
+    rows: (Page<M>, Counted<E>),
+    mut wrap: impl FnMut(M) -> N,
 ) -> Conn<N>
 where
     E: EntityTrait,
@@ -112,10 +113,10 @@ where
 
 /// Like [`connection`], dropping rows whose object cannot be made (a row whose
 /// referenced user vanished between two queries, say).
-pub fn connection_filter_map<E, N>(
+pub fn connection_filter_map<E, M, N>(
     db: &DatabaseConnection,
-    (page, counted): (Page<E::Model>, Counted<E>),
-    mut wrap: impl FnMut(E::Model) -> Option<N>,
+    (page, counted): (Page<M>, Counted<E>),
+    mut wrap: impl FnMut(M) -> Option<N>,
 ) -> Conn<N>
 where
     E: EntityTrait,

@@ -208,7 +208,7 @@ impl RatingMutation {
     ) -> async_graphql::Result<RatingPayload> {
         let result = async {
             let id = input_id(&input.rating, type_name::RATING, "rating")?;
-            ratings::hide_rating(ctx.db()?, ctx.actor()?, id, input.hidden)
+            ratings::hide_rating(ctx.db()?, ctx.effects()?, ctx.actor()?, id, input.hidden)
                 .await
                 .map(Rating)
         }

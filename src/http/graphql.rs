@@ -268,7 +268,7 @@ async fn execute(
             // One caching loader per request: it may hold per-user rows, so it is never
             // shared.
             let loader: RequestLoader = DataLoader::with_cache(
-                DbLoader::new(state.db.clone(), actor.user_id()),
+                DbLoader::new(state.db.clone(), state.read_cache.clone(), actor.user_id()),
                 tokio::spawn,
                 HashMapCache::default(),
             );

@@ -21,6 +21,7 @@ use crate::graphql::AppSchema;
 use crate::graphql::documents::DocumentCache;
 use crate::service::effects::Effects;
 use crate::service::orders::Payments;
+use crate::service::read_cache::ReadCache;
 use crate::service::recommendations::Recommendations;
 use crate::telemetry::Metrics;
 
@@ -50,6 +51,8 @@ pub struct AppState {
     pub recommendations: Recommendations,
     /// Where services publish what they committed.
     pub effects: Effects,
+    /// Catalogue rows shared between requests (the loaders read through it).
+    pub read_cache: ReadCache,
 }
 
 /// How handlers hold the state: one pointer, so the per-request clones axum makes (one

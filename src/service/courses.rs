@@ -7,6 +7,7 @@ use entity::enums::CourseStatus;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Select,
 };
 
 use crate::auth::Actor;
@@ -22,7 +23,7 @@ pub const RATING_PRIOR_COUNT: i64 = 5;
 pub const RATING_PRIOR_MEAN_MILLI: i64 = 3500;
 
 /// Filters of the course list; all given filters must hold.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CourseFilter {
     /// Only this creator's courses.
     pub creator_id: Option<i64>,
@@ -114,17 +115,12 @@ pub async fn visible(
     }
 }
 
-/// One page of courses. Without a status filter only published courses are listed;
-/// drafts and archived courses are listed for admins, and for their creator when the
-/// list is filtered to that creator.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    filter: CourseFilter,
-    sort: CourseSort,
-    direction: Direction,
-    page: &PageRequest,
-) -> AppResult<(Page<course::Model>, Counted<course::Entity>)> {
+/// The courses a list with `filter` holds, if the actor may ask for it. Without a status
+/// filter only published courses are listed; drafts and archived courses are listed for
+/// admins, and for their creator when the list is filtered to that creator. What the
+/// list holds does not depend on who asks, so its pages may be shared
+/// (`service::read_cache`).
+pub fn listed(actor: &Actor, filter: &CourseFilter) -> AppResult<Select<course::Entity>> {
     let status = filter.status.unwrap_or(CourseStatus::Published);
     if status != CourseStatus::Published {
         let owner = actor.is_admin()
@@ -139,7 +135,7 @@ pub async fn list(
     if let Some(creator_id) = filter.creator_id {
         query = query.filter(course::Column::CreatorId.eq(creator_id));
     }
-    if let Some(category) = filter.category {
+    if let Some(category) = &filter.category {
         query = query.filter(course::Column::Category.eq(category));
     }
     if let Some(min) = filter.min_price_fen {
@@ -148,10 +144,26 @@ pub async fn list(
     if let Some(max) = filter.max_price_fen {
         query = query.filter(course::Column::PriceFen.lte(max));
     }
-    if let Some(text) = filter.title_contains.filter(|t| !t.trim().is_empty()) {
+    if let Some(text) = filter
+        .title_contains
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
         query = query.filter(page::column_contains(course::Column::Title, text.trim()));
     }
-    page::fetch(db, query, &sort_key(sort, direction), page, |c| c.id).await
+    Ok(query)
+}
+
+/// One page of a list [`listed`] allowed, in the given order.
+pub async fn fetch_page(
+    db: &impl ConnectionTrait,
+    listed: Select<course::Entity>,
+    sort: CourseSort,
+    direction: Direction,
+    page: &PageRequest,
+) -> AppResult<Page<course::Model>> {
+    let (rows, _) = page::fetch(db, listed, &sort_key(sort, direction), page, |c| c.id).await?;
+    Ok(rows)
 }
 
 /// The first page of published courses of each of `creator_ids`, in one statement:
@@ -310,6 +322,7 @@ pub struct CourseChanges {
 /// Creates a draft course of the actor's creator profile.
 pub async fn create(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     input: NewCourse,
 ) -> AppResult<course::Model> {
@@ -324,7 +337,7 @@ pub async fn create(
     let price_fen = checks.price("priceFen", input.price_fen);
     checks.finish()?;
     let now = Utc::now();
-    Ok(course::ActiveModel {
+    let created = course::ActiveModel {
         creator_id: Set(creator_id),
         title: Set(title),
         subtitle: Set(subtitle),
@@ -343,7 +356,17 @@ pub async fn create(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await?;
+    // The creator's draft list has a new row.
+    effects
+        .publish(
+            db,
+            Event::CourseChanged {
+                course_id: created.id,
+            },
+        )
+        .await;
+    Ok(created)
 }
 
 pub(crate) fn invalid_state(field: &str, message: impl Into<String>) -> AppError {

@@ -50,7 +50,8 @@ pub enum Event {
         /// The group.
         group_id: i64,
     },
-    /// A course row changed (edited, published, archived, suspended).
+    /// A course row or its lessons changed (created, edited, published, archived,
+    /// suspended; a lesson added, changed, moved or deleted).
     CourseChanged {
         /// The course.
         course_id: i64,

@@ -15,6 +15,7 @@ use sea_orm::{
 use crate::auth::Actor;
 use crate::error::AppResult;
 use crate::service::courses::{course_for_change, get, invalid_state};
+use crate::service::effects::{Effects, Event};
 use crate::service::not_found;
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 
@@ -96,6 +97,7 @@ fn check_content(checks: &mut Checks, kind: LessonKind, content: Option<&str>) -
 /// Appends a lesson to a course; returns it with its course.
 pub async fn add_lesson(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     course_id: i64,
     input: NewLesson,
@@ -135,6 +137,7 @@ pub async fn add_lesson(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    course_changed(db, effects, row.id).await;
     Ok((created, row))
 }
 
@@ -156,6 +159,7 @@ async fn lesson_for_change(
 /// Updates a lesson; returns it with its course.
 pub async fn update_lesson(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     lesson_id: i64,
     changes: LessonChanges,
@@ -188,6 +192,7 @@ pub async fn update_lesson(
     }
     let updated = model.update(&txn).await?;
     txn.commit().await?;
+    course_changed(db, effects, course.id).await;
     Ok((updated, course))
 }
 
@@ -198,6 +203,7 @@ const RENUMBER_OFFSET: i32 = 1_000_000;
 /// Puts a course's lessons in the given order, which must name each lesson exactly once.
 pub async fn reorder_lessons(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     course_id: i64,
     order: &[i64],
@@ -245,12 +251,14 @@ pub async fn reorder_lessons(
         .all(&txn)
         .await?;
     txn.commit().await?;
+    course_changed(db, effects, row.id).await;
     Ok(lessons)
 }
 
 /// Deletes a lesson and closes the gap; a published course keeps at least one lesson.
 pub async fn delete_lesson(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     lesson_id: i64,
 ) -> AppResult<course::Model> {
@@ -287,5 +295,13 @@ pub async fn delete_lesson(
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    course_changed(db, effects, course.id).await;
     Ok(course)
+}
+
+/// Lessons are part of their course: a change of them is told as a change of it.
+async fn course_changed(db: &DatabaseConnection, effects: &Effects, course_id: i64) {
+    effects
+        .publish(db, Event::CourseChanged { course_id })
+        .await;
 }

@@ -13,6 +13,7 @@ pub mod livestreams;
 pub mod orders;
 pub mod page;
 pub mod ratings;
+pub mod read_cache;
 pub mod recommendations;
 pub mod sessions;
 pub mod users;

@@ -24,7 +24,7 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
 /// The value of the sort key at a position.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SortValue {
     /// An integer key (price, sales, rating in thousandths...).
@@ -46,7 +46,7 @@ impl From<SortValue> for Value {
 }
 
 /// A position in an ordered list: the sort key's value and the row id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Cursor {
     /// Sort key value; `None` when the list is ordered by id alone.
     #[serde(rename = "k", skip_serializing_if = "Option::is_none", default)]
@@ -74,14 +74,14 @@ impl Cursor {
 }
 
 /// Which way the page runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Direction {
     Forward,
     Backward,
 }
 
 /// A validated page request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     direction: Direction,
     limit: u64,

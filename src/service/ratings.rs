@@ -315,6 +315,7 @@ pub async fn delete_rating(
 /// nor counted.
 pub async fn hide_rating(
     db: &DatabaseConnection,
+    effects: &Effects,
     actor: &Actor,
     rating_id: i64,
     hidden: bool,
@@ -337,5 +338,15 @@ pub async fn hide_rating(
     model.hidden_at = Set(hidden.then(Utc::now));
     let saved = model.update(&txn).await?;
     txn.commit().await?;
+    // The course's rating counters moved.
+    effects
+        .publish(
+            db,
+            Event::RatingChanged {
+                user_id: saved.user_id,
+                course_id: saved.course_id,
+            },
+        )
+        .await;
     Ok(saved)
 }

@@ -17,6 +17,7 @@ mod payments;
 mod privacy;
 mod purchases;
 mod ratings;
+mod read_cache;
 mod recommendations;
 mod refund_faults;
 mod schema;

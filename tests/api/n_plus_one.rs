@@ -1,5 +1,6 @@
 //! Nested fields reached from a list are batched: the statement count of a page does
-//! not grow with its size.
+//! not grow with its size. Counted on a cold cache: the apps here run with the read
+//! cache off, so every request asks the database (`read_cache.rs` tests the cache).
 
 use entity::enums::CourseStatus;
 use serde_json::{Value, json};
@@ -17,6 +18,11 @@ const QUERY: &str = r#"query($first: Int) {
   }
 }"#;
 
+/// An app whose every read goes to the database.
+async fn uncached() -> TestApp {
+    TestApp::spawn_configured(|settings| settings.server.read_cache_ttl_ms = 0).await
+}
+
 async fn statements_for(app: &TestApp, first: i64) -> u64 {
     let before = app.metrics.statements_executed();
     let data = app.data(QUERY, json!({ "first": first })).await;
@@ -29,7 +35,7 @@ async fn statements_for(app: &TestApp, first: i64) -> u64 {
 
 #[tokio::test]
 async fn a_page_costs_the_same_statements_for_10_and_100_courses() {
-    let app = TestApp::spawn().await;
+    let app = uncached().await;
     let fixture = Fixture::new(&app.db);
     let mut creators = Vec::new();
     for n in 0..12 {
@@ -58,7 +64,7 @@ async fn a_page_costs_the_same_statements_for_10_and_100_courses() {
 
 #[tokio::test]
 async fn nodes_of_many_ids_are_fetched_in_batches() {
-    let app = TestApp::spawn().await;
+    let app = uncached().await;
     let fixture = Fixture::new(&app.db);
     let creator = fixture.creator("batch").await;
     let mut ids = vec![zhiku::graphql::ids::encode("Creator", creator.id).to_string()];
@@ -128,7 +134,7 @@ async fn statements_of(app: &TestApp, token: Option<&str>, query: &str, variable
 /// page size (`benches/read_path.rs` names the same queries).
 #[tokio::test]
 async fn each_benchmarked_list_costs_a_fixed_number_of_statements() {
-    let app = TestApp::spawn().await;
+    let app = uncached().await;
     let creators = catalogue(&app, 12, 60).await;
 
     // The home list: the page, then its creators.

@@ -1,0 +1,195 @@
+//! The read cache: a repeated catalogue read costs no statement, a write through the API
+//! is seen by the very next read, and a write behind the process's back (another
+//! replica) within the time to live.
+
+use std::time::Duration;
+
+use entity::course;
+use entity::enums::{CourseStatus, Role};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use serde_json::{Value, json};
+
+use crate::helpers::{Fixture, TestApp, gid};
+use crate::writes::creator;
+
+const LIST: &str = "{ courses(first: 20) { edges { node { title salesCount creator { displayName } lessons { title } ratingSummary { count } } } } }";
+const NODE: &str =
+    "query($id: ID!) { node(id: $id) { ... on Course { title lessons { title } } } }";
+
+/// The answer and the statements it cost.
+async fn read(app: &TestApp, query: &str, variables: Value) -> (Value, u64) {
+    let before = app.metrics.statements_executed();
+    let body = app.gql(query, variables).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    (
+        body["data"].clone(),
+        app.metrics.statements_executed() - before,
+    )
+}
+
+fn first_course(data: &Value) -> &Value {
+    &data["courses"]["edges"][0]["node"]
+}
+
+#[tokio::test]
+async fn repeated_reads_cost_nothing_and_writes_through_the_api_show_at_once() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (_, profile, owner) = creator(&app, "Cached Teacher").await;
+    let free = fixture
+        .course(
+            &profile,
+            1,
+            "Before",
+            "编程开发",
+            0,
+            CourseStatus::Published,
+        )
+        .await;
+    fixture.lesson(&free, 1, true).await;
+    let course_id = gid("Course", free.id);
+
+    let (cold, cold_statements) = read(&app, LIST, json!({})).await;
+    assert!(
+        cold_statements >= 3,
+        "page, creators, lessons: {cold_statements}"
+    );
+    let (warm, warm_statements) = read(&app, LIST, json!({})).await;
+    assert_eq!(warm, cold);
+    assert_eq!(
+        warm_statements, 0,
+        "the same page again is served from memory"
+    );
+    read(&app, NODE, json!({ "id": course_id })).await;
+    let (_, node_statements) = read(&app, NODE, json!({ "id": course_id })).await;
+    assert_eq!(
+        node_statements, 0,
+        "a course node again is served from memory"
+    );
+
+    // The owner renames the course: the next read of anyone shows it.
+    let renamed = app
+        .mutate(
+            &owner,
+            r#"mutation($c: ID!) { updateCourse(input: {course: $c, title: "After"}) { course { title } userErrors { code } } }"#,
+            json!({ "c": course_id }),
+        )
+        .await;
+    assert_eq!(renamed["course"]["title"], "After", "{renamed}");
+    let (data, _) = read(&app, LIST, json!({})).await;
+    assert_eq!(first_course(&data)["title"], "After");
+
+    // A learner takes the free course: its sales count moves on the next read.
+    let learner = fixture.user("cache-learner", Role::Learner).await;
+    let token = app.token_for(learner.id, zhiku::auth::tokens::Audience::MiniProgram);
+    let order = app
+        .mutate(
+            &token,
+            r#"mutation($p: ID!) { createOrder(input: {product: $p, idempotencyKey: "cache-1"}) { order { status } userErrors { code } } }"#,
+            json!({ "p": course_id }),
+        )
+        .await;
+    assert_eq!(order["order"]["status"], "PAID", "{order}");
+    let sales_before = first_course(&cold)["salesCount"].as_i64().unwrap();
+    let (data, _) = read(&app, LIST, json!({})).await;
+    assert_eq!(first_course(&data)["salesCount"], sales_before + 1);
+
+    // The owner adds a lesson: the course page and the list show it at once.
+    let added = app
+        .mutate(
+            &owner,
+            r#"mutation($c: ID!) { addLesson(input: {course: $c, title: "Second", kind: ARTICLE, content: "text", durationSeconds: 60}) { lesson { title } userErrors { code } } }"#,
+            json!({ "c": course_id }),
+        )
+        .await;
+    assert_eq!(added["lesson"]["title"], "Second", "{added}");
+    let (node, _) = read(&app, NODE, json!({ "id": course_id })).await;
+    assert_eq!(
+        node["node"]["lessons"].as_array().map(Vec::len),
+        Some(2),
+        "{node}"
+    );
+    let (data, _) = read(&app, LIST, json!({})).await;
+    assert_eq!(
+        first_course(&data)["lessons"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    // The owner archives it: it leaves the public list and its node at once.
+    app.mutate(
+        &owner,
+        r#"mutation($c: ID!) { archiveCourse(input: {course: $c}) { course { status } } }"#,
+        json!({ "c": course_id }),
+    )
+    .await;
+    let (data, _) = read(&app, LIST, json!({})).await;
+    assert_eq!(data["courses"]["edges"], json!([]), "{data}");
+    let (node, _) = read(&app, NODE, json!({ "id": course_id })).await;
+    assert_eq!(node["node"], Value::Null, "{node}");
+}
+
+#[tokio::test]
+async fn a_write_behind_the_process_shows_within_the_time_to_live() {
+    let ttl = Duration::from_millis(1_000);
+    let app = TestApp::spawn_configured(|settings| {
+        settings.server.read_cache_ttl_ms = ttl.as_millis() as u64;
+    })
+    .await;
+    let fixture = Fixture::new(&app.db);
+    let profile = fixture.creator("Replica Teacher").await;
+    let row = fixture
+        .course(
+            &profile,
+            1,
+            "Old",
+            "编程开发",
+            9900,
+            CourseStatus::Published,
+        )
+        .await;
+    let (data, _) = read(&app, LIST, json!({})).await;
+    assert_eq!(first_course(&data)["title"], "Old");
+
+    // Another replica renames it: nothing tells this process.
+    let mut renamed = row.into_active_model();
+    renamed.title = Set("New".into());
+    renamed.update(&app.db).await.unwrap();
+    let stored = course::Entity::find().one(&app.db).await.unwrap().unwrap();
+    assert_eq!(stored.title, "New");
+
+    // Until its time to live runs out the page is this process's copy...
+    let (data, statements) = read(&app, LIST, json!({})).await;
+    assert_eq!(
+        (first_course(&data)["title"].clone(), statements),
+        (json!("Old"), 0)
+    );
+    // ...and then the database's again.
+    tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+    let (data, statements) = read(&app, LIST, json!({})).await;
+    assert_eq!(
+        first_course(&data)["title"],
+        "New",
+        "stale past the time to live"
+    );
+    assert!(statements > 0);
+}
+
+#[tokio::test]
+async fn a_zero_time_to_live_reads_the_database_every_time() {
+    let app = TestApp::spawn_configured(|settings| settings.server.read_cache_ttl_ms = 0).await;
+    let profile = Fixture::new(&app.db).creator("Uncached").await;
+    Fixture::new(&app.db)
+        .course(
+            &profile,
+            1,
+            "Any",
+            "编程开发",
+            9900,
+            CourseStatus::Published,
+        )
+        .await;
+    let (_, first) = read(&app, LIST, json!({})).await;
+    let (_, second) = read(&app, LIST, json!({})).await;
+    assert!(first > 0);
+    assert_eq!(second, first);
+}
