@@ -141,7 +141,7 @@ pub struct DeleteLessonInput {
 
 fn lesson_of(lesson: entity::lesson::Model, course: &course::Model) -> Lesson {
     Lesson {
-        lesson,
+        lesson: std::sync::Arc::new(lesson),
         course: ProductRef::course(course),
     }
 }

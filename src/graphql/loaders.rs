@@ -3,6 +3,7 @@
 //! later, so it is never shared between requests).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use entity::{community_group, course, creator, lesson, livestream, user};
@@ -176,12 +177,13 @@ impl Loader<GroupById> for DbLoader {
 }
 
 impl Loader<LessonsOfCourse> for DbLoader {
-    type Value = Vec<lesson::Model>;
+    /// Shared rows: a page of courses hands each lesson to its request without copying.
+    type Value = Vec<Arc<lesson::Model>>;
     type Error = AppError;
     async fn load(
         &self,
         keys: &[LessonsOfCourse],
-    ) -> Result<HashMap<LessonsOfCourse, Vec<lesson::Model>>, AppError> {
+    ) -> Result<HashMap<LessonsOfCourse, Vec<Arc<lesson::Model>>>, AppError> {
         let mut found = self
             .cache
             .lessons(&ids(keys, |k| k.0), |missing| async move {
@@ -191,7 +193,10 @@ impl Loader<LessonsOfCourse> for DbLoader {
                 Ok::<_, AppError>(
                     missing
                         .into_iter()
-                        .map(|id| (id, found.remove(&id).unwrap_or_default()))
+                        .map(|id| {
+                            let rows = found.remove(&id).unwrap_or_default();
+                            (id, rows.into_iter().map(Arc::new).collect())
+                        })
                         .collect(),
                 )
             })

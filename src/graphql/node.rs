@@ -62,7 +62,7 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
             .await?
             .map(|(lesson, course)| {
                 Node::Lesson(Lesson {
-                    lesson,
+                    lesson: lesson.into(),
                     course: ProductRef::course(&course),
                 })
             }),

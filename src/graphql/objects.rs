@@ -16,7 +16,7 @@ use entity::{
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::CourseById;
 use crate::graphql::ordering::CourseOrder;
-use crate::graphql::pagination::{self, Conn};
+use crate::graphql::pagination::{self, Conn, CountFuture};
 use crate::graphql::prefetch;
 use crate::service::access::ProductRef;
 use crate::service::courses;
@@ -55,8 +55,13 @@ impl Course {
         order: CourseOrder,
     ) -> async_graphql::Result<Conn<Course>> {
         let db = ctx.db()?;
+        let cache = ctx.read_cache()?;
         let listed = courses::listed(ctx.actor()?, &filter)?;
-        let counted = Counted::new(listed.clone());
+        let count: CountFuture = {
+            let (cache, db, filter) = (cache.clone(), db.clone(), filter.clone());
+            let counted = Counted::new(listed.clone());
+            Box::pin(async move { cache.course_count(filter, counted.count(&db)).await })
+        };
         let (sort, direction) = (order.field.into(), order.direction.into());
         let key = CoursePageKey {
             filter,
@@ -64,20 +69,21 @@ impl Course {
             direction,
             page: page.clone(),
         };
-        let rows = ctx
-            .read_cache()?
+        let rows = cache
             .course_page(key, courses::fetch_page(db, listed, sort, direction, page))
             .await?;
         let page_rows: Vec<&course::Model> = rows.items.iter().map(|(_, c)| &**c).collect();
         prefetch::courses(ctx, &page_rows).await?;
-        Ok(pagination::connection(db, (rows, counted), Course))
+        Ok(pagination::connection_counted_by(rows, count, |row| {
+            Some(Course(row))
+        }))
     }
 }
 
 /// One part of a course.
 pub struct Lesson {
     /// The lesson row.
-    pub lesson: lesson::Model,
+    pub lesson: std::sync::Arc<lesson::Model>,
     /// Its course, which decides whether the content is locked.
     pub course: ProductRef,
 }

@@ -17,7 +17,8 @@ use tokio::sync::OnceCell;
 use crate::error::{AppError, AppResult};
 use crate::service::page::{Counted, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 
-type CountFuture = Pin<Box<dyn Future<Output = AppResult<i64>> + Send>>;
+/// How a connection's `totalCount` is found, run only when the field is selected.
+pub type CountFuture = Pin<Box<dyn Future<Output = AppResult<i64>> + Send>>;
 
 /// A Relay connection: one page of a list with cursors, page info and total count.
 pub struct Conn<N: OutputType> {
@@ -116,7 +117,7 @@ where
 pub fn connection_filter_map<E, M, N>(
     db: &DatabaseConnection,
     (page, counted): (Page<M>, Counted<E>),
-    mut wrap: impl FnMut(M) -> Option<N>,
+    wrap: impl FnMut(M) -> Option<N>,
 ) -> Conn<N>
 where
     E: EntityTrait,
@@ -124,6 +125,24 @@ where
     N: OutputType,
 {
     let db = db.clone();
+    connection_counted_by(
+        page,
+        Box::pin(async move { counted.count(&db).await }),
+        wrap,
+    )
+}
+
+/// Like [`connection_filter_map`], with `totalCount` answered by `count` (run only when
+/// the field is selected): for counts that come from somewhere else than the database,
+/// such as the read cache.
+pub fn connection_counted_by<M, N>(
+    page: Page<M>,
+    count: CountFuture,
+    mut wrap: impl FnMut(M) -> Option<N>,
+) -> Conn<N>
+where
+    N: OutputType,
+{
     Conn {
         edges: page
             .items
@@ -133,7 +152,7 @@ where
         has_previous_page: page.has_previous_page,
         has_next_page: page.has_next_page,
         total: OnceCell::new(),
-        count_query: Mutex::new(Some(Box::pin(async move { counted.count(&db).await }))),
+        count_query: Mutex::new(Some(count)),
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! The course list is most of what clients ask, and on a 2-core machine its rows cost
 //! more to fetch (a round trip to the database, through sqlx's SQLite worker threads)
-//! than to answer. So pages of the course list, courses by id, lessons of a course and
-//! creators by id are kept here for at most the configured time to live
+//! than to answer. So pages of the course list and their counts, courses by id, lessons
+//! of a course and creators by id are kept here for at most the configured time to live
 //! (`ZHIKU_READ_CACHE_TTL_MS`, one second by default; 0 turns the cache off).
 //!
 //! Freshness rules:
@@ -96,8 +96,9 @@ struct Inner {
     catalogue: AtomicU64,
     people: AtomicU64,
     course_pages: Shelf<CoursePageKey, Page<Arc<course::Model>>>,
+    course_counts: Shelf<CourseFilter, i64>,
     courses: Shelf<i64, course::Model>,
-    lessons: Shelf<i64, Vec<lesson::Model>>,
+    lessons: Shelf<i64, Vec<Arc<lesson::Model>>>,
     creators: Shelf<i64, creator::Model>,
 }
 
@@ -124,6 +125,7 @@ impl ReadCache {
                 catalogue: AtomicU64::new(0),
                 people: AtomicU64::new(0),
                 course_pages: Shelf::new(ENTRIES_PER_SHELF),
+                course_counts: Shelf::new(ENTRIES_PER_SHELF),
                 courses: Shelf::new(ENTRIES_PER_SHELF),
                 lessons: Shelf::new(LESSON_LISTS),
                 creators: Shelf::new(ENTRIES_PER_SHELF),
@@ -234,6 +236,22 @@ impl ReadCache {
         Ok(page)
     }
 
+    /// How many courses a list with `filter` holds (its `totalCount`): from the cache,
+    /// or from `load` (then kept).
+    pub async fn course_count<E, F>(&self, filter: CourseFilter, load: F) -> Result<i64, E>
+    where
+        F: Future<Output = Result<i64, E>>,
+    {
+        let shelf = &self.inner.course_counts;
+        if let Some(count) = self.get(shelf, Domain::Catalogue, &filter) {
+            return Ok(count);
+        }
+        let generation = self.generation(Domain::Catalogue);
+        let count = load.await?;
+        self.put(shelf, Domain::Catalogue, generation, [(filter, count)]);
+        Ok(count)
+    }
+
     /// Courses by id: those cached, the rest from `load` (then kept).
     pub async fn courses<E, F, Fut>(
         &self,
@@ -253,10 +271,10 @@ impl ReadCache {
         &self,
         course_ids: &[i64],
         load: F,
-    ) -> Result<std::collections::HashMap<i64, Vec<lesson::Model>>, E>
+    ) -> Result<std::collections::HashMap<i64, Vec<Arc<lesson::Model>>>, E>
     where
         F: FnOnce(Vec<i64>) -> Fut,
-        Fut: Future<Output = Result<std::collections::HashMap<i64, Vec<lesson::Model>>, E>>,
+        Fut: Future<Output = Result<std::collections::HashMap<i64, Vec<Arc<lesson::Model>>>, E>>,
     {
         self.many(&self.inner.lessons, Domain::Catalogue, course_ids, load)
             .await

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Fixture, TestApp, gid};
 use crate::writes::creator;
 
-const LIST: &str = "{ courses(first: 20) { edges { node { title salesCount creator { displayName } lessons { title } ratingSummary { count } } } } }";
+const LIST: &str = "{ courses(first: 20) { totalCount edges { node { title salesCount creator { displayName } lessons { title } ratingSummary { count } } } } }";
 const NODE: &str =
     "query($id: ID!) { node(id: $id) { ... on Course { title lessons { title } } } }";
 
@@ -124,6 +124,7 @@ async fn repeated_reads_cost_nothing_and_writes_through_the_api_show_at_once() {
     .await;
     let (data, _) = read(&app, LIST, json!({})).await;
     assert_eq!(data["courses"]["edges"], json!([]), "{data}");
+    assert_eq!(data["courses"]["totalCount"], 0, "{data}");
     let (node, _) = read(&app, NODE, json!({ "id": course_id })).await;
     assert_eq!(node["node"], Value::Null, "{node}");
 }
