@@ -17,6 +17,7 @@
 //! - Only public rows are kept: what the rows are does not depend on who asks. Who may
 //!   see them is still decided per request (see `courses::list`).
 
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,7 +30,6 @@ use sea_orm::DatabaseConnection;
 
 use crate::service::Direction;
 use crate::service::courses::{CourseFilter, CourseSort};
-
 use crate::service::effects::{Event, Subscriber};
 use crate::service::page::{Page, PageRequest};
 
@@ -257,10 +257,10 @@ impl ReadCache {
         &self,
         ids: &[i64],
         load: F,
-    ) -> Result<std::collections::HashMap<i64, course::Model>, E>
+    ) -> Result<HashMap<i64, course::Model>, E>
     where
         F: FnOnce(Vec<i64>) -> Fut,
-        Fut: Future<Output = Result<std::collections::HashMap<i64, course::Model>, E>>,
+        Fut: Future<Output = Result<HashMap<i64, course::Model>, E>>,
     {
         self.many(&self.inner.courses, Domain::Catalogue, ids, load)
             .await
@@ -271,10 +271,10 @@ impl ReadCache {
         &self,
         course_ids: &[i64],
         load: F,
-    ) -> Result<std::collections::HashMap<i64, Vec<Arc<lesson::Model>>>, E>
+    ) -> Result<HashMap<i64, Vec<Arc<lesson::Model>>>, E>
     where
         F: FnOnce(Vec<i64>) -> Fut,
-        Fut: Future<Output = Result<std::collections::HashMap<i64, Vec<Arc<lesson::Model>>>, E>>,
+        Fut: Future<Output = Result<HashMap<i64, Vec<Arc<lesson::Model>>>, E>>,
     {
         self.many(&self.inner.lessons, Domain::Catalogue, course_ids, load)
             .await
@@ -285,10 +285,10 @@ impl ReadCache {
         &self,
         ids: &[i64],
         load: F,
-    ) -> Result<std::collections::HashMap<i64, creator::Model>, E>
+    ) -> Result<HashMap<i64, creator::Model>, E>
     where
         F: FnOnce(Vec<i64>) -> Fut,
-        Fut: Future<Output = Result<std::collections::HashMap<i64, creator::Model>, E>>,
+        Fut: Future<Output = Result<HashMap<i64, creator::Model>, E>>,
     {
         self.many(&self.inner.creators, Domain::People, ids, load)
             .await
@@ -301,13 +301,13 @@ impl ReadCache {
         domain: Domain,
         ids: &[i64],
         load: F,
-    ) -> Result<std::collections::HashMap<i64, V>, E>
+    ) -> Result<HashMap<i64, V>, E>
     where
         V: Clone,
         F: FnOnce(Vec<i64>) -> Fut,
-        Fut: Future<Output = Result<std::collections::HashMap<i64, V>, E>>,
+        Fut: Future<Output = Result<HashMap<i64, V>, E>>,
     {
-        let mut found = std::collections::HashMap::with_capacity(ids.len());
+        let mut found = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         for &id in ids {
             match self.get(shelf, domain, &id) {
@@ -370,7 +370,7 @@ mod tests {
         ids: &[i64],
         name: &str,
         asked: &mut Vec<Vec<i64>>,
-    ) -> std::collections::HashMap<i64, creator::Model> {
+    ) -> HashMap<i64, creator::Model> {
         cache
             .creators(ids, |missing| {
                 asked.push(missing.clone());
