@@ -8,6 +8,7 @@ mod m20261127_000002_identity;
 mod m20261127_000003_order_prepay;
 mod m20261202_000004_payment_hardening;
 mod m20261202_000005_read_path_indexes;
+mod m20261202_000006_orders_by_buyer_index;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_order_prepay::Migration),
             Box::new(m20261202_000004_payment_hardening::Migration),
             Box::new(m20261202_000005_read_path_indexes::Migration),
+            Box::new(m20261202_000006_orders_by_buyer_index::Migration),
         ]
     }
 }
