@@ -12,6 +12,8 @@ use crate::graphql::objects::{CommunityGroup, Course, Creator, Livestream, User}
 use crate::graphql::ordering::{CourseOrder, CreatorOrder, CreatorOrderField, LivestreamOrder};
 use crate::graphql::pagination::{self, Conn};
 use crate::graphql::{ids, prefetch};
+use crate::service::page::Counted;
+use crate::service::read_cache::CreatorPageKey;
 use crate::service::{courses, creators, groups, livestreams};
 
 /// The public selling profile of a user.
@@ -180,10 +182,25 @@ impl CreatorQuery {
             CreatorOrderField::Newest => creators::CreatorSort::Newest,
             CreatorOrderField::Name => creators::CreatorSort::Name,
         };
-        let rows = creators::list(db, filter, sort, order.direction.into(), &page).await?;
-        let page_rows: Vec<_> = rows.0.items.iter().map(|(_, c)| c).collect();
+        let direction = order.direction.into();
+        let listed = creators::listed(&filter);
+        let counted = Counted::new(listed.clone());
+        let key = CreatorPageKey {
+            filter,
+            sort,
+            direction,
+            page: page.clone(),
+        };
+        let rows = ctx
+            .read_cache()?
+            .creator_page(
+                key,
+                creators::fetch_page(db, listed, sort, direction, &page),
+            )
+            .await?;
+        let page_rows: Vec<_> = rows.items.iter().map(|(_, c)| c).collect();
         prefetch::creators(ctx, &page_rows).await?;
-        Ok(pagination::connection(db, rows, Creator))
+        Ok(pagination::connection(db, (rows, counted), Creator))
     }
 }
 

@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::error::AppError;
 use crate::service::ratings::RatingSummary;
-use crate::service::read_cache::ReadCache;
+use crate::service::read_cache::{FirstCoursesKey, ReadCache};
 use crate::service::{access, courses, creators, groups, livestreams, ratings, users};
 
 /// Loads rows by the key types below, for one request (and one user).
@@ -260,10 +260,44 @@ impl Loader<FirstCoursesOfCreator> for DbLoader {
         &self,
         keys: &[FirstCoursesOfCreator],
     ) -> Result<HashMap<FirstCoursesOfCreator, Self::Value>, AppError> {
-        // One statement per distinct (size, order); a page of creators shares one.
+        let keys: Vec<FirstCoursesKey> = keys
+            .iter()
+            .map(|k| FirstCoursesKey {
+                creator_id: k.creator_id,
+                limit: k.limit,
+                sort: k.sort,
+                direction: k.direction,
+            })
+            .collect();
+        let pages = self
+            .cache
+            .first_courses(&keys, |missing| self.first_courses(missing))
+            .await?;
+        Ok(pages
+            .into_iter()
+            .map(|(k, page)| {
+                let key = FirstCoursesOfCreator {
+                    creator_id: k.creator_id,
+                    limit: k.limit,
+                    sort: k.sort,
+                    direction: k.direction,
+                };
+                (key, page)
+            })
+            .collect())
+    }
+}
+
+impl DbLoader {
+    /// First course pages from the database: one statement per distinct (size, order);
+    /// a page of creators shares one.
+    async fn first_courses(
+        &self,
+        keys: Vec<FirstCoursesKey>,
+    ) -> Result<HashMap<FirstCoursesKey, crate::service::page::Page<course::Model>>, AppError> {
         let mut shapes: HashMap<(u64, courses::CourseSort, crate::service::Direction), Vec<i64>> =
             HashMap::new();
-        for key in keys {
+        for key in &keys {
             shapes
                 .entry((key.limit, key.sort, key.direction))
                 .or_default()
@@ -275,7 +309,7 @@ impl Loader<FirstCoursesOfCreator> for DbLoader {
                 courses::first_pages_by_creator(&self.db, &creator_ids, sort, direction, limit)
                     .await?;
             for (creator_id, page) in pages {
-                let key = FirstCoursesOfCreator {
+                let key = FirstCoursesKey {
                     creator_id,
                     limit,
                     sort,

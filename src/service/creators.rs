@@ -5,23 +5,23 @@ use std::collections::HashMap;
 use entity::{creator, follow};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select,
 };
 
 use crate::error::AppResult;
 use crate::service::Direction;
-use crate::service::page::{self, Counted, Page, PageRequest, SortKey, SortValue};
+use crate::service::page::{self, Page, PageRequest, SortKey, SortValue};
 use crate::service::validation::{FieldError, UserErrorCode};
 
 /// Filters of the creator list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CreatorFilter {
     /// Case-insensitive text contained in the display name.
     pub name_contains: Option<String>,
 }
 
 /// Orderings of the creator list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CreatorSort {
     /// By when the profile was created.
     #[default]
@@ -30,21 +30,31 @@ pub enum CreatorSort {
     Name,
 }
 
-/// One page of creators.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: CreatorFilter,
-    sort: CreatorSort,
-    direction: Direction,
-    page: &PageRequest,
-) -> AppResult<(Page<creator::Model>, Counted<creator::Entity>)> {
+/// The creators a list with `filter` holds (the same for everyone who asks, so its
+/// pages may be shared: `service::read_cache`).
+pub fn listed(filter: &CreatorFilter) -> Select<creator::Entity> {
     let mut query = creator::Entity::find();
-    if let Some(text) = filter.name_contains.filter(|t| !t.trim().is_empty()) {
+    if let Some(text) = filter
+        .name_contains
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
         query = query.filter(page::column_contains(
             creator::Column::DisplayName,
             text.trim(),
         ));
     }
+    query
+}
+
+/// One page of a list [`listed`] made, in the given order.
+pub async fn fetch_page(
+    db: &impl ConnectionTrait,
+    listed: Select<creator::Entity>,
+    sort: CreatorSort,
+    direction: Direction,
+    page: &PageRequest,
+) -> AppResult<Page<creator::Model>> {
     let key: (_, fn(&creator::Model) -> SortValue) = match sort {
         CreatorSort::Newest => (Expr::col(creator::Column::CreatedAt), |c| {
             SortValue::Time(c.created_at)
@@ -58,7 +68,8 @@ pub async fn list(
         id: creator::Column::Id,
         descending: direction.descending(),
     };
-    page::fetch(db, query, &sort, page, |c| c.id).await
+    let (rows, _) = page::fetch(db, listed, &sort, page, |c| c.id).await?;
+    Ok(rows)
 }
 
 /// Creators by id in one query.

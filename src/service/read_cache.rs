@@ -2,8 +2,8 @@
 //!
 //! The course list is most of what clients ask, and on a 2-core machine its rows cost
 //! more to fetch (a round trip to the database, through sqlx's SQLite worker threads)
-//! than to answer. So pages of the course list and their counts, courses by id, lessons
-//! of a course and creators by id are kept here for at most the configured time to live
+//! than to answer. So pages of the course and creator lists, course counts, creators'
+//! first course pages, courses by id, lessons of a course and creators by id are kept here for at most the configured time to live
 //! (`ZHIKU_READ_CACHE_TTL_MS`, one second by default; 0 turns the cache off).
 //!
 //! Freshness rules:
@@ -30,6 +30,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::service::Direction;
 use crate::service::courses::{CourseFilter, CourseSort};
+use crate::service::creators::{CreatorFilter, CreatorSort};
 use crate::service::effects::{Event, Subscriber};
 use crate::service::page::{Page, PageRequest};
 
@@ -49,6 +50,32 @@ pub struct CoursePageKey {
     pub direction: Direction,
     /// Which page.
     pub page: PageRequest,
+}
+
+/// A page of the creator list, as asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CreatorPageKey {
+    /// The filters.
+    pub filter: CreatorFilter,
+    /// The order.
+    pub sort: CreatorSort,
+    /// Its direction.
+    pub direction: Direction,
+    /// Which page.
+    pub page: PageRequest,
+}
+
+/// The first page of a creator's published courses (`creator.courses(first:)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FirstCoursesKey {
+    /// The creator.
+    pub creator_id: i64,
+    /// Page size.
+    pub limit: u64,
+    /// The order.
+    pub sort: CourseSort,
+    /// Its direction.
+    pub direction: Direction,
 }
 
 /// What a cached row depends on: each kind is invalidated as a whole by the events that
@@ -97,6 +124,8 @@ struct Inner {
     people: AtomicU64,
     course_pages: Shelf<CoursePageKey, Page<Arc<course::Model>>>,
     course_counts: Shelf<CourseFilter, i64>,
+    first_courses: Shelf<FirstCoursesKey, Page<course::Model>>,
+    creator_pages: Shelf<CreatorPageKey, Page<creator::Model>>,
     courses: Shelf<i64, course::Model>,
     lessons: Shelf<i64, Vec<Arc<lesson::Model>>>,
     creators: Shelf<i64, creator::Model>,
@@ -126,6 +155,8 @@ impl ReadCache {
                 people: AtomicU64::new(0),
                 course_pages: Shelf::new(ENTRIES_PER_SHELF),
                 course_counts: Shelf::new(ENTRIES_PER_SHELF),
+                first_courses: Shelf::new(ENTRIES_PER_SHELF),
+                creator_pages: Shelf::new(ENTRIES_PER_SHELF),
                 courses: Shelf::new(ENTRIES_PER_SHELF),
                 lessons: Shelf::new(LESSON_LISTS),
                 creators: Shelf::new(ENTRIES_PER_SHELF),
@@ -252,6 +283,40 @@ impl ReadCache {
         Ok(count)
     }
 
+    /// The first course pages of several creators: those cached, the rest from one
+    /// `load` (then kept).
+    pub async fn first_courses<E, F, Fut>(
+        &self,
+        keys: &[FirstCoursesKey],
+        load: F,
+    ) -> Result<HashMap<FirstCoursesKey, Page<course::Model>>, E>
+    where
+        F: FnOnce(Vec<FirstCoursesKey>) -> Fut,
+        Fut: Future<Output = Result<HashMap<FirstCoursesKey, Page<course::Model>>, E>>,
+    {
+        self.many(&self.inner.first_courses, Domain::Catalogue, keys, load)
+            .await
+    }
+
+    /// A page of the creator list: from the cache, or from `load` (then kept).
+    pub async fn creator_page<E, F>(
+        &self,
+        key: CreatorPageKey,
+        load: F,
+    ) -> Result<Page<creator::Model>, E>
+    where
+        F: Future<Output = Result<Page<creator::Model>, E>>,
+    {
+        let shelf = &self.inner.creator_pages;
+        if let Some(page) = self.get(shelf, Domain::People, &key) {
+            return Ok(page);
+        }
+        let generation = self.generation(Domain::People);
+        let page = load.await?;
+        self.put(shelf, Domain::People, generation, [(key, page.clone())]);
+        Ok(page)
+    }
+
     /// Courses by id: those cached, the rest from `load` (then kept).
     pub async fn courses<E, F, Fut>(
         &self,
@@ -294,27 +359,28 @@ impl ReadCache {
             .await
     }
 
-    /// Values by id: the cached ones, and one `load` for the rest.
-    async fn many<V, E, F, Fut>(
+    /// Values by key: the cached ones, and one `load` for the rest.
+    async fn many<K, V, E, F, Fut>(
         &self,
-        shelf: &Shelf<i64, V>,
+        shelf: &Shelf<K, V>,
         domain: Domain,
-        ids: &[i64],
+        keys: &[K],
         load: F,
-    ) -> Result<HashMap<i64, V>, E>
+    ) -> Result<HashMap<K, V>, E>
     where
+        K: Hash + Eq + Clone,
         V: Clone,
-        F: FnOnce(Vec<i64>) -> Fut,
-        Fut: Future<Output = Result<HashMap<i64, V>, E>>,
+        F: FnOnce(Vec<K>) -> Fut,
+        Fut: Future<Output = Result<HashMap<K, V>, E>>,
     {
-        let mut found = HashMap::with_capacity(ids.len());
+        let mut found = HashMap::with_capacity(keys.len());
         let mut missing = Vec::new();
-        for &id in ids {
-            match self.get(shelf, domain, &id) {
+        for key in keys {
+            match self.get(shelf, domain, key) {
                 Some(value) => {
-                    found.insert(id, value);
+                    found.insert(key.clone(), value);
                 }
-                None => missing.push(id),
+                None => missing.push(key.clone()),
             }
         }
         if missing.is_empty() {
@@ -326,7 +392,9 @@ impl ReadCache {
             shelf,
             domain,
             generation,
-            loaded.iter().map(|(id, value)| (*id, value.clone())),
+            loaded
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone())),
         );
         found.extend(loaded);
         Ok(found)

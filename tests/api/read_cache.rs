@@ -194,3 +194,59 @@ async fn a_zero_time_to_live_reads_the_database_every_time() {
     assert!(first > 0);
     assert_eq!(second, first);
 }
+
+#[tokio::test]
+async fn the_creator_list_and_their_first_courses_are_shared_until_one_changes() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (_, profile, owner) = creator(&app, "First Teacher").await;
+    let course = fixture
+        .course(
+            &profile,
+            1,
+            "Only",
+            "编程开发",
+            9900,
+            CourseStatus::Published,
+        )
+        .await;
+    let creators = "{ creators(first: 20) { edges { node { displayName courses(first: 5) { edges { node { title } } } } } } }";
+    let (cold, cold_statements) = read(&app, creators, json!({})).await;
+    assert!(
+        cold_statements >= 2,
+        "creators, first pages: {cold_statements}"
+    );
+    let (warm, warm_statements) = read(&app, creators, json!({})).await;
+    assert_eq!((warm, warm_statements), (cold, 0));
+
+    // A course edit shows in the creator's first page at once.
+    app.mutate(
+        &owner,
+        r#"mutation($c: ID!) { updateCourse(input: {course: $c, title: "Renamed"}) { course { title } } }"#,
+        json!({ "c": gid("Course", course.id) }),
+    )
+    .await;
+    let (data, _) = read(&app, creators, json!({})).await;
+    let first = &data["creators"]["edges"][0]["node"];
+    assert_eq!(
+        first["courses"]["edges"][0]["node"]["title"], "Renamed",
+        "{data}"
+    );
+
+    // A learner who becomes a creator is in the list on the next read.
+    let learner = fixture.user("soon-a-creator", Role::Learner).await;
+    app.mutate(
+        &app.token(learner.id),
+        r#"mutation { becomeCreator(input: {displayName: "Newcomer"}) { creator { displayName } userErrors { code } } }"#,
+        json!({}),
+    )
+    .await;
+    let (data, _) = read(&app, creators, json!({})).await;
+    let names: Vec<&Value> = data["creators"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"]["displayName"])
+        .collect();
+    assert!(names.contains(&&json!("Newcomer")), "{names:?}");
+}
