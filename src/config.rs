@@ -67,7 +67,7 @@ pub struct ServerConfig {
     pub metrics_listen: Option<SocketAddr>,
 
     /// Longest time, in milliseconds, a catalogue row read for one request is reused
-    /// for others (course pages, courses, lessons, creators); 0 turns the read cache
+    /// for others (course and creator pages, courses, lessons, creators); 0 turns the read cache
     /// off. Writes through this process are seen at once; writes through another
     /// replica within this time.
     #[arg(long, env = "ZHIKU_READ_CACHE_TTL_MS", default_value_t = 1_000)]
