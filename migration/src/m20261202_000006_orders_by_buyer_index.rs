@@ -14,6 +14,15 @@ const TABLE: &str = "orders";
 const OLD: &str = "ix_orders_buyer_id_created_at_id";
 const NEW: &str = "ix_orders_buyer_id_id";
 
+fn create(name: &str, columns: &[&str]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(Alias::new(TABLE));
+    for column in columns {
+        index.col(Alias::new(*column));
+    }
+    index.take()
+}
+
 fn drop(name: &str) -> IndexDropStatement {
     Index::drop().name(name).table(Alias::new(TABLE)).to_owned()
 }
@@ -22,29 +31,14 @@ fn drop(name: &str) -> IndexDropStatement {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_index(
-                Index::create()
-                    .name(NEW)
-                    .table(Alias::new(TABLE))
-                    .col(Alias::new("buyer_id"))
-                    .col(Alias::new("id"))
-                    .to_owned(),
-            )
+            .create_index(create(NEW, &["buyer_id", "id"]))
             .await?;
         manager.drop_index(drop(OLD)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_index(
-                Index::create()
-                    .name(OLD)
-                    .table(Alias::new(TABLE))
-                    .col(Alias::new("buyer_id"))
-                    .col(Alias::new("created_at"))
-                    .col(Alias::new("id"))
-                    .to_owned(),
-            )
+            .create_index(create(OLD, &["buyer_id", "created_at", "id"]))
             .await?;
         manager.drop_index(drop(NEW)).await
     }

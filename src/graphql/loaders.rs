@@ -239,18 +239,9 @@ impl Loader<FollowersOfCreator> for DbLoader {
 }
 
 /// The first page of a creator's published courses in a given order (`creator.courses`
-/// without a cursor): the pages of every creator in a list come from one statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FirstCoursesOfCreator {
-    /// The creator.
-    pub creator_id: i64,
-    /// Page size.
-    pub limit: u64,
-    /// Sort key.
-    pub sort: courses::CourseSort,
-    /// Sort direction.
-    pub direction: crate::service::Direction,
-}
+/// without a cursor): the pages of every creator in a list come from one statement. The
+/// read cache's key, so the loader hands keys through unchanged.
+pub type FirstCoursesOfCreator = FirstCoursesKey;
 
 impl Loader<FirstCoursesOfCreator> for DbLoader {
     type Value = crate::service::page::Page<course::Model>;
@@ -260,31 +251,9 @@ impl Loader<FirstCoursesOfCreator> for DbLoader {
         &self,
         keys: &[FirstCoursesOfCreator],
     ) -> Result<HashMap<FirstCoursesOfCreator, Self::Value>, AppError> {
-        let keys: Vec<FirstCoursesKey> = keys
-            .iter()
-            .map(|k| FirstCoursesKey {
-                creator_id: k.creator_id,
-                limit: k.limit,
-                sort: k.sort,
-                direction: k.direction,
-            })
-            .collect();
-        let pages = self
-            .cache
-            .first_courses(&keys, |missing| self.first_courses(missing))
-            .await?;
-        Ok(pages
-            .into_iter()
-            .map(|(k, page)| {
-                let key = FirstCoursesOfCreator {
-                    creator_id: k.creator_id,
-                    limit: k.limit,
-                    sort: k.sort,
-                    direction: k.direction,
-                };
-                (key, page)
-            })
-            .collect())
+        self.cache
+            .first_courses(keys, |missing| self.first_courses(missing))
+            .await
     }
 }
 

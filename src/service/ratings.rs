@@ -187,15 +187,7 @@ pub async fn rate_course(
     let txn = crate::db::begin_write(db).await?;
     let saved = save_verified(&txn, user_id, course_id, stars, review, Utc::now()).await?;
     txn.commit().await?;
-    effects
-        .publish(
-            db,
-            Event::RatingChanged {
-                user_id: saved.user_id,
-                course_id: saved.course_id,
-            },
-        )
-        .await;
+    rating_changed(db, effects, &saved).await;
     Ok(saved)
 }
 
@@ -299,15 +291,7 @@ pub async fn delete_rating(
     }
     rating::Entity::delete_by_id(found.id).exec(&txn).await?;
     txn.commit().await?;
-    effects
-        .publish(
-            db,
-            Event::RatingChanged {
-                user_id: found.user_id,
-                course_id: found.course_id,
-            },
-        )
-        .await;
+    rating_changed(db, effects, &found).await;
     Ok(found)
 }
 
@@ -339,14 +323,20 @@ pub async fn hide_rating(
     let saved = model.update(&txn).await?;
     txn.commit().await?;
     // The course's rating counters moved.
+    rating_changed(db, effects, &saved).await;
+    Ok(saved)
+}
+
+/// Tells the subscribers a rating was written, changed, hidden or deleted (its course's
+/// counters moved; the recommendation model's view of its author changed).
+async fn rating_changed(db: &DatabaseConnection, effects: &Effects, rating: &rating::Model) {
     effects
         .publish(
             db,
             Event::RatingChanged {
-                user_id: saved.user_id,
-                course_id: saved.course_id,
+                user_id: rating.user_id,
+                course_id: rating.course_id,
             },
         )
         .await;
-    Ok(saved)
 }

@@ -248,13 +248,7 @@ impl ReadCache {
     where
         F: Future<Output = Result<Page<course::Model>, E>>,
     {
-        let shelf = &self.inner.course_pages;
-        if let Some(page) = self.get(shelf, Domain::Catalogue, &key) {
-            return Ok(page);
-        }
-        let generation = self.generation(Domain::Catalogue);
-        let page = load.await?;
-        let page = Page {
+        let share = |page: Page<course::Model>| Page {
             items: page
                 .items
                 .into_iter()
@@ -263,8 +257,9 @@ impl ReadCache {
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,
         };
-        self.put(shelf, Domain::Catalogue, generation, [(key, page.clone())]);
-        Ok(page)
+        let load = async { load.await.map(share) };
+        self.one(&self.inner.course_pages, Domain::Catalogue, key, load)
+            .await
     }
 
     /// How many courses a list with `filter` holds (its `totalCount`): from the cache,
@@ -273,14 +268,8 @@ impl ReadCache {
     where
         F: Future<Output = Result<i64, E>>,
     {
-        let shelf = &self.inner.course_counts;
-        if let Some(count) = self.get(shelf, Domain::Catalogue, &filter) {
-            return Ok(count);
-        }
-        let generation = self.generation(Domain::Catalogue);
-        let count = load.await?;
-        self.put(shelf, Domain::Catalogue, generation, [(filter, count)]);
-        Ok(count)
+        self.one(&self.inner.course_counts, Domain::Catalogue, filter, load)
+            .await
     }
 
     /// The first course pages of several creators: those cached, the rest from one
@@ -307,14 +296,8 @@ impl ReadCache {
     where
         F: Future<Output = Result<Page<creator::Model>, E>>,
     {
-        let shelf = &self.inner.creator_pages;
-        if let Some(page) = self.get(shelf, Domain::People, &key) {
-            return Ok(page);
-        }
-        let generation = self.generation(Domain::People);
-        let page = load.await?;
-        self.put(shelf, Domain::People, generation, [(key, page.clone())]);
-        Ok(page)
+        self.one(&self.inner.creator_pages, Domain::People, key, load)
+            .await
     }
 
     /// Courses by id: those cached, the rest from `load` (then kept).
@@ -357,6 +340,28 @@ impl ReadCache {
     {
         self.many(&self.inner.creators, Domain::People, ids, load)
             .await
+    }
+
+    /// The value of `key`: cached, or from `load` (then kept).
+    async fn one<K, V, E, F>(
+        &self,
+        shelf: &Shelf<K, V>,
+        domain: Domain,
+        key: K,
+        load: F,
+    ) -> Result<V, E>
+    where
+        K: Hash + Eq,
+        V: Clone,
+        F: Future<Output = Result<V, E>>,
+    {
+        if let Some(value) = self.get(shelf, domain, &key) {
+            return Ok(value);
+        }
+        let generation = self.generation(domain);
+        let value = load.await?;
+        self.put(shelf, domain, generation, [(key, value.clone())]);
+        Ok(value)
     }
 
     /// Values by key: the cached ones, and one `load` for the rest.
