@@ -60,7 +60,7 @@ struct ServeDefaults {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (migrating the database first).
-    Serve(ServerConfig),
+    Serve(Box<ServerConfig>),
     /// Bring the database schema up to date and exit.
     Migrate,
     /// Print the GraphQL schema (SDL).
@@ -225,7 +225,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 async fn run_command(mut cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let command = match cli.command.take() {
         Some(command) => command,
-        None => Command::Serve(ServeDefaults::try_parse_from(["zhiku"])?.server),
+        None => Command::Serve(Box::new(ServeDefaults::try_parse_from(["zhiku"])?.server)),
     };
     match command {
         Command::Serve(server) => serve(&cli, &server).await,

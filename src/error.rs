@@ -51,6 +51,8 @@ pub mod code {
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     /// Refused before GraphQL ran: a JSON array of operations.
     pub const BATCH_NOT_SUPPORTED: &str = "BATCH_NOT_SUPPORTED";
+    /// Refused before GraphQL ran: the server holds as many WebSockets as it may.
+    pub const TOO_MANY_CONNECTIONS: &str = "TOO_MANY_CONNECTIONS";
     /// Refused before GraphQL ran: not `application/json`.
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     /// Refused before GraphQL ran: `Accept` takes no media type we answer in.
@@ -137,6 +139,10 @@ pub enum UserErrorCode {
     PaymentUnavailable,
     /// The payment provider refused the refund; the order stays paid.
     RefundRefused,
+    /// Too many requests in a short time (chat messages, WeChat logins): wait and retry.
+    TooFast,
+    /// A moderator muted the viewer in this live room.
+    Muted,
 }
 
 /// One refused input field.

@@ -14,6 +14,9 @@
 //! - [`service`] holds the domain rules, one module per domain, free of GraphQL types;
 //!   authorisation is enforced there, and committed changes are published through
 //!   [`service::effects`].
+//! - [`realtime`] carries live-room events to subscribers: the event log, an
+//!   in-process fan-out per room, PostgreSQL LISTEN/NOTIFY between replicas, presence;
+//!   [`live`] signs the CDN's push and play addresses.
 //! - [`payments`] is WeChat Pay API v3 (signing, verification, the client, the
 //!   simulated provider); it knows nothing of orders.
 //! - [`graphql`] assembles the schema: one query part per domain, global IDs, Relay
@@ -37,7 +40,9 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod payments;
+pub mod realtime;
 pub mod recommend;
 pub mod seed;
 pub mod server_settings;

@@ -22,7 +22,11 @@ use crate::config::{
 };
 use crate::graphql::SharedData;
 use crate::http::{AppState, Routers};
+use crate::live::signing::StreamSigner;
+use crate::realtime::Hub;
 use crate::service::effects::Effects;
+use crate::service::live_chat::ChatRateLimiter;
+use crate::service::live_rooms::LiveRooms;
 use crate::service::orders::Payments;
 use crate::service::read_cache::ReadCache;
 use crate::service::recommendations::Recommendations;
@@ -62,6 +66,8 @@ pub struct Application {
     pub recommendations: Recommendations,
     /// The subscribers to committed changes.
     pub effects: Effects,
+    /// Live rooms: the hub, the stream signer, the chat limiter.
+    pub live: LiveRooms,
     routers: Routers,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
@@ -92,7 +98,24 @@ impl Application {
             Arc::new(auth.actors.clone()),
             Arc::new(read_cache.clone()),
         ]);
+        let live = LiveRooms {
+            hub: Hub::new(db.clone()),
+            signer: Arc::new(StreamSigner::new(&settings.server.live)),
+            limiter: ChatRateLimiter::default(),
+        };
+        if settings.environment == Environment::Production && !live.signer.signs() {
+            tracing::warn!(
+                "ZHIKU_LIVE_PUSH_KEY or ZHIKU_LIVE_PLAY_KEY is not set: stream addresses go out unsigned"
+            );
+        }
         let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(live.hub.clone().run_presence()));
+        if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            tasks.push(tokio::spawn(crate::realtime::postgres::listen(
+                db.clone(),
+                live.hub.clone(),
+            )));
+        }
         if settings.recommend.rebuild_seconds > 0 {
             tasks.push(tokio::spawn(rebuild_forever(
                 db.clone(),
@@ -117,6 +140,7 @@ impl Application {
                 recommendations: recommendations.clone(),
                 effects: effects.clone(),
                 read_cache: read_cache.clone(),
+                live: live.clone(),
             },
             &settings.server,
             settings.environment,
@@ -132,6 +156,10 @@ impl Application {
                 recommendations: recommendations.clone(),
                 effects: effects.clone(),
                 read_cache,
+                sockets: Arc::new(tokio::sync::Semaphore::new(
+                    settings.server.live.ws_max_connections,
+                )),
+                ws_max_subscriptions: settings.server.live.ws_max_subscriptions.max(1),
             },
             settings.server.metrics_listen.is_some(),
         );
@@ -147,6 +175,7 @@ impl Application {
             metrics,
             recommendations,
             effects,
+            live,
             routers,
             listener,
             metrics_listener,
@@ -182,6 +211,8 @@ impl Application {
         for task in self.tasks {
             task.abort();
         }
+        // Our viewers leave every count now rather than when the heartbeat goes stale.
+        self.live.hub.withdraw().await;
         served
     }
 }

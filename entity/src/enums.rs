@@ -118,3 +118,24 @@ pub enum RefundStatus {
     #[sea_orm(string_value = "CLOSED")]
     Closed,
 }
+
+/// What happened in a live room (a row of `livestream_events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum LiveEventKind {
+    /// The livestream's status changed.
+    #[sea_orm(string_value = "STATUS_CHANGED")]
+    StatusChanged,
+    /// A chat message was posted.
+    #[sea_orm(string_value = "MESSAGE_POSTED")]
+    MessagePosted,
+    /// A chat message was deleted by a moderator.
+    #[sea_orm(string_value = "MESSAGE_DELETED")]
+    MessageDeleted,
+    /// A chat message was pinned (or the pin removed: no message).
+    #[sea_orm(string_value = "MESSAGE_PINNED")]
+    MessagePinned,
+    /// A viewer was muted.
+    #[sea_orm(string_value = "VIEWER_MUTED")]
+    ViewerMuted,
+}

@@ -24,6 +24,13 @@ pub struct Model {
     pub replay_url: Option<String>,
     pub peak_viewers: i32,
     pub created_at: DateTimeUtc,
+    /// The stream's name on the push and play domains: `zk<id>_<random hex>`, so it
+    /// cannot be guessed from the id.
+    pub stream_name: Option<String>,
+    /// Sequence number of the room's latest logged event (0: none yet).
+    pub last_event_sequence: i64,
+    /// The chat message pinned in the room.
+    pub pinned_message_id: Option<i64>,
     #[sea_orm(belongs_to, from = "creator_id", to = "id")]
     pub creator: BelongsTo<super::creator::Entity>,
 }

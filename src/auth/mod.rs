@@ -156,8 +156,18 @@ pub async fn authenticate(
     auth: &AuthState,
     authorization: Option<&str>,
 ) -> AppResult<Actor> {
+    Ok(authenticate_until(db, auth, authorization).await?.0)
+}
+
+/// [`authenticate`], with the Unix second the token expires (None: anonymous): what a
+/// WebSocket signed in once needs to close when its token does.
+pub async fn authenticate_until(
+    db: &impl ConnectionTrait,
+    auth: &AuthState,
+    authorization: Option<&str>,
+) -> AppResult<(Actor, Option<i64>)> {
     let Some(header) = authorization else {
-        return Ok(Actor::Anonymous);
+        return Ok((Actor::Anonymous, None));
     };
     let token = header
         .strip_prefix("Bearer ")
@@ -194,12 +204,13 @@ pub async fn authenticate(
     {
         return Err(AppError::Unauthenticated); // signed out everywhere since
     }
-    Ok(Actor::User {
+    let actor = Actor::User {
         id: verified.user_id,
         role: known.role,
         creator_id: known.creator_id,
         audience: verified.audience,
-    })
+    };
+    Ok((actor, Some(verified.expires_at)))
 }
 
 /// What sign-in needs, built once at start-up and shared.

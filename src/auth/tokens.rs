@@ -97,6 +97,8 @@ pub struct VerifiedToken {
     pub audience: Audience,
     /// When it was issued, in Unix milliseconds.
     pub issued_at_ms: i64,
+    /// Its `exp` claim, in Unix seconds (a WebSocket signed in with it closes then).
+    pub expires_at: i64,
 }
 
 /// Access tokens recently verified, kept so a client's every request does not pay for
@@ -197,6 +199,7 @@ impl TokenKeys {
                 .claims
                 .iat_ms
                 .unwrap_or(data.claims.iat.saturating_mul(1000)),
+            expires_at: data.claims.exp,
         };
         let valid_until = u64::try_from(data.claims.exp).unwrap_or(0) + LEEWAY_SECS;
         self.lock_verified()
@@ -283,6 +286,7 @@ mod tests {
                 user_id: 7,
                 audience: Audience::Console,
                 issued_at_ms: now.timestamp_millis(),
+                expires_at: (now + keys.access_ttl()).timestamp(),
             }
         );
     }

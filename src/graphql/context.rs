@@ -8,6 +8,7 @@ use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::graphql::loaders::RequestLoader;
 use crate::service::effects::Effects;
+use crate::service::live_rooms::LiveRooms;
 use crate::service::read_cache::ReadCache;
 use crate::service::recommendations::Recommendations;
 
@@ -25,6 +26,8 @@ pub trait ContextExt {
     fn effects(&self) -> AppResult<&Effects>;
     /// The process's short-lived copies of catalogue rows.
     fn read_cache(&self) -> AppResult<&ReadCache>;
+    /// Live rooms: the hub, the stream signer, the chat limiter.
+    fn live(&self) -> AppResult<&LiveRooms>;
 }
 
 /// The error of a context value that was never put there.
@@ -61,5 +64,9 @@ impl ContextExt for Context<'_> {
 
     fn read_cache(&self) -> AppResult<&ReadCache> {
         self.data::<ReadCache>().map_err(missing("read cache"))
+    }
+
+    fn live(&self) -> AppResult<&LiveRooms> {
+        self.data::<LiveRooms>().map_err(missing("live rooms"))
     }
 }

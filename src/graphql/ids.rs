@@ -30,6 +30,8 @@ pub mod type_name {
     pub const ENTITLEMENT: &str = "Entitlement";
     /// `Rating`.
     pub const RATING: &str = "Rating";
+    /// `LivestreamMessage` (not a `Node`: messages are read through their livestream).
+    pub const LIVESTREAM_MESSAGE: &str = "LivestreamMessage";
     /// Every one of them.
     pub const ALL: [&str; 10] = [
         USER,

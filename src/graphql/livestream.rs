@@ -10,13 +10,14 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::enums::LivestreamStatus;
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
+use crate::graphql::live::{LivePlayback, LivestreamMessage};
 use crate::graphql::loaders::CreatorById;
 use crate::graphql::money::Money;
 use crate::graphql::objects::{Creator, Livestream};
 use crate::graphql::ordering::LivestreamOrder;
 use crate::graphql::pagination::{self, Conn};
 use crate::service::access::ProductRef;
-use crate::service::livestreams;
+use crate::service::{live_rooms, livestreams};
 
 /// A live class with a ticket price and, once ended, an optional replay.
 #[Object]
@@ -74,6 +75,64 @@ impl Livestream {
         Ok((open && self.0.status == StoredStatus::Ended)
             .then_some(self.0.replay_url.as_deref())
             .flatten())
+    }
+    /// The RTMP address to push the video to, signed and expiring (the creator who owns
+    /// it and admins, until it ends; null for everyone else).
+    async fn push_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let signer = &ctx.live()?.signer;
+        Ok(live_rooms::push_url(signer, ctx.actor()?, &self.0)?.map(|push| push.url))
+    }
+    /// Signed, expiring play addresses for an entitled viewer (RTMP and FLV for the
+    /// mini-program, HLS and WebRTC for H5), or the replay once ended; null for anonymous
+    /// and unentitled viewers.
+    async fn playback(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LivePlayback>> {
+        let signer = &ctx.live()?.signer;
+        Ok(
+            live_rooms::playback(ctx.db()?, signer, ctx.actor()?, &self.0)
+                .await?
+                .map(LivePlayback::from),
+        )
+    }
+    /// Distinct users in the live room now, across all servers.
+    async fn viewer_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(live_rooms::viewer_count(ctx.db()?, self.0.id).await?)
+    }
+    /// The number of the room's last logged event: subscribe with it as
+    /// `afterSequence` to get everything after this read.
+    async fn last_event_sequence(&self) -> i64 {
+        self.0.last_event_sequence
+    }
+    /// The pinned chat message, for those who may enter the room.
+    async fn pinned_message(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<LivestreamMessage>> {
+        let Some(id) = self.0.pinned_message_id else {
+            return Ok(None);
+        };
+        let db = ctx.db()?;
+        if !live_rooms::may_enter(db, ctx.actor()?, &self.0).await? {
+            return Ok(None);
+        }
+        Ok(live_rooms::message(db, id)
+            .await?
+            .map(LivestreamMessage::new))
+    }
+    /// The room's chat, oldest first (deleted messages left out); for those who may
+    /// enter the room.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<LivestreamMessage>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let rows = live_rooms::messages(db, ctx.actor()?, &self.0, &page).await?;
+        Ok(pagination::connection(db, rows, LivestreamMessage::new))
     }
     /// Who hosts it.
     async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Creator> {
@@ -264,7 +323,7 @@ impl LivestreamMutation {
     ) -> async_graphql::Result<LivestreamPayload> {
         let result = async {
             let id = input_id(&input.livestream, type_name::LIVESTREAM, "livestream")?;
-            livestreams::start(ctx.db()?, ctx.actor()?, id)
+            livestreams::start(ctx.db()?, &ctx.live()?.hub, ctx.actor()?, id)
                 .await
                 .map(Livestream)
         }
@@ -280,9 +339,15 @@ impl LivestreamMutation {
     ) -> async_graphql::Result<LivestreamPayload> {
         let result = async {
             let id = input_id(&input.livestream, type_name::LIVESTREAM, "livestream")?;
-            livestreams::end(ctx.db()?, ctx.actor()?, id, input.replay_url)
-                .await
-                .map(Livestream)
+            livestreams::end(
+                ctx.db()?,
+                &ctx.live()?.hub,
+                ctx.actor()?,
+                id,
+                input.replay_url,
+            )
+            .await
+            .map(Livestream)
         }
         .await;
         LivestreamPayload::from_result(result)
@@ -296,7 +361,7 @@ impl LivestreamMutation {
     ) -> async_graphql::Result<LivestreamPayload> {
         let result = async {
             let id = input_id(&input.livestream, type_name::LIVESTREAM, "livestream")?;
-            livestreams::cancel(ctx.db()?, ctx.actor()?, id)
+            livestreams::cancel(ctx.db()?, &ctx.live()?.hub, ctx.actor()?, id)
                 .await
                 .map(Livestream)
         }

@@ -15,6 +15,7 @@ pub mod enums;
 pub mod group;
 pub mod ids;
 pub mod lesson;
+pub mod live;
 pub mod livestream;
 pub mod loaders;
 pub mod money;
@@ -30,12 +31,13 @@ pub mod recommendation;
 pub mod session;
 pub mod user;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::AuthState;
 use crate::config::{Environment, ServerConfig};
 use crate::service::effects::Effects;
+use crate::service::live_rooms::LiveRooms;
 use crate::service::orders::Payments;
 use crate::service::read_cache::ReadCache;
 use crate::service::recommendations::Recommendations;
@@ -78,10 +80,15 @@ pub struct Mutation(
     order::OrderMutation,
     rating::RatingMutation,
     recommendation::RecommendationMutation,
+    live::LiveMutation,
 );
 
+/// Every subscription (served over WebSocket at `/graphql`).
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(live::LiveSubscription);
+
 /// The schema type served at `/graphql`.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// What every request shares, put in the schema's data once.
 pub struct SharedData {
@@ -97,25 +104,32 @@ pub struct SharedData {
     pub effects: Effects,
     /// Catalogue rows shared between requests.
     pub read_cache: ReadCache,
+    /// Live rooms: the hub, the stream signer, the chat limiter.
+    pub live: LiveRooms,
 }
 
 /// Builds the schema with its limits over the data every request shares.
 /// Operations are counted by the HTTP handler rather than by an extension: any
 /// extension puts a boxed call around every field of every answer.
 pub fn schema(shared: SharedData, config: &ServerConfig, environment: Environment) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(shared.db)
-        .data(shared.recommendations)
-        .data(shared.effects)
-        .data(shared.read_cache)
-        .data(shared.auth)
-        .data(shared.payments)
-        // The backstop: every field, introspection included. The HTTP handler holds data
-        // fields to MAX_DEPTH before this runs (see `depth`).
-        .limit_depth(MAX_DEPTH.max(depth::MAX_INTROSPECTION_DEPTH))
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
-        .limit_directives(MAX_DIRECTIVES);
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .data(shared.db)
+    .data(shared.live)
+    .data(shared.recommendations)
+    .data(shared.effects)
+    .data(shared.read_cache)
+    .data(shared.auth)
+    .data(shared.payments)
+    // The backstop: every field, introspection included. The HTTP handler holds data
+    // fields to MAX_DEPTH before this runs (see `depth`).
+    .limit_depth(MAX_DEPTH.max(depth::MAX_INTROSPECTION_DEPTH))
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+    .limit_directives(MAX_DIRECTIVES);
     if environment != Environment::Development {
         builder = builder.disable_suggestions();
     }
@@ -127,11 +141,15 @@ pub fn schema(shared: SharedData, config: &ServerConfig, environment: Environmen
 
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl_with_options(
-            async_graphql::SDLExportOptions::new()
-                .sorted_fields()
-                .sorted_enum_items(),
-        )
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_enum_items(),
+    )
 }

@@ -44,6 +44,10 @@ pub enum UserErrorCode {
     PaymentUnavailable,
     /// The payment provider refused the refund; the order stays paid.
     RefundRefused,
+    /// Too many requests in a short time (chat messages, WeChat logins): wait and retry.
+    TooFast,
+    /// A moderator muted the viewer in this live room.
+    Muted,
 }
 
 /// A refused input field.

@@ -2,6 +2,9 @@
 //! request metrics on every route.
 
 mod graphql;
+pub mod websocket;
+
+use graphql::refuse as graphql_refusal;
 
 use std::sync::Arc;
 
@@ -53,6 +56,10 @@ pub struct AppState {
     pub effects: Effects,
     /// Catalogue rows shared between requests (the loaders read through it).
     pub read_cache: ReadCache,
+    /// WebSockets this server may still accept (`ZHIKU_WS_MAX_CONNECTIONS` permits).
+    pub sockets: Arc<tokio::sync::Semaphore>,
+    /// Most subscriptions on one WebSocket.
+    pub ws_max_subscriptions: usize,
 }
 
 /// How handlers hold the state: one pointer, so the per-request clones axum makes (one

@@ -103,6 +103,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActive
 
 use crate::auth::Actor;
 use crate::error::AppError;
+use crate::realtime::Hub;
+use crate::realtime::log::{self as live_log, Entry};
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 use crate::service::{owned_for_change, require_creator};
 
@@ -155,7 +157,8 @@ pub async fn schedule(
     let price_fen = checks.price("priceFen", input.price_fen);
     let play_url = checks.optional_url("playUrl", input.play_url.as_deref());
     checks.finish()?;
-    Ok(livestream::ActiveModel {
+    let txn = crate::db::begin_write(db).await?;
+    let row = livestream::ActiveModel {
         creator_id: Set(creator_id),
         title: Set(title),
         description: Set(description),
@@ -170,8 +173,21 @@ pub async fn schedule(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    let id = row.id;
+    let mut named = row.into_active_model();
+    named.stream_name = Set(Some(stream_name(id, rand::random())));
+    let row = named.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// The stream's name on the CDN: `zk<id>_<16 random hex digits>`: readable in the
+/// CDN's console, and not to be guessed from the id (so nobody plays or pushes a
+/// stream from its number).
+pub fn stream_name(id: i64, random: u64) -> String {
+    format!("zk{id}_{random:016x}")
 }
 
 async fn for_change(
@@ -235,9 +251,11 @@ pub async fn update(
     Ok(updated)
 }
 
-/// Moves a livestream from one status to the next, if it is in `from`.
+/// Moves a livestream from one status to the next, if it is in `from`, and logs the
+/// change in its room.
 async fn transition(
     db: &DatabaseConnection,
+    hub: &Hub,
     actor: &Actor,
     id: i64,
     from: Status,
@@ -252,19 +270,23 @@ async fn transition(
         )));
     }
     let mut model = row.into_active_model();
-    apply(&mut model, Utc::now());
+    let now = Utc::now();
+    apply(&mut model, now);
     let updated = model.update(&txn).await?;
+    let sequence = live_log::append(&txn, id, Entry::StatusChanged(updated.status), now).await?;
     txn.commit().await?;
+    hub.announce(id, sequence);
     Ok(updated)
 }
 
 /// SCHEDULED → LIVE.
 pub async fn start(
     db: &DatabaseConnection,
+    hub: &Hub,
     actor: &Actor,
     id: i64,
 ) -> AppResult<livestream::Model> {
-    transition(db, actor, id, Status::Scheduled, |model, now| {
+    transition(db, hub, actor, id, Status::Scheduled, |model, now| {
         model.status = Set(Status::Live);
         model.started_at = Set(Some(now));
     })
@@ -274,6 +296,7 @@ pub async fn start(
 /// LIVE → ENDED, with the recording's address when there is one.
 pub async fn end(
     db: &DatabaseConnection,
+    hub: &Hub,
     actor: &Actor,
     id: i64,
     replay_url: Option<String>,
@@ -281,7 +304,7 @@ pub async fn end(
     let mut checks = Checks::new();
     let replay_url = checks.optional_url("replayUrl", replay_url.as_deref());
     checks.finish()?;
-    transition(db, actor, id, Status::Live, |model, now| {
+    transition(db, hub, actor, id, Status::Live, |model, now| {
         model.status = Set(Status::Ended);
         model.ended_at = Set(Some(now));
         model.replay_url = Set(replay_url);
@@ -292,10 +315,11 @@ pub async fn end(
 /// SCHEDULED → CANCELLED.
 pub async fn cancel(
     db: &DatabaseConnection,
+    hub: &Hub,
     actor: &Actor,
     id: i64,
 ) -> AppResult<livestream::Model> {
-    transition(db, actor, id, Status::Scheduled, |model, _| {
+    transition(db, hub, actor, id, Status::Scheduled, |model, _| {
         model.status = Set(Status::Cancelled);
     })
     .await

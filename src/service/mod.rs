@@ -9,6 +9,8 @@ pub mod entitlements;
 pub mod feed;
 pub mod groups;
 pub mod lessons;
+pub mod live_chat;
+pub mod live_rooms;
 pub mod livestreams;
 pub mod orders;
 pub mod page;

@@ -122,8 +122,12 @@ impl Planner {
                     LivestreamStatus::Cancelled => self.now + Duration::days(1 + n as i64),
                 };
                 let price_fen = *[0, 990, 2990, 4990].choose(&mut self.rng).unwrap_or(&990);
+                let stream_name = crate::service::livestreams::stream_name(id, self.rng.random());
                 self.plan.livestreams.push(livestream::Model {
                     id,
+                    stream_name: Some(stream_name),
+                    last_event_sequence: 0,
+                    pinned_message_id: None,
                     creator_id: creator_index as i64 + 1,
                     title: format!(
                         "{}直播：{}答疑 #{}",
