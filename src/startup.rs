@@ -68,6 +68,7 @@ pub struct Application {
     pub effects: Effects,
     /// Live rooms: the hub, the stream signer, the chat limiter.
     pub live: LiveRooms,
+    closing: tokio::sync::watch::Sender<bool>,
     routers: Routers,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
@@ -132,6 +133,7 @@ impl Application {
                 chrono::Duration::minutes(settings.payments.reconcile_after_minutes.max(1)),
             )));
         }
+        let closing = tokio::sync::watch::Sender::new(false);
         let schema = crate::graphql::schema(
             SharedData {
                 db: db.clone(),
@@ -160,6 +162,7 @@ impl Application {
                     settings.server.live.ws_max_connections,
                 )),
                 ws_max_subscriptions: settings.server.live.ws_max_subscriptions.max(1),
+                closing: closing.subscribe(),
             },
             settings.server.metrics_listen.is_some(),
         );
@@ -176,6 +179,7 @@ impl Application {
             recommendations,
             effects,
             live,
+            closing,
             routers,
             listener,
             metrics_listener,
@@ -205,6 +209,12 @@ impl Application {
                 }
             });
         }
+        let closing = self.closing.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // WebSockets never finish by themselves: tell them to close.
+            closing.send_replace(true);
+        };
         let served = axum::serve(self.listener, self.routers.public)
             .with_graceful_shutdown(shutdown)
             .await;

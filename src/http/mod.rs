@@ -60,6 +60,9 @@ pub struct AppState {
     pub sockets: Arc<tokio::sync::Semaphore>,
     /// Most subscriptions on one WebSocket.
     pub ws_max_subscriptions: usize,
+    /// Turns true when the server begins to stop: open WebSockets close (1001), so the
+    /// graceful shutdown does not wait for them forever.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// How handlers hold the state: one pointer, so the per-request clones axum makes (one

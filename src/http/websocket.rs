@@ -179,6 +179,7 @@ async fn serve(
     let token_deadline = tokio::time::sleep_until(far_future);
     futures_util::pin_mut!(token_deadline);
     let mut initialised = false;
+    let mut closing = state.closing.clone();
     loop {
         let outgoing = tokio::select! {
             message = protocol_stream.next() => match message {
@@ -212,6 +213,10 @@ async fn serve(
             },
             () = &mut init_deadline, if !initialised => {
                 let _ = sink.send(close(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout")).await;
+                break;
+            },
+            () = async { let _ = closing.wait_for(|closing| *closing).await; } => {
+                let _ = sink.send(close(1001, "the server is restarting; reconnect")).await;
                 break;
             },
             () = &mut token_deadline => {

@@ -47,6 +47,8 @@ pub struct TestApp {
     pub effects: zhiku::service::effects::Effects,
     /// HTTP client.
     pub client: reqwest::Client,
+    /// Its database's URL (for a second server process on the same database).
+    pub database_url: String,
     _sqlite_dir: Option<tempfile::TempDir>,
 }
 
@@ -156,6 +158,7 @@ impl TestApp {
     /// nothing, port 0, no scheduled reconciliation or rebuilds) changed by `edit`.
     pub async fn spawn_configured(edit: impl FnOnce(&mut Settings)) -> Self {
         let (url, dir) = fresh_database().await;
+        let database_url = url.clone();
         let database = DatabaseConfig {
             database_url: url,
             db_max_connections: 5,
@@ -227,6 +230,7 @@ impl TestApp {
             effects,
             metrics,
             client: reqwest::Client::new(),
+            database_url,
             _sqlite_dir: dir,
         }
     }
