@@ -17,7 +17,7 @@ use crate::graphql::ids::{self, type_name};
 use crate::graphql::loaders::UserById;
 use crate::graphql::objects::{Livestream, User};
 use crate::graphql::payload::{input_id, payload};
-use crate::realtime::{RoomEvent, RoomEventKind};
+use crate::realtime::{ChatLine, RoomEvent, RoomEventKind};
 use crate::service::live_chat::{self, NewMessage};
 
 /// A chat message in a live room.
@@ -34,6 +34,15 @@ impl LivestreamMessage {
         LivestreamMessage {
             message: Arc::new(message),
             author: None,
+        }
+    }
+}
+
+impl From<&ChatLine> for LivestreamMessage {
+    fn from(line: &ChatLine) -> Self {
+        LivestreamMessage {
+            message: Arc::clone(&line.message),
+            author: Some(Arc::clone(&line.author)),
         }
     }
 }
@@ -164,10 +173,7 @@ event_type!(
         /// The message.
         async fn message(&self) -> Option<LivestreamMessage> {
             match &self.0 .0.kind {
-                RoomEventKind::MessagePosted(line) => Some(LivestreamMessage {
-                    message: Arc::clone(&line.message),
-                    author: Some(Arc::clone(&line.author)),
-                }),
+                RoomEventKind::MessagePosted(line) => Some(line.into()),
                 _ => None,
             }
         }
@@ -195,10 +201,7 @@ event_type!(
         /// The pinned message; null: no message is pinned now.
         async fn message(&self) -> Option<LivestreamMessage> {
             match &self.0 .0.kind {
-                RoomEventKind::MessagePinned(Some(line)) => Some(LivestreamMessage {
-                    message: Arc::clone(&line.message),
-                    author: Some(Arc::clone(&line.author)),
-                }),
+                RoomEventKind::MessagePinned(Some(line)) => Some(line.into()),
                 _ => None,
             }
         }

@@ -191,6 +191,22 @@ pub async fn send(
     with_author(db, message).await
 }
 
+/// The livestream, locked for the change, when the actor moderates it (its creator or
+/// an admin).
+async fn moderated(
+    txn: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    livestream_id: i64,
+) -> AppResult<livestream::Model> {
+    let row = livestream::Entity::find_by_id(livestream_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_found("livestream"))?;
+    require_owner(actor, row.creator_id)?;
+    Ok(row)
+}
+
 /// The livestream (locked for the change) and its message, for a moderator.
 async fn moderated_message(
     txn: &impl sea_orm::ConnectionTrait,
@@ -198,12 +214,7 @@ async fn moderated_message(
     livestream_id: i64,
     message_id: i64,
 ) -> AppResult<(livestream::Model, livestream_message::Model)> {
-    let row = livestream::Entity::find_by_id(livestream_id)
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| not_found("livestream"))?;
-    require_owner(actor, row.creator_id)?;
+    let row = moderated(txn, actor, livestream_id).await?;
     let message = livestream_message::Entity::find_by_id(message_id)
         .one(txn)
         .await?
@@ -264,15 +275,7 @@ pub async fn pin(
             }
             row
         }
-        None => {
-            let row = livestream::Entity::find_by_id(livestream_id)
-                .lock_exclusive()
-                .one(&txn)
-                .await?
-                .ok_or_else(|| not_found("livestream"))?;
-            require_owner(actor, row.creator_id)?;
-            row
-        }
+        None => moderated(&txn, actor, livestream_id).await?,
     };
     if row.pinned_message_id == message_id {
         return Ok(row);
@@ -303,12 +306,7 @@ pub async fn set_muted(
     muted: bool,
 ) -> AppResult<user::Model> {
     let txn = crate::db::begin_write(db).await?;
-    let row = livestream::Entity::find_by_id(livestream_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| not_found("livestream"))?;
-    require_owner(actor, row.creator_id)?;
+    let row = moderated(&txn, actor, livestream_id).await?;
     let target = user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
