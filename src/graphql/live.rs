@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::LivestreamStatus;
 use crate::graphql::ids::{self, type_name};
+use crate::graphql::live_render::RenderedEvent;
 use crate::graphql::loaders::UserById;
 use crate::graphql::objects::{Livestream, User};
 use crate::graphql::payload::{input_id, payload};
@@ -358,7 +359,7 @@ impl LiveSubscription {
         ctx: &Context<'_>,
         livestream: ID,
         after_sequence: Option<i64>,
-    ) -> async_graphql::Result<impl Stream<Item = LivestreamEvent> + use<>> {
+    ) -> async_graphql::Result<impl Stream<Item = RenderedEvent> + use<>> {
         let id = ids::decode(&livestream, type_name::LIVESTREAM)?;
         let slot = match ctx.data_opt::<SubscriptionSlots>() {
             Some(slots) => Some(slots.take().ok_or(AppError::BadUserInput(
@@ -376,7 +377,7 @@ impl LiveSubscription {
         .await?;
         Ok(events.map(move |event| {
             let _held = &slot;
-            LivestreamEvent::from(event)
+            RenderedEvent(event)
         }))
     }
 }

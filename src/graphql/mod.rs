@@ -16,6 +16,7 @@ pub mod group;
 pub mod ids;
 pub mod lesson;
 pub mod live;
+pub mod live_render;
 pub mod livestream;
 pub mod loaders;
 pub mod money;

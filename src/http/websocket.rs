@@ -29,6 +29,7 @@ use super::Shared;
 use crate::auth::{Actor, authenticate_until};
 use crate::error::code;
 use crate::graphql::live::SubscriptionSlots;
+use crate::graphql::live_render::event_shape;
 use crate::graphql::loaders::{DbLoader, RequestLoader};
 use crate::graphql::{MAX_DEPTH, depth};
 
@@ -111,7 +112,19 @@ impl Executor for SocketExecutor {
             tokio::spawn,
             HashMapCache::default(),
         );
-        let request = request.data(actor).data(loader);
+        // Subscribers with one public selection share each event's rendering.
+        let (query, operation_name, variables) = (
+            request.query.clone(),
+            request.operation_name.clone(),
+            request.variables.clone(),
+        );
+        let shape = request.parsed_query().ok().and_then(|document| {
+            event_shape(document, &query, operation_name.as_deref(), &variables)
+        });
+        let mut request = request.data(actor).data(loader);
+        if let Some(shape) = shape {
+            request = request.data(shape);
+        }
         self.state
             .schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())

@@ -175,6 +175,7 @@ pub async fn events_after(
                 sequence: row.sequence,
                 occurred_at: row.created_at,
                 kind,
+                renders: super::Renders::default(),
             })
         })
         .collect())

@@ -21,6 +21,7 @@ pub mod log;
 pub mod postgres;
 pub mod presence;
 
+use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -74,7 +75,7 @@ pub enum RoomEventKind {
 }
 
 /// One event of a room.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RoomEvent {
     /// The livestream.
     pub livestream_id: i64,
@@ -85,6 +86,50 @@ pub struct RoomEvent {
     pub occurred_at: DateTime<Utc>,
     /// What happened.
     pub kind: RoomEventKind,
+    /// What the API layer made of it for subscribers on this replica.
+    pub renders: Renders,
+}
+
+/// Shapes one event is rendered in at most; more are rendered per subscriber.
+const MAX_RENDERS: usize = 8;
+
+/// An event as the API layer rendered it, per query shape: the first subscriber asking
+/// for a shape renders the event and every other subscriber here with that shape reuses
+/// it, so an event costs one rendering per shape rather than one per subscriber. The
+/// renderings are opaque here (the realtime layer knows nothing of GraphQL) and live as
+/// long as the event: until every subscriber has read it.
+#[derive(Default)]
+pub struct Renders(Mutex<Vec<(Arc<str>, Rendering)>>);
+
+/// One rendering of an event, of a type only the API layer knows.
+pub type Rendering = Arc<dyn Any + Send + Sync>;
+
+impl Renders {
+    /// The rendering for `shape`, when one was made.
+    pub fn get(&self, shape: &str) -> Option<Rendering> {
+        let renders = self.0.lock().ok()?;
+        renders
+            .iter()
+            .find(|(key, _)| key.as_ref() == shape)
+            .map(|(_, rendered)| Arc::clone(rendered))
+    }
+
+    /// Keeps a rendering for `shape` (the first one kept wins; at most [`MAX_RENDERS`]).
+    pub fn put(&self, shape: Arc<str>, rendered: Rendering) {
+        if let Ok(mut renders) = self.0.lock()
+            && renders.len() < MAX_RENDERS
+            && !renders.iter().any(|(key, _)| *key == shape)
+        {
+            renders.push((shape, rendered));
+        }
+    }
+}
+
+impl std::fmt::Debug for Renders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shapes = self.0.lock().map(|r| r.len()).unwrap_or(0);
+        f.debug_struct("Renders").field("shapes", &shapes).finish()
+    }
 }
 
 impl RoomEvent {
@@ -326,6 +371,7 @@ impl Hub {
                 sequence,
                 occurred_at: Utc::now(),
                 kind: RoomEventKind::ViewerCount(total),
+                renders: Renders::default(),
             }));
         }
     }
@@ -445,6 +491,7 @@ pub fn follow(
                         sequence: state.last,
                         occurred_at: Utc::now(),
                         kind: RoomEventKind::Resync,
+                        renders: Renders::default(),
                     }));
                     state.replay_after = Some(state.last);
                 }

@@ -1,0 +1,259 @@
+//! One rendering of a live event per query shape instead of one per subscriber.
+//!
+//! A chat message in a room of 10,000 goes to 10,000 subscriptions, nearly all running
+//! the same document. Resolving the event's selection is most of what a delivery
+//! costs, and when the selection reads only fields that are the same for every viewer
+//! (the event, the message, the author's public profile), one result serves them all.
+//! The WebSocket handler names such a subscription's shape ([`event_shape`]); each event
+//! then keeps the first rendering per shape ([`crate::realtime::Renders`]) and the other
+//! subscribers clone it. A selection that reaches anything else (a viewer's orders, a
+//! creator's private fields) has no shape and every subscriber resolves its own.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Field, FragmentDefinition, OperationType, Selection,
+    SelectionSet,
+};
+use async_graphql::{
+    ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value, Variables, registry,
+};
+
+use super::live::LivestreamEvent;
+use crate::realtime::RoomEvent;
+
+/// The shape of a `livestreamEvents` subscription whose renderings may be shared (in
+/// the operation's data).
+#[derive(Debug, Clone)]
+pub struct EventShape(pub Arc<str>);
+
+/// The subscription's root field.
+const ROOT_FIELD: &str = "livestreamEvents";
+
+/// The event types, whose own fields are the same for every viewer.
+const EVENT_TYPES: [&str; 8] = [
+    "LivestreamEvent",
+    "LivestreamStatusChanged",
+    "LivestreamMessagePosted",
+    "LivestreamMessageDeleted",
+    "LivestreamMessagePinned",
+    "LivestreamViewerMuted",
+    "LivestreamViewerCount",
+    "LivestreamResync",
+];
+
+/// What a field selected on a type holds, when it reads the same for every viewer.
+enum Public {
+    /// A scalar or enum.
+    Leaf,
+    /// An object of this type, whose selection is checked in turn.
+    Object(&'static str),
+}
+
+/// The fields that read the same whoever asks. Anything not listed (a new field
+/// included) is treated as viewer-dependent, so adding one can never leak it to
+/// others; list it here only once it is public.
+fn public_field(on: &str, field: &str) -> Option<Public> {
+    let event = EVENT_TYPES.contains(&on);
+    match (on, field) {
+        (_, "sequence" | "kind" | "livestreamId" | "occurredAt") if event => Some(Public::Leaf),
+        ("LivestreamStatusChanged", "status")
+        | ("LivestreamMessageDeleted", "messageId")
+        | ("LivestreamViewerCount", "viewerCount") => Some(Public::Leaf),
+        ("LivestreamMessagePosted" | "LivestreamMessagePinned", "message") => {
+            Some(Public::Object("LivestreamMessage"))
+        }
+        ("LivestreamViewerMuted", "user") | ("LivestreamMessage", "author") => {
+            Some(Public::Object("User"))
+        }
+        ("LivestreamMessage", "id" | "body" | "deleted" | "clientMessageId" | "createdAt")
+        | ("User", "id" | "nickname" | "avatarUrl" | "role" | "createdAt") => Some(Public::Leaf),
+        _ => None,
+    }
+}
+
+/// Deeper than this the check gives up (no public selection nests this far).
+const MAX_NESTING: usize = 8;
+
+fn is_public(
+    set: &SelectionSet,
+    on: &str,
+    fragments: &HashMap<Name, Positioned<FragmentDefinition>>,
+    nesting: usize,
+) -> bool {
+    nesting < MAX_NESTING
+        && set.items.iter().all(|item| match &item.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                let children = &field.selection_set.node;
+                match field.name.node.as_str() {
+                    "__typename" => children.items.is_empty(),
+                    name => match public_field(on, name) {
+                        Some(Public::Leaf) => children.items.is_empty(),
+                        Some(Public::Object(ty)) => is_public(children, ty, fragments, nesting + 1),
+                        None => false,
+                    },
+                }
+            }
+            Selection::FragmentSpread(spread) => fragments
+                .get(&spread.node.fragment_name.node)
+                .is_some_and(|fragment| {
+                    let on = fragment.node.type_condition.node.on.node.as_str();
+                    is_public(
+                        &fragment.node.selection_set.node,
+                        on,
+                        fragments,
+                        nesting + 1,
+                    )
+                }),
+            Selection::InlineFragment(inline) => {
+                let on = inline
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .map_or(on, |condition| condition.node.on.node.as_str());
+                is_public(&inline.node.selection_set.node, on, fragments, nesting + 1)
+            }
+        })
+}
+
+/// The variables a field's arguments name.
+fn argument_variables(field: &Field) -> Vec<Name> {
+    let mut names = Vec::new();
+    for (_, value) in &field.arguments {
+        let _ = value.node.clone().into_const_with(|name| {
+            names.push(name);
+            Ok::<_, std::convert::Infallible>(Value::Null)
+        });
+    }
+    names
+}
+
+/// The shape of a subscription to `livestreamEvents` whose selection reads only public
+/// fields: its document, operation and the variables that can change what it selects
+/// (those of the root field's arguments, the room and the replay point, cannot). None
+/// for anything else.
+pub fn event_shape(
+    document: &ExecutableDocument,
+    query: &str,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> Option<EventShape> {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => operation,
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    let operation = &operation.node;
+    if operation.ty != OperationType::Subscription {
+        return None;
+    }
+    let [root] = operation.selection_set.node.items.as_slice() else {
+        return None;
+    };
+    let Selection::Field(root) = &root.node else {
+        return None;
+    };
+    let root = &root.node;
+    if root.name.node != ROOT_FIELD
+        || !is_public(
+            &root.selection_set.node,
+            "LivestreamEvent",
+            &document.fragments,
+            0,
+        )
+    {
+        return None;
+    }
+    let room_variables = argument_variables(root);
+    let mut shape = format!("{}\n{query}", operation_name.unwrap_or_default());
+    for (name, value) in variables.iter() {
+        if !room_variables.contains(name) {
+            shape.push_str(&format!("\n{name}={value}"));
+        }
+    }
+    Some(EventShape(shape.into()))
+}
+
+/// A live event as a subscription yields it: resolved like [`LivestreamEvent`], once
+/// per shape when the subscription has one.
+pub struct RenderedEvent(pub Arc<RoomEvent>);
+
+impl OutputType for RenderedEvent {
+    fn type_name() -> Cow<'static, str> {
+        <LivestreamEvent as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut registry::Registry) -> String {
+        <LivestreamEvent as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let shape = ctx.data_opt::<EventShape>();
+        if let Some(EventShape(shape)) = shape
+            && let Some(rendered) = self.0.renders.get(shape)
+            && let Ok(value) = rendered.downcast::<Value>()
+        {
+            return Ok(value.as_ref().clone());
+        }
+        let value = LivestreamEvent::from(Arc::clone(&self.0))
+            .resolve(ctx, field)
+            .await?;
+        // A rendering with field errors is this subscriber's alone.
+        let clean = ctx
+            .query_env
+            .errors
+            .lock()
+            .map(|errors| errors.is_empty())
+            .unwrap_or(false);
+        if let Some(EventShape(shape)) = shape
+            && clean
+        {
+            self.0
+                .renders
+                .put(Arc::clone(shape), Arc::new(value.clone()));
+        }
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(query: &str, variables: serde_json::Value) -> Option<EventShape> {
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        event_shape(&document, query, None, &Variables::from_json(variables))
+    }
+
+    const PUBLIC: &str = "subscription($l: ID!, $a: Int, $t: Boolean!) { livestreamEvents(livestream: $l, afterSequence: $a) { __typename sequence kind ... on LivestreamMessagePosted { message { id body author { nickname avatarUrl @include(if: $t) } } } ...Muted } } fragment Muted on LivestreamViewerMuted { user { id nickname } }";
+
+    #[test]
+    fn public_selections_share_one_shape_whatever_the_room_or_replay_point() {
+        let first =
+            shape(PUBLIC, serde_json::json!({"l": "A", "a": 3, "t": true})).expect("public");
+        let second =
+            shape(PUBLIC, serde_json::json!({"l": "B", "a": 9, "t": true})).expect("public");
+        assert_eq!(first.0, second.0);
+        let other = shape(PUBLIC, serde_json::json!({"l": "A", "t": false})).expect("public");
+        assert_ne!(first.0, other.0, "a directive's variable changes the shape");
+    }
+
+    #[test]
+    fn anything_viewer_dependent_or_unknown_is_rendered_per_subscriber() {
+        for query in [
+            "subscription { livestreamEvents(livestream: \"A\") { ... on LivestreamMessagePosted { message { author { orders(first: 1) { totalCount } } } } } }",
+            "subscription { livestreamEvents(livestream: \"A\") { ... on LivestreamViewerMuted { user { creator { id } } } } }",
+            "subscription { livestreamEvents(livestream: \"A\") { ... F } } fragment F on LivestreamMessagePosted { message { author { entitlements(first: 1) { totalCount } } } }",
+            "query { __typename }",
+        ] {
+            assert!(shape(query, serde_json::json!({})).is_none(), "{query}");
+        }
+    }
+}
