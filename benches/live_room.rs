@@ -72,7 +72,6 @@ async fn arrange(database: &DatabaseConfig, users: usize) -> (i64, Vec<i64>, [i6
     let now = Utc::now();
     let rows: Vec<user::ActiveModel> = (0..=users)
         .map(|n| user::ActiveModel {
-            openid: Set(format!("bench-{n}")),
             nickname: Set(Some(format!("观众{n}"))),
             role: Set(if n == 0 { Role::Creator } else { Role::Learner }),
             created_at: Set(now),

@@ -60,7 +60,6 @@ async fn setup() -> Bench {
     );
     let now = Utc::now();
     let buyer = entity::user::ActiveModel {
-        openid: Set("bench-buyer".into()),
         role: Set(Role::Learner),
         created_at: Set(now),
         updated_at: Set(now),
@@ -69,6 +68,16 @@ async fn setup() -> Bench {
     .insert(&db)
     .await
     .expect("user");
+    entity::user_identity::ActiveModel {
+        user_id: Set(buyer.id),
+        app: Set(entity::enums::IdentityApp::MiniProgram),
+        openid: Set("bench-buyer".into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .expect("identity");
     Bench {
         db,
         payments,

@@ -143,6 +143,9 @@ pub enum UserErrorCode {
     TooFast,
     /// A moderator muted the viewer in this live room.
     Muted,
+    /// Two accounts of one person cannot be joined (both are creators, say); an admin
+    /// has to look.
+    AccountConflict,
 }
 
 /// One refused input field.

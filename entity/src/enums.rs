@@ -139,3 +139,15 @@ pub enum LiveEventKind {
     #[sea_orm(string_value = "VIEWER_MUTED")]
     ViewerMuted,
 }
+
+/// A WeChat app a user signs in from; each gives the user a different openid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum IdentityApp {
+    /// The mini-program (`wx.login`).
+    #[sea_orm(string_value = "MINI_PROGRAM")]
+    MiniProgram,
+    /// The official account's web pages (OAuth sign-in).
+    #[sea_orm(string_value = "OFFICIAL_ACCOUNT")]
+    OfficialAccount,
+}

@@ -25,3 +25,4 @@ pub mod refresh_token;
 pub mod refund;
 pub mod server_setting;
 pub mod user;
+pub mod user_identity;

@@ -9,10 +9,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// WeChat openid within our mini-program; unique.
-    #[sea_orm(unique)]
-    pub openid: String,
-    /// WeChat unionid across the developer account, when WeChat gives one; unique.
+    /// WeChat unionid across the developer account, when WeChat gives one; unique. It
+    /// joins the user's identities in each app (`user_identities`).
     #[sea_orm(unique)]
     pub unionid: Option<String>,
     pub nickname: Option<String>,

@@ -10,6 +10,7 @@ mod m20261202_000004_payment_hardening;
 mod m20261202_000005_read_path_indexes;
 mod m20261202_000006_orders_by_buyer_index;
 mod m20261202_000007_live_rooms;
+mod m20261203_000008_user_identities;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_read_path_indexes::Migration),
             Box::new(m20261202_000006_orders_by_buyer_index::Migration),
             Box::new(m20261202_000007_live_rooms::Migration),
+            Box::new(m20261203_000008_user_identities::Migration),
         ]
     }
 }

@@ -118,7 +118,8 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: LoginWithWechatInput,
     ) -> async_graphql::Result<LoginPayload> {
-        let result = sessions::login_with_wechat(ctx.db()?, auth(ctx)?, &input.code).await;
+        let result =
+            sessions::login_with_wechat(ctx.db()?, ctx.effects()?, auth(ctx)?, &input.code).await;
         LoginPayload::from_result(result)
     }
 

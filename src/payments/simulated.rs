@@ -209,10 +209,13 @@ pub async fn deliver_payment(
         .one(db)
         .await?
         .ok_or("no order with this out_trade_no")?;
-    let buyer = entity::user::Entity::find_by_id(order.buyer_id)
+    let payer_openid = entity::user_identity::Entity::find()
+        .filter(entity::user_identity::Column::UserId.eq(order.buyer_id))
+        .filter(entity::user_identity::Column::App.eq(entity::enums::IdentityApp::MiniProgram))
         .one(db)
         .await?
-        .ok_or("the order's buyer is gone")?;
+        .ok_or("the order's buyer has no mini-program identity")?
+        .openid;
     let provider =
         crate::payments::provider(db, &crate::config::PaymentConfig::default(), "").await?;
     let simulated = Simulated::new(
@@ -223,7 +226,7 @@ pub async fn deliver_payment(
     let (headers, body) = simulated.payment_success(
         &order.out_trade_no,
         order.amount_fen,
-        &buyer.openid,
+        &payer_openid,
         Utc::now(),
     );
     post_notification(

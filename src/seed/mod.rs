@@ -98,6 +98,7 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
     let plan = plan(DEMO_SEED, Utc::now());
     let txn = crate::db::begin_write(db).await?;
     insert_all(&txn, plan.users).await?;
+    insert_all(&txn, plan.identities).await?;
     insert_all(&txn, plan.creators).await?;
     insert_all(&txn, plan.courses).await?;
     insert_all(&txn, plan.lessons).await?;

@@ -8,6 +8,7 @@ pub mod effects;
 pub mod entitlements;
 pub mod feed;
 pub mod groups;
+pub mod identities;
 pub mod lessons;
 pub mod live_chat;
 pub mod live_rooms;

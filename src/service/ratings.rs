@@ -146,7 +146,7 @@ use crate::service::validation::{Checks, FieldError, UserErrorCode};
 pub const MAX_REVIEW: usize = 2_000;
 
 /// Adds `count` ratings totalling `sum` stars to a course's counters (negative to remove).
-async fn adjust_counters(
+pub(crate) async fn adjust_counters(
     db: &impl ConnectionTrait,
     course_id: i64,
     count: i64,

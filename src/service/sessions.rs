@@ -5,9 +5,9 @@
 //! a spent token again means it leaked: every refresh token of that user is revoked.
 
 use chrono::{DateTime, Utc};
-use entity::enums::Role;
+use entity::enums::IdentityApp;
 use entity::{refresh_token, user};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
@@ -17,6 +17,7 @@ use crate::auth::wechat::WechatLoginError;
 use crate::auth::{Actor, AuthState};
 use crate::error::{AppError, AppResult};
 use crate::service::effects::{Effects, Event};
+use crate::service::identities::{self, AppIdentity};
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 
 /// A signed-in session as handed to a client.
@@ -44,9 +45,11 @@ fn login_error(error: WechatLoginError) -> AppError {
 }
 
 /// Signs a mini-program user in with the code from `wx.login()`, creating the user on
-/// first sight (matched by unionid when WeChat gives one, else by openid).
+/// first sight (matched by unionid when WeChat gives one, else by openid; see
+/// [`identities::sign_in`]).
 pub async fn login_with_wechat(
     db: &DatabaseConnection,
+    effects: &Effects,
     auth: &AuthState,
     code: &str,
 ) -> AppResult<Session> {
@@ -60,56 +63,21 @@ pub async fn login_with_wechat(
         .map_err(login_error)?;
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
-    let existing = match &identity.unionid {
-        Some(unionid) => {
-            user::Entity::find()
-                .filter(user::Column::Unionid.eq(unionid.as_str()))
-                .one(&txn)
-                .await?
-        }
-        None => None,
+    let identity = AppIdentity {
+        app: IdentityApp::MiniProgram,
+        openid: identity.openid,
+        unionid: identity.unionid,
     };
-    let existing = match existing {
-        Some(found) => Some(found),
-        None => {
-            user::Entity::find()
-                .filter(user::Column::Openid.eq(identity.openid.as_str()))
-                .one(&txn)
-                .await?
-        }
-    };
-    let user = match existing {
-        Some(found) => found,
-        None => {
-            // A concurrent first login of the same user inserts nothing here and both
-            // read the one row back.
-            user::Entity::insert(user::ActiveModel {
-                openid: Set(identity.openid.clone()),
-                unionid: Set(identity.unionid.clone()),
-                role: Set(Role::Learner),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            })
-            .on_conflict(
-                OnConflict::column(user::Column::Openid)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-            user::Entity::find()
-                .filter(user::Column::Openid.eq(identity.openid.as_str()))
-                .one(&txn)
-                .await?
-                .ok_or(AppError::NotFound("user"))?
-        }
-    };
+    let (user, absorbed) = identities::sign_in(&txn, &identity, now).await?;
     if user.banned_at.is_some() {
         return Err(AppError::Forbidden("this account is banned"));
     }
     let session = new_session(&txn, auth, user, Audience::MiniProgram, now).await?;
     txn.commit().await?;
+    if let Some(user_id) = absorbed {
+        // Its tokens name a user that is gone: the actor cache must not vouch for it.
+        effects.publish(db, Event::UserChanged { user_id }).await;
+    }
     Ok(session)
 }
 

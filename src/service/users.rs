@@ -215,7 +215,7 @@ pub async fn promote(db: &DatabaseConnection, user_id: i64, role: Role) -> AppRe
     Ok(updated)
 }
 
-/// Finds a user by database id or openid (for operators' commands).
+/// Finds a user by database id or mini-program openid (for operators' commands).
 pub async fn find_for_operator(
     db: &impl ConnectionTrait,
     id: Option<i64>,
@@ -224,10 +224,12 @@ pub async fn find_for_operator(
     let found = match (id, openid) {
         (Some(id), _) => user::Entity::find_by_id(id).one(db).await?,
         (None, Some(openid)) => {
-            user::Entity::find()
-                .filter(user::Column::Openid.eq(openid))
-                .one(db)
-                .await?
+            crate::service::identities::user_by_openid(
+                db,
+                entity::enums::IdentityApp::MiniProgram,
+                openid,
+            )
+            .await?
         }
         (None, None) => return Err(AppError::BadUserInput("pass --user or --openid".into())),
     };

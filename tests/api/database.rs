@@ -171,7 +171,9 @@ async fn the_database_enforces_uniqueness_checks_and_keys() {
             "course of a creator that does not exist",
             app.db.execute_raw(raw("UPDATE courses SET creator_id = 999999")).await.map(|_| ()),
         ),
-        ("duplicate openid", app.db.execute_raw(raw(&format!("UPDATE users SET openid = 'learner' WHERE id = {}", creator.user_id))).await.map(|_| ())),
+        ("duplicate openid", app.db.execute_raw(raw(&format!("UPDATE user_identities SET openid = 'learner' WHERE user_id = {}", creator.user_id))).await.map(|_| ())),
+        ("second identity in one app", app.db.execute_raw(raw(&format!("INSERT INTO user_identities (user_id, app, openid, created_at) VALUES ({}, 'MINI_PROGRAM', 'another', '2026-01-01T00:00:00Z')", creator.user_id))).await.map(|_| ())),
+        ("identity of an unknown app", app.db.execute_raw(raw(&format!("INSERT INTO user_identities (user_id, app, openid, created_at) VALUES ({}, 'WEBSITE', 'another', '2026-01-01T00:00:00Z')", creator.user_id))).await.map(|_| ())),
     ];
     for (name, result) in violations {
         assert!(result.is_err(), "case {name}: the database accepted it");

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use entity::enums::{CourseStatus, LessonKind, Role};
 use entity::{course, creator, lesson, user};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, IntoActiveModel,
-    Statement,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, DbBackend,
+    IntoActiveModel, Statement,
 };
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -298,11 +298,10 @@ impl<'a> Fixture<'a> {
         Fixture { db }
     }
 
-    /// A user with this role.
+    /// A user with this role, signed in from the mini-program with this openid.
     pub async fn user(&self, openid: &str, role: Role) -> user::Model {
-        user::Model {
+        let user = user::Model {
             id: 0,
-            openid: openid.into(),
             unionid: None,
             nickname: Some(format!("nick-{openid}")),
             avatar_url: None,
@@ -316,7 +315,18 @@ impl<'a> Fixture<'a> {
         .reset_id()
         .insert(self.db)
         .await
-        .expect("insert user")
+        .expect("insert user");
+        entity::user_identity::ActiveModel {
+            user_id: Set(user.id),
+            app: Set(entity::enums::IdentityApp::MiniProgram),
+            openid: Set(openid.into()),
+            created_at: Set(t0()),
+            ..Default::default()
+        }
+        .insert(self.db)
+        .await
+        .expect("insert identity");
+        user
     }
 
     /// A creator profile with its user.

@@ -39,6 +39,7 @@ pub(super) const RATINGS: usize = 8_000;
 pub struct DemoPlan {
     /// The planned `users` rows.
     pub(super) users: Vec<user::Model>,
+    pub(super) identities: Vec<entity::user_identity::Model>,
     /// The planned `creators` rows.
     pub(super) creators: Vec<creator::Model>,
     /// The planned `courses` rows.

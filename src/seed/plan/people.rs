@@ -19,7 +19,6 @@ impl Planner {
         let id = self.next_user;
         self.plan.users.push(user::Model {
             id,
-            openid: format!("demo-openid-{id:05}"),
             unionid: None,
             nickname: Some(nickname),
             avatar_url: Some(format!("https://img.zhiku.example/avatars/{id}.png")),
@@ -28,6 +27,13 @@ impl Planner {
             tokens_valid_after: None,
             created_at: at,
             updated_at: at,
+        });
+        self.plan.identities.push(entity::user_identity::Model {
+            id,
+            user_id: id,
+            app: entity::enums::IdentityApp::MiniProgram,
+            openid: format!("demo-openid-{id:05}"),
+            created_at: at,
         });
         id
     }

@@ -8,7 +8,7 @@
 //! orders for one product, and a free product is never granted twice.
 
 use chrono::{DateTime, Utc};
-use entity::enums::{OrderStatus, ProductKind};
+use entity::enums::{IdentityApp, OrderStatus, ProductKind};
 use entity::{order, user};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -286,10 +286,12 @@ async fn checkout(
     let prepay_id = match &order.prepay_id {
         Some(prepay_id) => prepay_id.clone(),
         None => {
-            let buyer = user::Entity::find_by_id(order.buyer_id)
-                .one(db)
-                .await?
-                .ok_or(AppError::NotFound("user"))?;
+            let payer_openid =
+                crate::service::identities::openid(db, order.buyer_id, IdentityApp::MiniProgram)
+                    .await?
+                    .ok_or(AppError::Forbidden(
+                        "sign in from the mini-program to pay there",
+                    ))?;
             let title = sellable(db, order.product_kind, order.product_id)
                 .await?
                 .map(|s| s.title)
@@ -298,7 +300,7 @@ async fn checkout(
                 out_trade_no: order.out_trade_no.clone(),
                 description: format!("知库 - {title}"),
                 amount_fen: order.amount_fen,
-                payer_openid: buyer.openid,
+                payer_openid,
                 time_expire: order.expires_at,
             };
             let prepay_id = provider

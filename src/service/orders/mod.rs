@@ -301,7 +301,7 @@ pub(crate) fn payment_mismatch(
         Some("amount does not match the order")
     } else if payment.currency != order.currency {
         Some("currency does not match the order")
-    } else if payment.payer_openid != buyer_openid {
+    } else if payment.payer_openid.is_empty() || payment.payer_openid != buyer_openid {
         Some("payer does not match the order's buyer")
     } else {
         None

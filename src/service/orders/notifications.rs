@@ -5,7 +5,8 @@
 //! once and the order and its entitlement move together.
 
 use chrono::{DateTime, Utc};
-use entity::{order, refund, user};
+use entity::enums::IdentityApp;
+use entity::{order, refund};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{
@@ -144,12 +145,13 @@ async fn order_by_out_trade_no(
         .await?)
 }
 
+/// The openid the order's buyer pays with (an order with no such buyer matches no payer).
 async fn buyer_openid(db: &impl ConnectionTrait, order: &order::Model) -> AppResult<String> {
-    Ok(user::Entity::find_by_id(order.buyer_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("user"))?
-        .openid)
+    Ok(
+        crate::service::identities::openid(db, order.buyer_id, IdentityApp::MiniProgram)
+            .await?
+            .unwrap_or_default(),
+    )
 }
 
 /// In one transaction: records the event (once) and applies the payment. None when

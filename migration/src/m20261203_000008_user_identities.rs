@@ -1,0 +1,105 @@
+//! One person, many apps: a user's WeChat openids move from `users.openid` to
+//! `user_identities`, one row per app the user signed in from (the mini-program, the
+//! official account), each `(app, openid)` unique and at most one per user and app.
+//! Every existing user keeps their mini-program openid as an identity row; then the
+//! column goes. `users.unionid` stays: it is what joins a person's identities.
+//!
+//! SQLite cannot drop a UNIQUE column, so there the table is rebuilt the way SQLite's
+//! documentation prescribes (foreign keys off, copy, drop, rename, in one transaction);
+//! PostgreSQL drops the column.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+/// Adds `user_identities` and moves the openids into it.
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// Apps a user signs in from (the SCREAMING_CASE names of `IdentityApp`).
+const APPS: [&str; 2] = ["MINI_PROGRAM", "OFFICIAL_ACCOUNT"];
+
+const COPY_OPENIDS: &str = "INSERT INTO user_identities (user_id, app, openid, created_at) \
+     SELECT id, 'MINI_PROGRAM', openid, created_at FROM users";
+
+/// `users` without `openid`, as SQLite's table rebuild needs it (the same columns and
+/// constraints as before, in the same order otherwise).
+const SQLITE_REBUILD: &str = r#"
+PRAGMA foreign_keys = OFF;
+BEGIN;
+CREATE TABLE "users_rebuilt" (
+  "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  "unionid" varchar(64) NULL UNIQUE,
+  "nickname" varchar(64) NULL,
+  "avatar_url" varchar(512) NULL,
+  "role" varchar(16) NOT NULL CHECK ("role" IN ('LEARNER', 'CREATOR', 'ADMIN')),
+  "banned_at" timestamp_with_timezone_text NULL,
+  "created_at" timestamp_with_timezone_text NOT NULL,
+  "updated_at" timestamp_with_timezone_text NOT NULL,
+  "tokens_valid_after" timestamp_with_timezone_text NULL
+);
+INSERT INTO "users_rebuilt" (id, unionid, nickname, avatar_url, role, banned_at, created_at, updated_at, tokens_valid_after)
+  SELECT id, unionid, nickname, avatar_url, role, banned_at, created_at, updated_at, tokens_valid_after FROM "users";
+DROP TABLE "users";
+ALTER TABLE "users_rebuilt" RENAME TO "users";
+COMMIT;
+PRAGMA foreign_keys = ON;
+"#;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("user_identities")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("user_id"))
+                    .col(
+                        string_len("app", 16)
+                            .check(Expr::col("app").is_in(APPS))
+                            .take(),
+                    )
+                    .col(string_len("openid", 64))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_user_identities_user_id")
+                            .from("user_identities", "user_id")
+                            .to("users", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .take(),
+            )
+            .await?;
+        for (name, columns) in [
+            // An openid names one identity of one app.
+            ("uq_user_identities_app_openid", ["app", "openid"]),
+            // A person has one openid per app.
+            ("uq_user_identities_user_id_app", ["user_id", "app"]),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table("user_identities")
+                        .col(Alias::new(columns[0]))
+                        .col(Alias::new(columns[1]))
+                        .unique()
+                        .take(),
+                )
+                .await?;
+        }
+        let db = manager.get_connection();
+        db.execute_unprepared(COPY_OPENIDS).await?;
+        match manager.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => {
+                db.execute_unprepared(SQLITE_REBUILD).await?;
+            }
+            _ => {
+                manager
+                    .alter_table(Table::alter().table("users").drop_column("openid").take())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
