@@ -79,6 +79,15 @@ fn with_database(url: &str, name: &str) -> String {
 
 /// A fresh database URL: a temp SQLite file, or a PostgreSQL clone of a migrated template.
 async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    database(true).await
+}
+
+/// An empty database (no tables), for tests of migrations themselves.
+pub async fn empty_database() -> (String, Option<tempfile::TempDir>) {
+    database(false).await
+}
+
+async fn database(migrated: bool) -> (String, Option<tempfile::TempDir>) {
     let Ok(server) = std::env::var("ZHIKU_TEST_DATABASE_URL") else {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!(
@@ -129,10 +138,14 @@ async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
         *ready = true;
     }
     let name = format!("{}{}", run_prefix(), uuid::Uuid::new_v4().simple());
-    run(format!(
-        "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
-    ))
-    .await;
+    if migrated {
+        run(format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+        ))
+        .await;
+    } else {
+        run(format!("CREATE DATABASE \"{name}\"")).await;
+    }
     admin.close().await.ok();
     (with_database(&server, &name), None)
 }

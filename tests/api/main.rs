@@ -10,6 +10,7 @@ mod community_writes;
 mod database;
 mod graphql_over_http;
 mod http_limits;
+mod identities;
 mod live;
 mod login;
 mod n_plus_one;
