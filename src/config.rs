@@ -242,6 +242,33 @@ pub struct AuthConfig {
         global = true
     )]
     pub wechat_timeout_ms: u64,
+
+    /// Official account (公众号) app id, for web sign-in on H5 pages.
+    #[arg(long, env = "ZHIKU_OA_APPID", default_value = "", global = true)]
+    pub oa_appid: String,
+
+    /// Official account app secret.
+    #[arg(long, env = "ZHIKU_OA_SECRET", hide_env_values = true, global = true)]
+    pub oa_secret: Option<Secret>,
+
+    /// Where official-account sign-in may return to: comma-separated URL prefixes
+    /// (`https://h5.example.com/`); any other redirect URI is refused.
+    #[arg(
+        long,
+        env = "ZHIKU_OA_REDIRECT_URIS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub oa_redirect_uris: Vec<String>,
+
+    /// Base URL of WeChat's OAuth authorize page (tests point it elsewhere).
+    #[arg(
+        long,
+        env = "ZHIKU_OA_AUTHORIZE_BASE",
+        default_value = "https://open.weixin.qq.com",
+        global = true
+    )]
+    pub oa_authorize_base: String,
 }
 
 impl Default for AuthConfig {

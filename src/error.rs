@@ -146,6 +146,10 @@ pub enum UserErrorCode {
     /// Two accounts of one person cannot be joined (both are creators, say); an admin
     /// has to look.
     AccountConflict,
+    /// WeChat: the official-account sign-in code was used already.
+    CodeUsed,
+    /// WeChat: a page snapshot's virtual account, which is not the user.
+    SnapshotUser,
 }
 
 /// One refused input field.

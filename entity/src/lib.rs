@@ -18,6 +18,7 @@ pub mod livestream;
 pub mod livestream_event;
 pub mod livestream_message;
 pub mod livestream_mute;
+pub mod oauth_state;
 pub mod order;
 pub mod payment_event;
 pub mod rating;

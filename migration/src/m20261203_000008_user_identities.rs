@@ -4,9 +4,12 @@
 //! Every existing user keeps their mini-program openid as an identity row; then the
 //! column goes. `users.unionid` stays: it is what joins a person's identities.
 //!
-//! SQLite cannot drop a UNIQUE column, so there the table is rebuilt the way SQLite's
-//! documentation prescribes (foreign keys off, copy, drop, rename, in one transaction);
-//! PostgreSQL drops the column.
+//! With the official account come H5 sessions (refresh-token audience `h5`) and
+//! `oauth_states`, the sign-in states already spent.
+//!
+//! SQLite can neither drop a UNIQUE column nor change a CHECK, so there the two tables
+//! are rebuilt the way SQLite's documentation prescribes (foreign keys off, copy, drop,
+//! rename, in one transaction); PostgreSQL alters them.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -40,9 +43,29 @@ INSERT INTO "users_rebuilt" (id, unionid, nickname, avatar_url, role, banned_at,
   SELECT id, unionid, nickname, avatar_url, role, banned_at, created_at, updated_at, tokens_valid_after FROM "users";
 DROP TABLE "users";
 ALTER TABLE "users_rebuilt" RENAME TO "users";
+CREATE TABLE "refresh_tokens_rebuilt" (
+  "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  "user_id" integer NOT NULL,
+  "token_hash" varchar(64) NOT NULL UNIQUE,
+  "audience" varchar(16) NOT NULL CHECK ("audience" IN ('miniprogram', 'console', 'h5')),
+  "created_at" timestamp_with_timezone_text NOT NULL,
+  "expires_at" timestamp_with_timezone_text NOT NULL,
+  "used_at" timestamp_with_timezone_text NULL,
+  "revoked_at" timestamp_with_timezone_text NULL,
+  FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE
+);
+INSERT INTO "refresh_tokens_rebuilt" SELECT id, user_id, token_hash, audience, created_at, expires_at, used_at, revoked_at FROM "refresh_tokens";
+DROP TABLE "refresh_tokens";
+ALTER TABLE "refresh_tokens_rebuilt" RENAME TO "refresh_tokens";
+CREATE INDEX "ix_refresh_tokens_user_id" ON "refresh_tokens" ("user_id");
 COMMIT;
 PRAGMA foreign_keys = ON;
 "#;
+
+/// Refresh tokens of H5 sessions (`h5`) join the audiences the CHECK allows.
+const POSTGRES_AUDIENCES: &str = "ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_audience_check; \
+     ALTER TABLE refresh_tokens ADD CONSTRAINT refresh_tokens_audience_check \
+     CHECK (audience IN ('miniprogram', 'console', 'h5'))";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -88,6 +111,16 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // Official-account sign-in states already spent (each works once).
+        manager
+            .create_table(
+                Table::create()
+                    .table("oauth_states")
+                    .col(string_len("nonce", 32).primary_key())
+                    .col(timestamp_with_time_zone("expires_at"))
+                    .take(),
+            )
+            .await?;
         let db = manager.get_connection();
         db.execute_unprepared(COPY_OPENIDS).await?;
         match manager.get_database_backend() {
@@ -98,6 +131,7 @@ impl MigrationTrait for Migration {
                 manager
                     .alter_table(Table::alter().table("users").drop_column("openid").take())
                     .await?;
+                db.execute_unprepared(POSTGRES_AUDIENCES).await?;
             }
         }
         Ok(())

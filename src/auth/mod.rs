@@ -4,6 +4,7 @@
 //! on the next request). A token issued before the user's `tokens_valid_after` is void.
 //! Services take the actor explicitly and decide what it may do.
 
+pub mod official_account;
 pub mod secret;
 pub mod tokens;
 pub mod wechat;
@@ -220,6 +221,8 @@ pub struct AuthState {
     pub keys: TokenKeys,
     /// The WeChat login client.
     pub wechat: wechat::WechatClient,
+    /// The official account's web sign-in.
+    pub official_account: official_account::OfficialAccount,
     /// Lifetime of refresh tokens.
     pub refresh_ttl: chrono::Duration,
     /// Recently resolved users.
@@ -240,9 +243,13 @@ impl AuthState {
             chrono::Duration::seconds(config.access_token_ttl_secs.max(60)),
         )?;
         let wechat = wechat::WechatClient::new(config).map_err(AppError::internal)?;
+        let official_account =
+            official_account::OfficialAccount::new(config, secret.expose().as_bytes())
+                .map_err(AppError::internal)?;
         Ok(AuthState {
             keys,
             wechat,
+            official_account,
             refresh_ttl: chrono::Duration::days(config.refresh_token_ttl_days.max(1)),
             actors: ActorCache::default(),
         })

@@ -30,6 +30,8 @@ pub enum Audience {
     MiniProgram,
     /// The admin and creator web console.
     Console,
+    /// H5 pages opened inside WeChat from the official account.
+    H5,
 }
 
 impl Audience {
@@ -38,6 +40,7 @@ impl Audience {
         match self {
             Audience::MiniProgram => "zhiku-miniprogram",
             Audience::Console => "zhiku-console",
+            Audience::H5 => "zhiku-h5",
         }
     }
 
@@ -46,20 +49,22 @@ impl Audience {
         match self {
             Audience::MiniProgram => "miniprogram",
             Audience::Console => "console",
+            Audience::H5 => "h5",
         }
     }
 
-    /// Reads a short name (`miniprogram`, `console`).
+    /// Reads a short name (`miniprogram`, `console`, `h5`).
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "miniprogram" => Some(Audience::MiniProgram),
             "console" => Some(Audience::Console),
+            "h5" => Some(Audience::H5),
             _ => None,
         }
     }
 
     fn from_claim(claim: &str) -> Option<Self> {
-        [Audience::MiniProgram, Audience::Console]
+        [Audience::MiniProgram, Audience::Console, Audience::H5]
             .into_iter()
             .find(|a| a.claim() == claim)
     }
@@ -139,7 +144,11 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[Audience::MiniProgram.claim(), Audience::Console.claim()]);
+        validation.set_audience(&[
+            Audience::MiniProgram.claim(),
+            Audience::Console.claim(),
+            Audience::H5.claim(),
+        ]);
         validation.leeway = LEEWAY_SECS;
         validation.validate_exp = true;
         validation.validate_nbf = true;

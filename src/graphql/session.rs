@@ -1,9 +1,10 @@
-//! Sign-in: `viewer`, `loginWithWechat`, `refreshToken`, `logout`.
+//! Sign-in: `viewer`, `loginWithWechat`, official-account sign-in, `refreshToken`, `logout`.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use crate::auth::AuthState;
+use crate::auth::official_account::Scope;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::UserById;
@@ -17,6 +18,24 @@ use crate::service::sessions::{self, Session};
 pub struct LoginWithWechatInput {
     /// The code from `wx.login()` (valid once, for five minutes).
     pub code: String,
+}
+
+/// Input of `loginWithOfficialAccount`.
+#[derive(InputObject)]
+pub struct LoginWithOfficialAccountInput {
+    /// The `code` WeChat added to the redirect URI (valid once, for five minutes).
+    pub code: String,
+    /// The `state` WeChat added to the redirect URI, as it came.
+    pub state: String,
+}
+
+/// What official-account sign-in asks the user for.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfficialAccountScope {
+    /// `snsapi_base`: silent; who the user is, nothing more.
+    Base,
+    /// `snsapi_userinfo`: asks the user, and adds nickname and avatar.
+    UserInfo,
 }
 
 /// Input of `refreshToken`.
@@ -102,6 +121,33 @@ impl SessionQuery {
         prefetch::prime(loader, [UserById(id)]).await?;
         Ok(loader.load_one(UserById(id)).await?.map(User))
     }
+
+    /// The WeChat address that starts sign-in on an official-account (H5) page: open it
+    /// inside WeChat; WeChat returns to `redirectUri` (which must be on the server's
+    /// allow-list) with `code` and `state` for `loginWithOfficialAccount`. `state` (up to
+    /// 48 of `A-Z a-z 0-9 - _`) is carried inside a signed state good for 10 minutes,
+    /// once.
+    async fn official_account_authorize_url(
+        &self,
+        ctx: &Context<'_>,
+        redirect_uri: String,
+        #[graphql(default_with = "Some(OfficialAccountScope::Base)")] scope: Option<
+            OfficialAccountScope,
+        >,
+        state: Option<String>,
+    ) -> async_graphql::Result<String> {
+        // An absent variable reaches here as null: the default then too.
+        let scope = match scope {
+            None | Some(OfficialAccountScope::Base) => Scope::Base,
+            Some(OfficialAccountScope::UserInfo) => Scope::UserInfo,
+        };
+        Ok(sessions::official_account_authorize_url(
+            auth(ctx)?,
+            &redirect_uri,
+            scope,
+            state.as_deref(),
+        )?)
+    }
 }
 
 /// Session mutations.
@@ -120,6 +166,25 @@ impl SessionMutation {
     ) -> async_graphql::Result<LoginPayload> {
         let result =
             sessions::login_with_wechat(ctx.db()?, ctx.effects()?, auth(ctx)?, &input.code).await;
+        LoginPayload::from_result(result)
+    }
+
+    /// Signs in on an official-account (H5) page with the `code` and `state` WeChat
+    /// returned (creates the user on first sight; the same person as in the
+    /// mini-program when WeChat links the two apps). Tokens are for the H5 audience.
+    async fn login_with_official_account(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginWithOfficialAccountInput,
+    ) -> async_graphql::Result<LoginPayload> {
+        let result = sessions::login_with_official_account(
+            ctx.db()?,
+            ctx.effects()?,
+            auth(ctx)?,
+            &input.code,
+            &input.state,
+        )
+        .await;
         LoginPayload::from_result(result)
     }
 

@@ -6,12 +6,14 @@
 
 use chrono::{DateTime, Utc};
 use entity::enums::IdentityApp;
-use entity::{refresh_token, user};
-use sea_orm::sea_query::Expr;
+use entity::{oauth_state, refresh_token, user};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter,
 };
 
+use crate::auth::official_account::{MAX_CLIENT_STATE, OaLoginError, Scope};
 use crate::auth::tokens::{self, Audience};
 use crate::auth::wechat::WechatLoginError;
 use crate::auth::{Actor, AuthState};
@@ -76,6 +78,121 @@ pub async fn login_with_wechat(
     txn.commit().await?;
     if let Some(user_id) = absorbed {
         // Its tokens name a user that is gone: the actor cache must not vouch for it.
+        effects.publish(db, Event::UserChanged { user_id }).await;
+    }
+    Ok(session)
+}
+
+/// The address that starts official-account sign-in: WeChat's authorize page for an
+/// allow-listed `redirect_uri`, with a signed state carrying `client_state`.
+pub fn official_account_authorize_url(
+    auth: &AuthState,
+    redirect_uri: &str,
+    scope: Scope,
+    client_state: Option<&str>,
+) -> AppResult<String> {
+    let oa = &auth.official_account;
+    if !oa.allows(redirect_uri) {
+        return Err(AppError::BadUserInput(
+            "redirectUri is not on this server's allow-list (ZHIKU_OA_REDIRECT_URIS)".into(),
+        ));
+    }
+    let state = oa
+        .sign_state(client_state.unwrap_or_default(), Utc::now())
+        .ok_or_else(|| {
+            AppError::BadUserInput(format!(
+                "state is at most {MAX_CLIENT_STATE} of A-Z, a-z, 0-9, - and _"
+            ))
+        })?;
+    Ok(oa.authorize_url(redirect_uri, scope, &state))
+}
+
+fn oa_login_error(error: OaLoginError) -> AppError {
+    let code = match error {
+        OaLoginError::InvalidCode => UserErrorCode::InvalidCode,
+        OaLoginError::CodeUsed => UserErrorCode::CodeUsed,
+        OaLoginError::SnapshotUser => UserErrorCode::SnapshotUser,
+        OaLoginError::Busy => UserErrorCode::WechatBusy,
+        OaLoginError::Unavailable => UserErrorCode::WechatUnavailable,
+    };
+    FieldError::new("code", code, error.to_string()).into()
+}
+
+fn refused_state() -> AppError {
+    FieldError::new(
+        "state",
+        UserErrorCode::InvalidToken,
+        "the sign-in state is invalid, expired or used already; start signing in again",
+    )
+    .into()
+}
+
+/// Signs a user in from an official-account page with the `code` and `state` WeChat
+/// returned: the state must be ours, fresh and unspent (it is spent now, whatever
+/// follows); the user is found or created through [`identities::sign_in`]. Tokens are
+/// for the H5 audience.
+pub async fn login_with_official_account(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    auth: &AuthState,
+    code: &str,
+    state: &str,
+) -> AppResult<Session> {
+    let mut checks = Checks::new();
+    let code = checks.text("code", code, 128);
+    let state = checks.text("state", state, 128);
+    checks.finish()?;
+    let now = Utc::now();
+    let verified = auth
+        .official_account
+        .verify_state(&state, now)
+        .map_err(|_| refused_state())?;
+    // Spent before WeChat is asked, so two uses of one state cannot both go on.
+    oauth_state::Entity::delete_many()
+        .filter(oauth_state::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?;
+    let spent = oauth_state::Entity::insert(oauth_state::ActiveModel {
+        nonce: Set(verified.nonce),
+        expires_at: Set(verified.expires_at),
+    })
+    .on_conflict(
+        OnConflict::column(oauth_state::Column::Nonce)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    if spent != 1 {
+        return Err(refused_state());
+    }
+    let profile = auth
+        .official_account
+        .exchange(&code)
+        .await
+        .map_err(oa_login_error)?;
+    let txn = crate::db::begin_write(db).await?;
+    let identity = AppIdentity {
+        app: IdentityApp::OfficialAccount,
+        openid: profile.openid,
+        unionid: profile.unionid,
+    };
+    let (mut user, absorbed) = identities::sign_in(&txn, &identity, now).await?;
+    if user.nickname.is_none() && profile.nickname.is_some()
+        || user.avatar_url.is_none() && profile.avatar_url.is_some()
+    {
+        let mut active = user.clone().into_active_model();
+        active.nickname = Set(user.nickname.clone().or(profile.nickname));
+        active.avatar_url = Set(user.avatar_url.clone().or(profile.avatar_url));
+        active.updated_at = Set(now);
+        user = active.update(&txn).await?;
+    }
+    if user.banned_at.is_some() {
+        return Err(AppError::Forbidden("this account is banned"));
+    }
+    let session = new_session(&txn, auth, user, Audience::H5, now).await?;
+    txn.commit().await?;
+    if let Some(user_id) = absorbed {
         effects.publish(db, Event::UserChanged { user_id }).await;
     }
     Ok(session)

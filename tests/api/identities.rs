@@ -57,16 +57,18 @@ async fn the_identities_migration_moves_every_openid_and_keeps_every_reference()
         let nickname: String = row.try_get("", "nickname").expect("nickname");
         assert_eq!(
             (id, openid.as_str(), app.as_str(), nickname.as_str()),
-            (n, format!("o-{n}").as_str(), "MINI_PROGRAM", format!("n{n}").as_str())
+            (
+                n,
+                format!("o-{n}").as_str(),
+                "MINI_PROGRAM",
+                format!("n{n}").as_str()
+            )
         );
         assert_eq!(unionid, (n % 2 == 0).then(|| format!("u-{n}")));
     }
     // The column is gone; the references to users still hold (and still refuse).
     let old_column = db
-        .execute_raw(Statement::from_string(
-            backend,
-            "SELECT openid FROM users",
-        ))
+        .execute_raw(Statement::from_string(backend, "SELECT openid FROM users"))
         .await;
     assert!(old_column.is_err(), "users.openid is gone");
     let orphan = db
@@ -92,7 +94,11 @@ async fn the_identities_migration_moves_every_openid_and_keeps_every_reference()
         .await
         .expect("count")
         .expect("row");
-    assert_eq!(left.try_get::<i64>("", "n").expect("n"), 49, "identities go with their user");
+    assert_eq!(
+        left.try_get::<i64>("", "n").expect("n"),
+        49,
+        "identities go with their user"
+    );
     // A new user's id follows the old ones.
     run("INSERT INTO users (nickname, role, created_at, updated_at) VALUES ('new', 'LEARNER', '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z')".into()).await;
     let newest = db

@@ -14,6 +14,7 @@ mod identities;
 mod live;
 mod login;
 mod n_plus_one;
+mod official_account;
 mod payment_faults;
 mod payments;
 mod privacy;
