@@ -120,20 +120,36 @@ pub async fn sign_in(
     Ok((user, absorbed))
 }
 
+/// A new learner; with a unionid that a concurrent sign-in just gave its own new user,
+/// that user (the unique unionid decides, and both go on with one).
 async fn create(
     txn: &impl ConnectionTrait,
     unionid: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
-    Ok(user::ActiveModel {
+    let row = user::ActiveModel {
         unionid: Set(unionid.map(str::to_owned)),
         role: Set(Role::Learner),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?)
+    };
+    let Some(unionid) = unionid else {
+        return Ok(row.insert(txn).await?);
+    };
+    user::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(user::Column::Unionid)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    user::Entity::find()
+        .filter(user::Column::Unionid.eq(unionid))
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound("user"))
 }
 
 /// Records the user's openid in the app: a new identity, or the openid WeChat now gives

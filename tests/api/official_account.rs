@@ -521,3 +521,32 @@ async fn a_late_unionid_merges_two_users_and_loses_nothing() {
         .role;
     assert_eq!(role, Role::Learner);
 }
+
+#[tokio::test]
+async fn concurrent_first_sign_ins_of_one_person_make_one_user() {
+    let app = spawn().await;
+    let mut states = Vec::new();
+    for _ in 0..8 {
+        states.push(state(&app).await);
+    }
+    // Eight tabs finish signing in at once: one openid, eight codes.
+    let logins = states.into_iter().enumerate().map(|(n, state)| {
+        let app = &app;
+        async move {
+            app.data(
+                LOGIN_OA,
+                json!({ "code": format!("base:oa-race:u-race:{n}"), "state": state }),
+            )
+            .await["loginWithOfficialAccount"]
+                .clone()
+        }
+    });
+    let results = futures_util::future::join_all(logins).await;
+    let ids: HashSet<i64> = results.iter().map(user_id).collect();
+    assert_eq!(ids.len(), 1, "{results:?}");
+    assert_eq!(user::Entity::find().count(&app.db).await.unwrap(), 1);
+    assert_eq!(
+        user_identity::Entity::find().count(&app.db).await.unwrap(),
+        1
+    );
+}
