@@ -186,6 +186,8 @@ pub enum TokenAudience {
     Console,
     /// The WeChat mini-program.
     Miniprogram,
+    /// Official-account (H5) pages.
+    H5,
 }
 
 /// Roles an operator can grant.
@@ -250,6 +252,7 @@ async fn run_command(mut cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let audience = match audience {
                 TokenAudience::Console => Audience::Console,
                 TokenAudience::Miniprogram => Audience::MiniProgram,
+                TokenAudience::H5 => Audience::H5,
             };
             println!("{}", sessions::operator_token(&auth, &user, audience)?);
             Ok(())

@@ -71,12 +71,38 @@ pub async fn login_with_wechat(
         unionid: identity.unionid,
     };
     let (user, absorbed) = identities::sign_in(&txn, &identity, now).await?;
-    if user.banned_at.is_some() {
+    let signed_in = SignedIn {
+        user,
+        absorbed,
+        audience: Audience::MiniProgram,
+    };
+    open_session(db, effects, auth, txn, signed_in, now).await
+}
+
+/// Who a sign-in found, for [`open_session`].
+struct SignedIn {
+    user: user::Model,
+    /// The user merged into `user` by this sign-in, if any.
+    absorbed: Option<i64>,
+    audience: Audience,
+}
+
+/// Ends a sign-in: refuses a banned user, opens the session in the sign-in's
+/// transaction, commits, and tells the caches of a user merged away.
+async fn open_session(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    auth: &AuthState,
+    txn: sea_orm::DatabaseTransaction,
+    signed_in: SignedIn,
+    now: DateTime<Utc>,
+) -> AppResult<Session> {
+    if signed_in.user.banned_at.is_some() {
         return Err(AppError::Forbidden("this account is banned"));
     }
-    let session = new_session(&txn, auth, user, Audience::MiniProgram, now).await?;
+    let session = new_session(&txn, auth, signed_in.user, signed_in.audience, now).await?;
     txn.commit().await?;
-    if let Some(user_id) = absorbed {
+    if let Some(user_id) = signed_in.absorbed {
         // Its tokens name a user that is gone: the actor cache must not vouch for it.
         effects.publish(db, Event::UserChanged { user_id }).await;
     }
@@ -187,15 +213,12 @@ pub async fn login_with_official_account(
         active.updated_at = Set(now);
         user = active.update(&txn).await?;
     }
-    if user.banned_at.is_some() {
-        return Err(AppError::Forbidden("this account is banned"));
-    }
-    let session = new_session(&txn, auth, user, Audience::H5, now).await?;
-    txn.commit().await?;
-    if let Some(user_id) = absorbed {
-        effects.publish(db, Event::UserChanged { user_id }).await;
-    }
-    Ok(session)
+    let signed_in = SignedIn {
+        user,
+        absorbed,
+        audience: Audience::H5,
+    };
+    open_session(db, effects, auth, txn, signed_in, now).await
 }
 
 /// Issues an access token and stores a new refresh token for `user`.
