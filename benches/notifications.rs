@@ -49,7 +49,7 @@ async fn setup() -> Bench {
     })
     .await
     .expect("key");
-    let payments = Payments::new(&db, &PaymentConfig::default(), "wx-bench")
+    let payments = Payments::new(&db, &PaymentConfig::default(), "wx-bench", "")
         .await
         .expect("payments");
     let keys = payments.provider.notification_keys();

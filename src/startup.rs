@@ -87,7 +87,13 @@ impl Application {
         let metrics = Metrics::new();
         let db = crate::open_database(&settings.database, &metrics).await?;
         let auth = AuthState::new(&db, &settings.auth, settings.environment).await?;
-        let payments = Payments::new(&db, &settings.payments, &settings.auth.wechat_appid).await?;
+        let payments = Payments::new(
+            &db,
+            &settings.payments,
+            &settings.auth.wechat_appid,
+            &settings.auth.oa_appid,
+        )
+        .await?;
         tracing::info!(provider = payments.provider.name(), "payments ready");
         let recommendations = Recommendations::start(&db, settings.recommend.engine()).await?;
         // Every subscriber to committed changes, registered once (see `service::effects`).

@@ -1,6 +1,6 @@
 //! Table `orders`: one purchase of one product; out_trade_no and (buyer, idempotency key) are unique.
 
-use crate::enums::{OrderStatus, ProductKind};
+use crate::enums::{IdentityApp, OrderStatus, ProductKind};
 use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
@@ -26,6 +26,8 @@ pub struct Model {
     pub transaction_id: Option<String>,
     /// The provider's prepay id, once prepay succeeded.
     pub prepay_id: Option<String>,
+    /// The app the buyer pays in: its appid and the buyer's openid there go to prepay.
+    pub pay_app: IdentityApp,
     pub created_at: DateTimeUtc,
     /// When an unpaid order closes (WeChat Pay time_expire).
     pub expires_at: DateTimeUtc,

@@ -4,8 +4,9 @@
 //! Every existing user keeps their mini-program openid as an identity row; then the
 //! column goes. `users.unionid` stays: it is what joins a person's identities.
 //!
-//! With the official account come H5 sessions (refresh-token audience `h5`) and
-//! `oauth_states`, the sign-in states already spent.
+//! With the official account come H5 sessions (refresh-token audience `h5`),
+//! `oauth_states` (the sign-in states already spent) and `orders.pay_app`, the app an
+//! order is paid in.
 //!
 //! SQLite can neither drop a UNIQUE column nor change a CHECK, so there the two tables
 //! are rebuilt the way SQLite's documentation prescribes (foreign keys off, copy, drop,
@@ -111,6 +112,20 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // Orders remember the app they are paid in (H5 pages pay in the official account).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("orders")
+                    .add_column(
+                        string_len("pay_app", 16)
+                            .default("MINI_PROGRAM")
+                            .check(Expr::col("pay_app").is_in(APPS))
+                            .take(),
+                    )
+                    .take(),
+            )
+            .await?;
         // Official-account sign-in states already spent (each works once).
         manager
             .create_table(

@@ -48,6 +48,14 @@ impl Actor {
         }
     }
 
+    /// The client the actor's token was issued to, when signed in.
+    pub fn audience(&self) -> Option<Audience> {
+        match self {
+            Actor::Anonymous => None,
+            Actor::User { audience, .. } => Some(*audience),
+        }
+    }
+
     /// The actor's creator profile id, if any.
     pub fn creator_id(&self) -> Option<i64> {
         match self {

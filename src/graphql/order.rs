@@ -161,9 +161,13 @@ impl OrderQuery {
 use crate::graphql::payload::{UserError, input_id, payload, split};
 use crate::service::orders::{Checkout, Payments};
 
-/// The parameters of `wx.requestPayment`, signed, exactly as the mini-program passes them.
+/// The signed payment parameters: what the mini-program passes to `wx.requestPayment`
+/// (all but `appId`), or an H5 page to `WeixinJSBridge.invoke('getBrandWCPayRequest', …)`
+/// (all of them).
 #[derive(async_graphql::SimpleObject)]
 pub struct PaymentParams {
+    /// The app the payment is made in (the official account's for H5 orders).
+    pub app_id: String,
     /// Seconds since the epoch.
     pub time_stamp: String,
     /// Random string.
@@ -181,7 +185,8 @@ pub struct PaymentParams {
 pub struct CreateOrderPayload {
     /// The order; null when the input was refused.
     pub order: Option<Order>,
-    /// What to pass to `wx.requestPayment`; null for free products and settled orders.
+    /// What to pass to `wx.requestPayment` (mini-program) or `getBrandWCPayRequest`
+    /// (H5); null for free products and settled orders.
     pub payment: Option<PaymentParams>,
     /// Each refused input field; empty on success.
     pub user_errors: Vec<UserError>,
@@ -286,6 +291,7 @@ impl OrderMutation {
             Some(Checkout { order, payment }) => CreateOrderPayload {
                 order: Some(Order(order)),
                 payment: payment.map(|p| PaymentParams {
+                    app_id: p.app_id,
                     time_stamp: p.time_stamp,
                     nonce_str: p.nonce_str,
                     package: p.package,

@@ -47,15 +47,20 @@ pub struct PrepayRequest {
     pub description: String,
     /// Amount in fen.
     pub amount_fen: i64,
-    /// The payer's openid within our mini-program.
+    /// The app the payer pays in (the mini-program's or the official account's appid).
+    pub appid: String,
+    /// The payer's openid within that app.
     pub payer_openid: String,
     /// When the unpaid order closes.
     pub time_expire: DateTime<Utc>,
 }
 
-/// The parameters of `wx.requestPayment`, exactly as the mini-program passes them.
+/// The parameters of `wx.requestPayment` (mini-program) or of
+/// `WeixinJSBridge.invoke('getBrandWCPayRequest', …)` (H5, which also takes `appId`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentParams {
+    /// The app the payment is made in.
+    pub app_id: String,
     /// Seconds since the epoch, as a string.
     pub time_stamp: String,
     /// Random string.
@@ -157,8 +162,25 @@ pub struct NotificationKeys {
     pub apiv3_key: [u8; 32],
     /// Our merchant id.
     pub mchid: String,
-    /// Our app id.
+    /// Our app id (the mini-program's).
     pub appid: String,
+    /// The official account's app id, when H5 pages take payments too.
+    pub h5_appid: Option<String>,
+}
+
+impl NotificationKeys {
+    /// The app id payments of `app` are made in (None: that app takes no payments).
+    pub fn appid_for(&self, app: entity::enums::IdentityApp) -> Option<&str> {
+        match app {
+            entity::enums::IdentityApp::MiniProgram => Some(self.appid.as_str()),
+            entity::enums::IdentityApp::OfficialAccount => self.h5_appid.as_deref(),
+        }
+    }
+
+    /// Whether a payment in `appid` can be ours.
+    pub fn is_our_appid(&self, appid: &str) -> bool {
+        appid == self.appid || self.h5_appid.as_deref() == Some(appid)
+    }
 }
 
 impl std::fmt::Debug for NotificationKeys {
@@ -167,6 +189,7 @@ impl std::fmt::Debug for NotificationKeys {
             .field("serials", &self.platform.keys().collect::<Vec<_>>())
             .field("mchid", &self.mchid)
             .field("appid", &self.appid)
+            .field("h5_appid", &self.h5_appid)
             .finish_non_exhaustive()
     }
 }
@@ -178,8 +201,8 @@ pub trait PaymentProvider: Send + Sync {
     fn name(&self) -> &'static str;
     /// Creates the payment at the provider; returns the prepay id.
     async fn prepay(&self, request: &PrepayRequest) -> Result<String, PaymentError>;
-    /// Signs the `wx.requestPayment` parameters for a prepay id.
-    fn payment_params(&self, prepay_id: &str) -> Result<PaymentParams, PaymentError>;
+    /// Signs the payment parameters for a prepay id made in `appid`.
+    fn payment_params(&self, appid: &str, prepay_id: &str) -> Result<PaymentParams, PaymentError>;
     /// Asks the provider about an order.
     async fn query(&self, out_trade_no: &str) -> Result<TradeState, PaymentError>;
     /// Closes an unpaid order at the provider.
@@ -203,8 +226,10 @@ pub async fn provider(
     db: &impl sea_orm::ConnectionTrait,
     config: &crate::config::PaymentConfig,
     fallback_appid: &str,
+    h5_appid: &str,
 ) -> Result<Provider, PaymentError> {
     use crate::config::PaymentProviderKind;
+    let h5_appid = (!h5_appid.is_empty()).then(|| h5_appid.to_owned());
     let appid = if config.wechatpay_appid.is_empty() {
         fallback_appid.to_owned()
     } else {
@@ -218,7 +243,9 @@ pub async fn provider(
             } else {
                 appid
             };
-            Ok(Arc::new(simulated::Simulated::new(key, apiv3, &appid)))
+            let mut simulated = simulated::Simulated::new(key, apiv3, &appid);
+            simulated.keys.h5_appid = h5_appid;
+            Ok(Arc::new(simulated))
         }
         PaymentProviderKind::Wechatpay => {
             let key_path = config.wechatpay_merchant_key.as_ref().ok_or_else(|| {
@@ -246,6 +273,7 @@ pub async fn provider(
                 apiv3_key,
                 mchid: config.wechatpay_mchid.clone(),
                 appid: appid.clone(),
+                h5_appid,
             };
             Ok(Arc::new(wechatpay::WechatPay::new(
                 wechatpay::WechatPayConfig {

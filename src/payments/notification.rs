@@ -245,7 +245,7 @@ pub fn parse_event(keys: &NotificationKeys, notice: &Notification) -> Result<Eve
         if transaction.mchid != keys.mchid {
             return Err(NotifyError::Mismatch("merchant id does not match"));
         }
-        if transaction.appid != keys.appid {
+        if !keys.is_our_appid(&transaction.appid) {
             return Err(NotifyError::Mismatch("app id does not match"));
         }
         if notice.event_type == "TRANSACTION.SUCCESS" && transaction.trade_state == "SUCCESS" {

@@ -28,7 +28,8 @@ pub const SIMULATED_MCHID: &str = "1900000109";
 /// The simulated provider.
 pub struct Simulated {
     platform_key: RsaPrivateKey,
-    keys: NotificationKeys,
+    /// Its keys and ids (public so the H5 app id can be set).
+    pub keys: NotificationKeys,
 }
 
 impl Simulated {
@@ -42,6 +43,7 @@ impl Simulated {
                 apiv3_key,
                 mchid: SIMULATED_MCHID.to_owned(),
                 appid: appid.to_owned(),
+                h5_appid: None,
             },
             platform_key,
         }
@@ -66,7 +68,7 @@ impl Simulated {
         )
     }
 
-    /// A successful payment notification for an order.
+    /// A successful payment notification for an order paid in the mini-program.
     pub fn payment_success(
         &self,
         out_trade_no: &str,
@@ -74,8 +76,21 @@ impl Simulated {
         payer_openid: &str,
         now: DateTime<Utc>,
     ) -> (SignatureHeaders, String) {
+        let appid = self.keys.appid.clone();
+        self.payment_success_in(&appid, out_trade_no, amount_fen, payer_openid, now)
+    }
+
+    /// A successful payment notification for an order paid in the app `appid`.
+    pub fn payment_success_in(
+        &self,
+        appid: &str,
+        out_trade_no: &str,
+        amount_fen: i64,
+        payer_openid: &str,
+        now: DateTime<Utc>,
+    ) -> (SignatureHeaders, String) {
         let resource = json!({
-            "appid": self.keys.appid,
+            "appid": appid,
             "mchid": self.keys.mchid,
             "out_trade_no": out_trade_no,
             "transaction_id": format!("4200{}", &random_token(12).to_ascii_uppercase()),
@@ -158,9 +173,9 @@ impl PaymentProvider for Simulated {
         Ok(format!("wx_sim_{}", random_token(18)))
     }
 
-    fn payment_params(&self, prepay_id: &str) -> Result<PaymentParams, PaymentError> {
+    fn payment_params(&self, appid: &str, prepay_id: &str) -> Result<PaymentParams, PaymentError> {
         Ok(wechatpay::sign_payment_params(
-            &self.keys.appid,
+            appid,
             &self.platform_key,
             prepay_id,
         ))
@@ -209,15 +224,20 @@ pub async fn deliver_payment(
         .one(db)
         .await?
         .ok_or("no order with this out_trade_no")?;
+    if order.pay_app != entity::enums::IdentityApp::MiniProgram {
+        return Err(
+            "pay simulate pays mini-program orders; this one was made on an H5 page".into(),
+        );
+    }
     let payer_openid = entity::user_identity::Entity::find()
         .filter(entity::user_identity::Column::UserId.eq(order.buyer_id))
-        .filter(entity::user_identity::Column::App.eq(entity::enums::IdentityApp::MiniProgram))
+        .filter(entity::user_identity::Column::App.eq(order.pay_app))
         .one(db)
         .await?
         .ok_or("the order's buyer has no mini-program identity")?
         .openid;
     let provider =
-        crate::payments::provider(db, &crate::config::PaymentConfig::default(), "").await?;
+        crate::payments::provider(db, &crate::config::PaymentConfig::default(), "", "").await?;
     let simulated = Simulated::new(
         simulated_private_key(db).await?,
         provider.notification_keys().apiv3_key,

@@ -101,11 +101,13 @@ impl MerchantSigner<'_> {
 
 /// Signs the parameters of `wx.requestPayment` with a merchant key.
 pub fn sign_payment_params(appid: &str, key: &RsaPrivateKey, prepay_id: &str) -> PaymentParams {
+    let app_id = appid.to_owned();
     let time_stamp = Utc::now().timestamp().to_string();
     let nonce_str = nonce();
     let package = format!("prepay_id={prepay_id}");
     let message = format!("{appid}\n{time_stamp}\n{nonce_str}\n{package}\n");
     PaymentParams {
+        app_id,
         pay_sign: crypto::sign(key, message.as_bytes()),
         time_stamp,
         nonce_str,
@@ -220,7 +222,7 @@ impl PaymentProvider for WechatPay {
             prepay_id: String,
         }
         let body = json!({
-            "appid": self.config.appid,
+            "appid": request.appid,
             "mchid": self.config.mchid,
             "description": fit_description(&request.description),
             "out_trade_no": request.out_trade_no,
@@ -239,9 +241,9 @@ impl PaymentProvider for WechatPay {
         Ok(parse::<Prepay>(&text)?.prepay_id)
     }
 
-    fn payment_params(&self, prepay_id: &str) -> Result<PaymentParams, PaymentError> {
+    fn payment_params(&self, appid: &str, prepay_id: &str) -> Result<PaymentParams, PaymentError> {
         Ok(sign_payment_params(
-            &self.config.appid,
+            appid,
             &self.config.merchant_key,
             prepay_id,
         ))

@@ -15,7 +15,7 @@ use crate::helpers::{Fixture, TestApp, fixture_private_key, fixture_public_key, 
 pub const CREATE_ORDER: &str = r#"mutation($p: ID!, $k: String!) {
   createOrder(input: {product: $p, idempotencyKey: $k}) {
     order { id outTradeNo status amount { amount } paidAt }
-    payment { timeStamp nonceStr package signType paySign }
+    payment { appId timeStamp nonceStr package signType paySign }
     userErrors { field code message }
   }
 }"#;

@@ -24,6 +24,7 @@ async fn orders_and_entitlements_are_forbidden_to_anonymous_visitors() {
         idempotency_key: "k1".into(),
         transaction_id: None,
         prepay_id: None,
+        pay_app: entity::enums::IdentityApp::MiniProgram,
         created_at: t0(),
         expires_at: t0(),
         paid_at: None,

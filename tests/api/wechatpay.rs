@@ -279,3 +279,120 @@ async fn a_refund_waits_for_its_notification_then_revokes_access() {
         .await;
     assert_eq!(crate::helpers::error_code(&body), "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn an_h5_order_prepays_in_the_official_account_and_its_payment_is_ours() {
+    let (base, fake) = crate::wechatpay_fake::start().await;
+    let app = TestApp::spawn_configured(|settings| {
+        settings.payments = wechatpay_config(base);
+        settings.auth.oa_appid = "wx-oa-test".into();
+    })
+    .await;
+    let shop = shop(&app, 9900).await;
+    // The buyer signed in on an H5 page too: an official-account identity and H5 token.
+    let fixture_db = &app.db;
+    use sea_orm::ActiveModelTrait;
+    entity::user_identity::ActiveModel {
+        user_id: sea_orm::Set(shop.buyer_id),
+        app: sea_orm::Set(entity::enums::IdentityApp::OfficialAccount),
+        openid: sea_orm::Set("oa-buyer".into()),
+        created_at: sea_orm::Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(fixture_db)
+    .await
+    .unwrap();
+    let h5 = app.token_for(shop.buyer_id, zhiku::auth::tokens::Audience::H5);
+    let bought = app
+        .mutate(
+            &h5,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", shop.course.id), "k": "h5" }),
+        )
+        .await;
+    assert_eq!(bought["userErrors"], json!([]), "{bought}");
+    let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
+    {
+        let fake = fake.lock().unwrap();
+        assert_eq!(fake.prepaid_appids[&out_trade_no], "wx-oa-test");
+        assert_eq!(fake.prepaid[&out_trade_no], "oa-buyer");
+    }
+    // What getBrandWCPayRequest takes, appId included, signed for that app.
+    let payment = &bought["payment"];
+    assert_eq!(payment["appId"], "wx-oa-test");
+    let message = format!(
+        "wx-oa-test\n{}\n{}\n{}\n",
+        payment["timeStamp"].as_str().unwrap(),
+        payment["nonceStr"].as_str().unwrap(),
+        payment["package"].as_str().unwrap()
+    );
+    crypto::verify(
+        &fixture_public_key("merchant_pub.pem"),
+        message.as_bytes(),
+        payment["paySign"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        order_row(&app, &out_trade_no).await.pay_app,
+        entity::enums::IdentityApp::OfficialAccount
+    );
+
+    // A payment in an app that is not ours, or by the buyer's mini-program openid,
+    // is refused; the one WeChat Pay sends for this order is applied.
+    for (appid, openid) in [
+        ("wx-someone-else", "oa-buyer"),
+        ("wx-oa-test", "buyer-openid"),
+    ] {
+        let (headers, body) = platform_notification(
+            "TRANSACTION.SUCCESS",
+            "transaction",
+            json!({ "appid": appid, "mchid": "1230000109", "out_trade_no": out_trade_no,
+                "transaction_id": "4200000999", "trade_state": "SUCCESS",
+                "payer": { "openid": openid }, "amount": { "total": 9900, "currency": "CNY" } }),
+        );
+        assert_ne!(notify(&app, &headers, body).await, 204, "{appid} {openid}");
+        assert_eq!(
+            order_row(&app, &out_trade_no).await.status,
+            OrderStatus::Pending
+        );
+    }
+    let (headers, body) = platform_notification(
+        "TRANSACTION.SUCCESS",
+        "transaction",
+        json!({ "appid": "wx-oa-test", "mchid": "1230000109", "out_trade_no": out_trade_no,
+            "transaction_id": "4200000999", "trade_state": "SUCCESS",
+            "payer": { "openid": "oa-buyer" }, "amount": { "total": 9900, "currency": "CNY" } }),
+    );
+    assert_eq!(notify(&app, &headers, body).await, 204);
+    assert_eq!(
+        order_row(&app, &out_trade_no).await.status,
+        OrderStatus::Paid
+    );
+}
+
+#[tokio::test]
+async fn h5_orders_are_refused_while_the_official_account_is_not_configured() {
+    let (base, _fake) = crate::wechatpay_fake::start().await;
+    let app = wechatpay_app(base).await;
+    let shop = shop(&app, 9900).await;
+    let h5 = app.token_for(shop.buyer_id, zhiku::auth::tokens::Audience::H5);
+    let refused = app
+        .mutate(
+            &h5,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", shop.course.id), "k": "h5" }),
+        )
+        .await;
+    assert_eq!(
+        refused["userErrors"][0]["code"], "PAYMENT_UNAVAILABLE",
+        "{refused}"
+    );
+    assert!(
+        entity::order::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no order is written"
+    );
+}

@@ -23,6 +23,8 @@ use crate::helpers::{fixture_private_key, fixture_public_key};
 
 /// Serial of the platform certificate the fake signs its answers with.
 pub const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+/// The app ids bound to the test merchant (mini-program, official account).
+pub const BOUND_APPIDS: [&str; 2] = ["wx-test-app", "wx-oa-test"];
 /// The prepay id every prepay answers.
 pub const PREPAY_ID: &str = "wx26112221580621e9b071c00d9e093b0000";
 
@@ -37,6 +39,8 @@ pub struct FakePay {
     pub descriptions: Vec<String>,
     /// Prepaid orders: out_trade_no → the payer's openid.
     pub prepaid: HashMap<String, String>,
+    /// Prepaid orders: out_trade_no → the app id they were prepaid in.
+    pub prepaid_appids: HashMap<String, String>,
     /// Orders paid at the fake: out_trade_no → amount in fen.
     pub paid: HashMap<String, i64>,
     /// Orders the learner is paying right now (USERPAYING).
@@ -164,10 +168,20 @@ fn route(fake: &mut FakePay, method: &Method, path: &str, body: &[u8]) -> (Statu
                 "description 字段不合法",
             );
         }
+        let appid = request["appid"].as_str().unwrap_or_default().to_owned();
+        // The apps bound to the test merchant: its mini-program and official account.
+        if !BOUND_APPIDS.contains(&appid.as_str()) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "APPID_MCHID_NOT_MATCH",
+                "appid和mch_id不匹配",
+            );
+        }
         let out_trade_no = request["out_trade_no"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        fake.prepaid_appids.insert(out_trade_no.clone(), appid);
         let openid = request["payer"]["openid"]
             .as_str()
             .unwrap_or_default()

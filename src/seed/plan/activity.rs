@@ -93,6 +93,7 @@ impl Planner {
                 idempotency_key: format!("demo-{id}"),
                 transaction_id: Some(format!("42000{id:015}")),
                 prepay_id: None,
+                pay_app: entity::enums::IdentityApp::MiniProgram,
                 created_at: created,
                 expires_at: created + Duration::minutes(30),
                 paid_at: Some(paid),

@@ -21,6 +21,7 @@ use super::{
     settle_pending,
 };
 use crate::auth::Actor;
+use crate::auth::tokens::Audience;
 use crate::error::{AppError, AppResult};
 use crate::payments::{PaymentParams, PaymentProvider, PrepayRequest};
 use crate::service::access;
@@ -75,7 +76,10 @@ pub async fn create_order(
     idempotency_key: &str,
 ) -> AppResult<Checkout> {
     let buyer_id = actor.require_user()?;
+    let pay_app = pay_app(actor);
     let (provider, rules) = (payments.provider.as_ref(), payments.rules);
+    // Before anything is written: an app that takes no payments gets no order.
+    appid_for(provider, pay_app)?;
     let mut checks = Checks::new();
     let key = checks.text("idempotencyKey", idempotency_key, 64);
     checks.finish()?;
@@ -105,10 +109,13 @@ pub async fn create_order(
         let decided = decide(
             db,
             rules,
-            buyer_id,
-            kind,
-            product_id,
-            item.product.price_fen,
+            Purchase {
+                buyer_id,
+                pay_app,
+                kind,
+                product_id,
+                price_fen: item.product.price_fen,
+            },
             &key,
             now,
         )
@@ -162,20 +169,56 @@ fn check_same_product(existing: &order::Model, kind: ProductKind, id: i64) -> Ap
     Ok(())
 }
 
-/// The locked part of checkout: with the buyer's row locked, answer a retried key,
-/// refuse what the buyer already holds, reuse an open order, or create one (granting
-/// a free product at once).
-#[allow(clippy::too_many_arguments)]
-async fn decide(
-    db: &DatabaseConnection,
-    rules: OrderRules,
+/// The app a buyer pays in: H5 pages pay in the official account, everything else in
+/// the mini-program.
+fn pay_app(actor: &Actor) -> IdentityApp {
+    match actor.audience() {
+        Some(Audience::H5) => IdentityApp::OfficialAccount,
+        _ => IdentityApp::MiniProgram,
+    }
+}
+
+/// The app id payments in `app` are made in; refused when that app takes none.
+fn appid_for(provider: &dyn PaymentProvider, app: IdentityApp) -> AppResult<String> {
+    provider
+        .notification_keys()
+        .appid_for(app)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            product_error(
+                UserErrorCode::PaymentUnavailable,
+                "payments on H5 pages are not configured (ZHIKU_OA_APPID)",
+            )
+        })
+}
+
+/// What is being bought, by whom, where.
+struct Purchase {
     buyer_id: i64,
+    pay_app: IdentityApp,
     kind: ProductKind,
     product_id: i64,
     price_fen: i64,
+}
+
+/// The locked part of checkout: with the buyer's row locked, answer a retried key,
+/// refuse what the buyer already holds, reuse an open order of the same app, or create
+/// one (granting a free product at once). An open order of the other app is settled
+/// first: its prepay is bound to that app.
+async fn decide(
+    db: &DatabaseConnection,
+    rules: OrderRules,
+    purchase: Purchase,
     key: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Decision> {
+    let Purchase {
+        buyer_id,
+        pay_app,
+        kind,
+        product_id,
+        price_fen,
+    } = purchase;
     let txn = crate::db::begin_write(db).await?;
     user::Entity::find_by_id(buyer_id)
         .select_only()
@@ -206,7 +249,9 @@ async fn decide(
         .one(&txn)
         .await?;
     match pending {
-        Some(open) if open.expires_at > now => return Ok(Decision::Order(open)),
+        Some(open) if open.expires_at > now && open.pay_app == pay_app => {
+            return Ok(Decision::Order(open));
+        }
         Some(stale) => return Ok(Decision::SettleFirst(stale)),
         None => {}
     }
@@ -226,6 +271,7 @@ async fn decide(
         idempotency_key: Set(key.to_owned()),
         transaction_id: Set(None),
         prepay_id: Set(None),
+        pay_app: Set(pay_app),
         created_at: Set(now),
         expires_at: Set(now + rules.timeout),
         paid_at: Set(free.then_some(now)),
@@ -283,14 +329,15 @@ async fn checkout(
             payment: None,
         });
     }
+    let appid = appid_for(provider, order.pay_app)?;
     let prepay_id = match &order.prepay_id {
         Some(prepay_id) => prepay_id.clone(),
         None => {
             let payer_openid =
-                crate::service::identities::openid(db, order.buyer_id, IdentityApp::MiniProgram)
+                crate::service::identities::openid(db, order.buyer_id, order.pay_app)
                     .await?
                     .ok_or(AppError::Forbidden(
-                        "sign in from the mini-program to pay there",
+                        "sign in from the app this order is paid in",
                     ))?;
             let title = sellable(db, order.product_kind, order.product_id)
                 .await?
@@ -300,6 +347,7 @@ async fn checkout(
                 out_trade_no: order.out_trade_no.clone(),
                 description: format!("知库 - {title}"),
                 amount_fen: order.amount_fen,
+                appid: appid.clone(),
                 payer_openid,
                 time_expire: order.expires_at,
             };
@@ -321,7 +369,7 @@ async fn checkout(
     let order = reload(db, order.id).await?;
     let prepay_id = order.prepay_id.clone().unwrap_or(prepay_id);
     let payment = provider
-        .payment_params(&prepay_id)
+        .payment_params(&appid, &prepay_id)
         .map_err(|e| payment_unavailable(e, "product"))?;
     Ok(Checkout {
         order,

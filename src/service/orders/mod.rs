@@ -80,9 +80,10 @@ impl Payments {
         db: &impl ConnectionTrait,
         config: &crate::config::PaymentConfig,
         fallback_appid: &str,
+        h5_appid: &str,
     ) -> Result<Self, PaymentError> {
         Ok(Payments {
-            provider: crate::payments::provider(db, config, fallback_appid).await?,
+            provider: crate::payments::provider(db, config, fallback_appid, h5_appid).await?,
             rules: OrderRules::from_config(config),
         })
     }

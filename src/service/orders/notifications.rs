@@ -5,7 +5,6 @@
 //! once and the order and its entitlement move together.
 
 use chrono::{DateTime, Utc};
-use entity::enums::IdentityApp;
 use entity::{order, refund};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -148,7 +147,7 @@ async fn order_by_out_trade_no(
 /// The openid the order's buyer pays with (an order with no such buyer matches no payer).
 async fn buyer_openid(db: &impl ConnectionTrait, order: &order::Model) -> AppResult<String> {
     Ok(
-        crate::service::identities::openid(db, order.buyer_id, IdentityApp::MiniProgram)
+        crate::service::identities::openid(db, order.buyer_id, order.pay_app)
             .await?
             .unwrap_or_default(),
     )
