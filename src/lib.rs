@@ -17,6 +17,8 @@
 //! - [`realtime`] carries live-room events to subscribers: the event log, an
 //!   in-process fan-out per room, PostgreSQL LISTEN/NOTIFY between replicas, presence;
 //!   [`live`] signs the CDN's push and play addresses.
+//! - [`messaging`] sends WeChat subscribe and template messages (the shared access
+//!   token, WeChat's field rules, which refusals are final).
 //! - [`payments`] is WeChat Pay API v3 (signing, verification, the client, the
 //!   simulated provider); it knows nothing of orders.
 //! - [`graphql`] assembles the schema: one query part per domain, global IDs, Relay
@@ -41,6 +43,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod live;
+pub mod messaging;
 pub mod payments;
 pub mod realtime;
 pub mod recommend;
