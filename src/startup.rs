@@ -23,10 +23,12 @@ use crate::config::{
 use crate::graphql::SharedData;
 use crate::http::{AppState, Routers};
 use crate::live::signing::StreamSigner;
+use crate::messaging::{AppCredentials, Messenger};
 use crate::realtime::Hub;
 use crate::service::effects::Effects;
 use crate::service::live_chat::ChatRateLimiter;
 use crate::service::live_rooms::LiveRooms;
+use crate::service::messages::{Outbox, Templates};
 use crate::service::orders::Payments;
 use crate::service::read_cache::ReadCache;
 use crate::service::recommendations::Recommendations;
@@ -139,6 +141,33 @@ impl Application {
                 chrono::Duration::minutes(settings.payments.reconcile_after_minutes.max(1)),
             )));
         }
+        let templates = Templates::from_config(&settings.server.messages);
+        if settings.server.messages.outbox_interval_ms > 0 {
+            let messenger = Messenger::new(
+                &settings.auth.wechat_api_base,
+                std::time::Duration::from_millis(settings.auth.wechat_timeout_ms),
+                AppCredentials {
+                    appid: settings.auth.wechat_appid.clone(),
+                    secret: settings.auth.wechat_secret.clone(),
+                },
+                AppCredentials {
+                    appid: settings.auth.oa_appid.clone(),
+                    secret: settings.auth.oa_secret.clone(),
+                },
+            )
+            .map_err(|error| format!("the WeChat message client: {error}"))?;
+            let outbox = Outbox::new(
+                db.clone(),
+                Arc::new(messenger),
+                templates.clone(),
+                &settings.server.messages,
+            );
+            tasks.push(tokio::spawn(deliver_forever(
+                outbox,
+                settings.server.messages.outbox_batch,
+                std::time::Duration::from_millis(settings.server.messages.outbox_interval_ms),
+            )));
+        }
         let closing = tokio::sync::watch::Sender::new(false);
         let schema = crate::graphql::schema(
             SharedData {
@@ -149,6 +178,7 @@ impl Application {
                 effects: effects.clone(),
                 read_cache: read_cache.clone(),
                 live: live.clone(),
+                templates: templates.clone(),
             },
             &settings.server,
             settings.environment,
@@ -230,6 +260,38 @@ impl Application {
         // Our viewers leave every count now rather than when the heartbeat goes stale.
         self.live.hub.withdraw().await;
         served
+    }
+}
+
+/// The outbox worker: every `interval`, delivers what is due, batch after batch while
+/// batches come full.
+async fn deliver_forever(outbox: Outbox, batch: u64, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        loop {
+            match outbox.deliver_due(chrono::Utc::now()).await {
+                Ok(done) => {
+                    if done.claimed > 0 {
+                        tracing::info!(
+                            sent = done.sent,
+                            skipped = done.skipped,
+                            failed = done.failed,
+                            retried = done.retried,
+                            "outbox delivered"
+                        );
+                    }
+                    if (done.claimed as u64) < batch {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(?error, "outbox delivery failed");
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -151,3 +151,51 @@ pub enum IdentityApp {
     #[sea_orm(string_value = "OFFICIAL_ACCOUNT")]
     OfficialAccount,
 }
+
+/// What a message tells its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum MessageKind {
+    /// Their payment went through.
+    #[sea_orm(string_value = "PAYMENT_SUCCEEDED")]
+    PaymentSucceeded,
+    /// Their refund is done.
+    #[sea_orm(string_value = "REFUND_DONE")]
+    RefundDone,
+    /// A livestream they may watch starts in 15 minutes.
+    #[sea_orm(string_value = "LIVESTREAM_STARTING")]
+    LivestreamStarting,
+    /// A livestream they may watch is live.
+    #[sea_orm(string_value = "LIVESTREAM_LIVE")]
+    LivestreamLive,
+    /// A course they bought has a new lesson.
+    #[sea_orm(string_value = "NEW_LESSON")]
+    NewLesson,
+    /// Their paid group membership ends in 3 days.
+    #[sea_orm(string_value = "MEMBERSHIP_ENDING")]
+    MembershipEnding,
+    /// Someone replied to their group post.
+    #[sea_orm(string_value = "POST_REPLY")]
+    PostReply,
+}
+
+/// Where an outbox message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum OutboxStatus {
+    /// Waiting for its (next) attempt.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// Claimed by a worker until `claimed_until`.
+    #[sea_orm(string_value = "SENDING")]
+    Sending,
+    /// WeChat took it.
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    /// Refused for good, or out of attempts.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    /// Not sent by rule: no template, no consent, switched off, no identity.
+    #[sea_orm(string_value = "SKIPPED")]
+    Skipped,
+}

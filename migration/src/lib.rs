@@ -11,6 +11,7 @@ mod m20261202_000005_read_path_indexes;
 mod m20261202_000006_orders_by_buyer_index;
 mod m20261202_000007_live_rooms;
 mod m20261203_000008_user_identities;
+mod m20261203_000009_outbox;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_orders_by_buyer_index::Migration),
             Box::new(m20261202_000007_live_rooms::Migration),
             Box::new(m20261203_000008_user_identities::Migration),
+            Box::new(m20261203_000009_outbox::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ pub mod live;
 pub mod live_render;
 pub mod livestream;
 pub mod loaders;
+pub mod messages;
 pub mod money;
 pub mod node;
 pub mod objects;
@@ -81,6 +82,7 @@ pub struct Mutation(
     order::OrderMutation,
     rating::RatingMutation,
     recommendation::RecommendationMutation,
+    messages::MessageMutation,
     live::LiveMutation,
 );
 
@@ -107,6 +109,8 @@ pub struct SharedData {
     pub read_cache: ReadCache,
     /// Live rooms: the hub, the stream signer, the chat limiter.
     pub live: LiveRooms,
+    /// The configured message templates.
+    pub templates: crate::service::messages::Templates,
 }
 
 /// Builds the schema with its limits over the data every request shares.
@@ -125,6 +129,7 @@ pub fn schema(shared: SharedData, config: &ServerConfig, environment: Environmen
     .data(shared.read_cache)
     .data(shared.auth)
     .data(shared.payments)
+    .data(shared.templates)
     // The backstop: every field, introspection included. The HTTP handler holds data
     // fields to MAX_DEPTH before this runs (see `depth`).
     .limit_depth(MAX_DEPTH.max(depth::MAX_INTROSPECTION_DEPTH))

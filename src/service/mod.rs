@@ -13,6 +13,7 @@ pub mod lessons;
 pub mod live_chat;
 pub mod live_rooms;
 pub mod livestreams;
+pub mod messages;
 pub mod orders;
 pub mod page;
 pub mod ratings;

@@ -216,6 +216,11 @@ impl TestApp {
             },
             server: ServerConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                // Tests that send messages turn the outbox worker on.
+                messages: zhiku::config::MessagesConfig {
+                    outbox_interval_ms: 0,
+                    ..zhiku::config::MessagesConfig::default()
+                },
                 ..ServerConfig::default()
             },
         };

@@ -325,6 +325,41 @@ pub enum PaymentOutcome {
 /// order is completed. A closed one (cancelled or expired here while the learner was
 /// paying) is completed too when the product is still on sale to the buyer; otherwise
 /// the money goes back: the order moves to REFUNDING with an automatic refund.
+/// "Payment succeeded" for the buyer, in the outbox with the payment's transaction.
+async fn tell_buyer_paid(
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let title = sellable(db, order.product_kind, order.product_id)
+        .await?
+        .map(|s| s.title)
+        .unwrap_or_default();
+    // Beijing time: UTC+8 all year (China keeps no daylight saving).
+    let paid_at = now + chrono::Duration::hours(8);
+    let values = std::collections::BTreeMap::from([
+        ("thing1".to_owned(), title),
+        (
+            "amount2".to_owned(),
+            crate::messaging::fields::amount(order.amount_fen),
+        ),
+        (
+            "time3".to_owned(),
+            paid_at.format("%Y-%m-%d %H:%M").to_string(),
+        ),
+        ("character_string4".to_owned(), order.out_trade_no.clone()),
+    ]);
+    crate::service::messages::enqueue(
+        db,
+        entity::enums::MessageKind::PaymentSucceeded,
+        order.buyer_id,
+        order.id,
+        &values,
+        now,
+    )
+    .await
+}
+
 async fn apply_payment(
     db: &impl ConnectionTrait,
     order: &order::Model,
@@ -362,6 +397,7 @@ async fn apply_payment(
     }
     if grantable {
         entitlements::grant(db, order, now).await?;
+        tell_buyer_paid(db, order, now).await?;
         return Ok(PaymentOutcome::Completed);
     }
     tracing::warn!(out_trade_no = %order.out_trade_no,

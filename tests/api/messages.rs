@@ -1,0 +1,246 @@
+//! Messages through the outbox, against a local server that answers as WeChat's
+//! stable_token and subscribe-message APIs do.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use entity::enums::{MessageKind, OutboxStatus};
+use entity::{message_consent, outbox_message};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, gid};
+use crate::payments::{CREATE_ORDER, notify, shop, simulated};
+
+const TEMPLATE: &str = "TPL-PAID-1";
+
+#[derive(Default)]
+struct Fake {
+    token_calls: usize,
+    /// (openid, body) of each message taken.
+    sent: Vec<(String, Value)>,
+    /// Openids answered with -1 (busy) this many more times.
+    busy: HashMap<String, usize>,
+}
+
+type Shared = Arc<Mutex<Fake>>;
+
+async fn start_fake() -> (String, Shared) {
+    let fake: Shared = Arc::default();
+    let app = Router::new()
+        .route(
+            "/cgi-bin/stable_token",
+            post(|State(fake): State<Shared>, Json(body): Json<Value>| async move {
+                let mut fake = fake.lock().unwrap();
+                if body["appid"] != "wx-test-app" || body["secret"] != "wechat-test-secret" {
+                    return json!({ "errcode": 40125, "errmsg": "invalid appsecret" }).to_string();
+                }
+                fake.token_calls += 1;
+                json!({ "access_token": "TOKEN-1", "expires_in": 7200 }).to_string()
+            }),
+        )
+        .route(
+            "/cgi-bin/message/subscribe/send",
+            post(
+                |State(fake): State<Shared>,
+                 Query(query): Query<HashMap<String, String>>,
+                 Json(body): Json<Value>| async move {
+                    let mut fake = fake.lock().unwrap();
+                    if query.get("access_token").map(String::as_str) != Some("TOKEN-1") {
+                        return json!({ "errcode": 40001, "errmsg": "invalid credential" })
+                            .to_string();
+                    }
+                    let openid = body["touser"].as_str().unwrap_or_default().to_owned();
+                    if let Some(left) = fake.busy.get_mut(&openid)
+                        && *left > 0
+                    {
+                        *left -= 1;
+                        return json!({ "errcode": -1, "errmsg": "system error" }).to_string();
+                    }
+                    if openid == "never-subscribed" {
+                        return json!({ "errcode": 43101, "errmsg": "user refuse to accept the msg" })
+                            .to_string();
+                    }
+                    fake.sent.push((openid, body));
+                    json!({ "errcode": 0, "errmsg": "ok", "msgid": 1 }).to_string()
+                },
+            ),
+        )
+        .with_state(Arc::clone(&fake));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, fake)
+}
+
+async fn spawn(base: String) -> TestApp {
+    TestApp::spawn_configured(|settings| {
+        settings.auth.wechat_api_base = base;
+        settings.server.messages.mp_template_payment_succeeded = TEMPLATE.into();
+        settings.server.messages.outbox_interval_ms = 50;
+    })
+    .await
+}
+
+const CONSENT: &str = r#"mutation($t: [String!]!) { recordMessageConsent(input: {templates: $t}) { recorded userErrors { field code } } }"#;
+
+async fn message_of(app: &TestApp, order_id: i64) -> outbox_message::Model {
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::SubjectId.eq(order_id))
+        .filter(outbox_message::Column::Kind.eq(MessageKind::PaymentSucceeded))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a message in the outbox")
+}
+
+/// Waits until the message leaves PENDING/SENDING (or a few seconds pass).
+async fn settled(app: &TestApp, order_id: i64) -> outbox_message::Model {
+    for _ in 0..100 {
+        let message = message_of(app, order_id).await;
+        if !matches!(
+            message.status,
+            OutboxStatus::Pending | OutboxStatus::Sending
+        ) {
+            return message;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    message_of(app, order_id).await
+}
+
+/// Buys the shop's course and pays it with a notification; returns the order id.
+async fn buy_and_pay(app: &TestApp, token: &str, course_id: i64, openid: &str) -> i64 {
+    let bought = app
+        .mutate(
+            token,
+            CREATE_ORDER,
+            json!({ "p": gid("Course", course_id), "k": "k1" }),
+        )
+        .await;
+    let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
+    let (headers, body) = simulated(app).payment_success(&out_trade_no, 9900, openid, Utc::now());
+    assert_eq!(notify(app, &headers, body.clone()).await, 204);
+    // The same notification again writes no second message.
+    assert_eq!(notify(app, &headers, body).await, 204);
+    crate::payments::order_row(app, &out_trade_no).await.id
+}
+
+#[tokio::test]
+async fn a_paid_order_sends_one_payment_message_and_spends_one_consent() {
+    let (base, fake) = start_fake().await;
+    let app = spawn(base).await;
+    let shop = shop(&app, 9900).await;
+    let consent = app
+        .mutate(&shop.buyer_token, CONSENT, json!({ "t": [TEMPLATE] }))
+        .await;
+    assert_eq!(consent["recorded"], 1, "{consent}");
+    let refused = app
+        .mutate(
+            &shop.buyer_token,
+            CONSENT,
+            json!({ "t": ["someone-elses"] }),
+        )
+        .await;
+    assert_eq!(refused["userErrors"][0]["code"], "INVALID");
+
+    let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "buyer-openid").await;
+    let message = settled(&app, order_id).await;
+    assert_eq!(message.status, OutboxStatus::Sent, "{message:?}");
+    assert_eq!(message.channel.as_deref(), Some("MINI_PROGRAM"));
+    let outbox = outbox_message::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(outbox.len(), 1, "one message for a notification seen twice");
+    {
+        let fake = fake.lock().unwrap();
+        assert_eq!(fake.sent.len(), 1);
+        let (openid, body) = &fake.sent[0];
+        assert_eq!(openid, "buyer-openid");
+        assert_eq!(body["template_id"], TEMPLATE);
+        assert_eq!(body["data"]["thing1"]["value"], "在售课程");
+        assert_eq!(body["data"]["amount2"]["value"], "99.00元");
+        assert_eq!(
+            body["page"],
+            format!("pages/order/detail?id={}", gid("Order", order_id))
+        );
+        assert_eq!(fake.token_calls, 1);
+    }
+    let left = message_consent::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(left.remaining, 0, "the consent is spent");
+}
+
+#[tokio::test]
+async fn without_consent_nothing_is_sent_and_the_row_says_why() {
+    let (base, fake) = start_fake().await;
+    let app = spawn(base).await;
+    let shop = shop(&app, 9900).await;
+    let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "buyer-openid").await;
+    let message = settled(&app, order_id).await;
+    assert_eq!(message.status, OutboxStatus::Skipped);
+    assert!(message.last_error.unwrap_or_default().contains("consent"));
+    assert!(fake.lock().unwrap().sent.is_empty());
+}
+
+#[tokio::test]
+async fn trouble_is_retried_and_a_refusal_is_final() {
+    let (base, fake) = start_fake().await;
+    let app = spawn(base).await;
+    let shop = shop(&app, 9900).await;
+    app.mutate(&shop.buyer_token, CONSENT, json!({ "t": [TEMPLATE] }))
+        .await;
+    fake.lock().unwrap().busy.insert("buyer-openid".into(), 1);
+    let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "buyer-openid").await;
+    // The first attempt meets -1; the retry (after the 2 s backoff) goes through.
+    let mut message = settled(&app, order_id).await;
+    for _ in 0..100 {
+        if message.status == OutboxStatus::Sent {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        message = message_of(&app, order_id).await;
+    }
+    assert_eq!(message.status, OutboxStatus::Sent, "{message:?}");
+    assert_eq!(message.attempts, 2);
+    assert_eq!(fake.lock().unwrap().sent.len(), 1, "sent once");
+    let left = message_consent::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(left.remaining, 0, "the retry spent no second consent");
+}
+
+#[tokio::test]
+async fn a_user_who_never_subscribed_is_not_asked_again() {
+    let (base, fake) = start_fake().await;
+    let app = spawn(base).await;
+    let shop = shop(&app, 9900).await;
+    // The mini-program thought the user accepted; WeChat says they did not (43101).
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!(
+            "UPDATE user_identities SET openid = 'never-subscribed' WHERE user_id = {}",
+            shop.buyer_id
+        ),
+    )
+    .await
+    .unwrap();
+    app.mutate(&shop.buyer_token, CONSENT, json!({ "t": [TEMPLATE] }))
+        .await;
+    let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "never-subscribed").await;
+    let message = settled(&app, order_id).await;
+    assert_eq!(message.status, OutboxStatus::Failed);
+    assert_eq!(message.attempts, 1, "43101 is not retried");
+    assert!(message.last_error.unwrap_or_default().contains("43101"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(message_of(&app, order_id).await.attempts, 1);
+    assert!(fake.lock().unwrap().sent.is_empty());
+}
