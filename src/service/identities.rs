@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use entity::enums::{IdentityApp, Role};
+use entity::enums::{IdentityApp, OrderStatus, Role};
 use entity::{
     creator, entitlement, follow, group_membership, group_post, livestream_message,
     livestream_mute, order, rating, refresh_token, refund, user, user_identity,
@@ -337,6 +337,51 @@ pub async fn merge(
         group_membership::Entity::delete_by_id(shorter.id)
             .exec(txn)
             .await?;
+    }
+
+    // Orders: a retry key both used is renamed on the absorbed side (its own retries
+    // are over: the user is gone); of two open orders for one product the absorbed one
+    // closes (a payment that still arrives for it is applied or refunded as for any
+    // closed order).
+    let kept_orders = order::Entity::find()
+        .filter(order::Column::BuyerId.eq(to))
+        .all(txn)
+        .await?;
+    let kept_keys: HashSet<&str> = kept_orders
+        .iter()
+        .map(|o| o.idempotency_key.as_str())
+        .collect();
+    let kept_open: HashSet<_> = kept_orders
+        .iter()
+        .filter(|o| o.status == OrderStatus::Pending)
+        .map(|o| (o.product_kind, o.product_id))
+        .collect();
+    for theirs in order::Entity::find()
+        .filter(order::Column::BuyerId.eq(from))
+        .all(txn)
+        .await?
+    {
+        let mut active = theirs.clone().into_active_model();
+        let mut changed = false;
+        if kept_keys.contains(theirs.idempotency_key.as_str()) {
+            let renamed: String = format!("merged{from}-{}", theirs.idempotency_key)
+                .chars()
+                .take(64)
+                .collect();
+            active.idempotency_key = Set(renamed);
+            changed = true;
+        }
+        if theirs.status == OrderStatus::Pending
+            && kept_open.contains(&(theirs.product_kind, theirs.product_id))
+        {
+            active.status = Set(OrderStatus::Closed);
+            active.closed_at = Set(Some(now));
+            active.updated_at = Set(now);
+            changed = true;
+        }
+        if changed {
+            active.update(txn).await?;
+        }
     }
 
     // Everything else moves as it is.

@@ -438,12 +438,15 @@ async fn a_late_unionid_merges_two_users_and_loses_nothing() {
         )
         .await;
     assert_eq!(ordered["userErrors"], json!([]), "{ordered}");
-    let paid = order::Entity::find()
-        .filter(order::Column::BuyerId.eq(mp_id))
-        .count(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(paid, 1);
+    // The same product, with the same retry key, from the H5 page: two open orders.
+    let ordered_h5 = app
+        .mutate(
+            oa["accessToken"].as_str().unwrap(),
+            r#"mutation($p: ID!) { createOrder(input: {product: $p, idempotencyKey: "merge-1"}) { order { id } userErrors { code } } }"#,
+            json!({ "p": gid("Course", unpaid.id) }),
+        )
+        .await;
+    assert_eq!(ordered_h5["userErrors"], json!([]), "{ordered_h5}");
 
     // The mini-program now reports the unionid: one person, one user.
     let again =
@@ -500,14 +503,18 @@ async fn a_late_unionid_merges_two_users_and_loses_nothing() {
         .unwrap()
         .unwrap();
     assert_eq!((counters.rating_count, counters.rating_sum), (1, 5));
-    assert_eq!(
-        order::Entity::find()
-            .filter(order::Column::BuyerId.eq(oa_id))
-            .count(&app.db)
-            .await
-            .unwrap(),
-        paid
-    );
+    let orders = order::Entity::find()
+        .filter(order::Column::BuyerId.eq(oa_id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 2, "both orders kept: {orders:?}");
+    let open: Vec<_> = orders
+        .iter()
+        .filter(|o| o.status == entity::enums::OrderStatus::Pending)
+        .collect();
+    assert_eq!(open.len(), 1, "one open order per product: {orders:?}");
+    assert_ne!(orders[0].idempotency_key, orders[1].idempotency_key);
     // The absorbed user's old token no longer works; the merged user's does.
     let (_, old) = app
         .gql_as(&app.token(mp_id), "{ viewer { id } }", json!({}))
