@@ -67,6 +67,7 @@ pub struct Query(
     rating::RatingQuery,
     order::OrderQuery,
     recommendation::RecommendationQuery,
+    messages::MessageQuery,
 );
 
 /// Every mutation.

@@ -25,7 +25,7 @@ use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::auth::Actor;
@@ -176,6 +176,61 @@ pub async fn record_consent(
     }
     txn.commit().await?;
     Ok(template_ids.len())
+}
+
+/// Every message kind with whether the signed-in user receives it (all are on until
+/// switched off).
+pub async fn settings(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+) -> AppResult<Vec<(MessageKind, bool)>> {
+    let user_id = actor.require_user()?;
+    let off: Vec<MessageKind> = notification_opt_out::Entity::find()
+        .filter(notification_opt_out::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| o.kind)
+        .collect();
+    Ok(MessageKind::iter()
+        .map(|kind| (kind, !off.contains(&kind)))
+        .collect())
+}
+
+/// Switches one kind of message on or off for the signed-in user; returns every
+/// setting.
+pub async fn set_setting(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    kind: MessageKind,
+    enabled: bool,
+) -> AppResult<Vec<(MessageKind, bool)>> {
+    let user_id = actor.require_user()?;
+    if enabled {
+        notification_opt_out::Entity::delete_many()
+            .filter(notification_opt_out::Column::UserId.eq(user_id))
+            .filter(notification_opt_out::Column::Kind.eq(kind))
+            .exec(db)
+            .await?;
+    } else {
+        notification_opt_out::Entity::insert(notification_opt_out::ActiveModel {
+            user_id: Set(user_id),
+            kind: Set(kind),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([
+                notification_opt_out::Column::UserId,
+                notification_opt_out::Column::Kind,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    settings(db, actor).await
 }
 
 /// The outbox worker's means: the database, the sender, the templates, its pace.

@@ -244,3 +244,62 @@ async fn a_user_who_never_subscribed_is_not_asked_again() {
     assert_eq!(message_of(&app, order_id).await.attempts, 1);
     assert!(fake.lock().unwrap().sent.is_empty());
 }
+
+#[tokio::test]
+async fn a_kind_switched_off_is_not_sent() {
+    let (base, fake) = start_fake().await;
+    let app = spawn(base).await;
+    let shop = shop(&app, 9900).await;
+    app.mutate(&shop.buyer_token, CONSENT, json!({ "t": [TEMPLATE] }))
+        .await;
+    let set = r#"mutation($e: Boolean!) { setNotificationSetting(input: {kind: PAYMENT_SUCCEEDED, enabled: $e}) { settings { kind enabled } userErrors { code } } }"#;
+    let off = app
+        .mutate(&shop.buyer_token, set, json!({ "e": false }))
+        .await;
+    assert!(
+        off["settings"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "kind": "PAYMENT_SUCCEEDED", "enabled": false })),
+        "{off}"
+    );
+    // Twice off is still off, once.
+    app.mutate(&shop.buyer_token, set, json!({ "e": false }))
+        .await;
+    let (_, listed) = app
+        .gql_as(
+            &shop.buyer_token,
+            "{ notificationSettings { kind enabled } }",
+            json!({}),
+        )
+        .await;
+    let settings = listed["data"]["notificationSettings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(settings.len(), 7);
+    assert_eq!(
+        settings.iter().filter(|s| s["enabled"] == false).count(),
+        1,
+        "{listed}"
+    );
+    let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "buyer-openid").await;
+    let message = settled(&app, order_id).await;
+    assert_eq!(message.status, OutboxStatus::Skipped);
+    assert!(message.last_error.unwrap_or_default().contains("switched"));
+    assert!(fake.lock().unwrap().sent.is_empty());
+    let left = message_consent::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(left.remaining, 1, "no consent spent on a message not sent");
+    // Anonymous callers have no settings.
+    let anonymous = app
+        .gql("{ notificationSettings { kind } }", json!({}))
+        .await;
+    assert_eq!(
+        anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{anonymous}"
+    );
+}
