@@ -9,6 +9,14 @@ use std::net::SocketAddr;
 
 use clap::{Args, FromArgMatches, ValueEnum};
 
+mod live;
+mod messages;
+mod recommend;
+
+pub use live::LiveConfig;
+pub use messages::MessagesConfig;
+pub use recommend::{RecommendConfig, SimilarityChoice};
+
 /// A set of options with the defaults written on their attributes, and nothing else:
 /// no environment variable is read, so `Default` means the same in tests as in docs,
 /// and each default is written once.
@@ -80,107 +88,6 @@ pub struct ServerConfig {
     /// Messages: templates and the outbox worker.
     #[command(flatten)]
     pub messages: MessagesConfig,
-}
-
-/// Messages that bring learners back: the template of each kind in each app (empty: that
-/// kind is not sent there) and the outbox worker's pace.
-#[derive(Debug, Clone, Args)]
-pub struct MessagesConfig {
-    /// Mini-program subscribe-message template for "payment succeeded" (values:
-    /// `thing1` product, `amount2` amount, `time3` paid at, `character_string4` order).
-    #[arg(long, env = "ZHIKU_MP_TEMPLATE_PAYMENT_SUCCEEDED", default_value = "")]
-    pub mp_template_payment_succeeded: String,
-
-    /// Official-account template message for "payment succeeded" (same values).
-    #[arg(long, env = "ZHIKU_OA_TEMPLATE_PAYMENT_SUCCEEDED", default_value = "")]
-    pub oa_template_payment_succeeded: String,
-
-    /// How often the outbox worker looks for due messages, in milliseconds (0: never).
-    #[arg(long, env = "ZHIKU_OUTBOX_INTERVAL_MS", default_value_t = 500)]
-    pub outbox_interval_ms: u64,
-
-    /// Messages the worker claims at once.
-    #[arg(long, env = "ZHIKU_OUTBOX_BATCH", default_value_t = 500)]
-    pub outbox_batch: u64,
-
-    /// Sends in flight at once.
-    #[arg(long, env = "ZHIKU_OUTBOX_CONCURRENCY", default_value_t = 64)]
-    pub outbox_concurrency: usize,
-
-    /// Attempts before a message that keeps failing is given up (FAILED).
-    #[arg(long, env = "ZHIKU_OUTBOX_MAX_ATTEMPTS", default_value_t = 8)]
-    pub outbox_max_attempts: i32,
-}
-
-impl Default for MessagesConfig {
-    /// The defaults written on the options above (the environment is not read).
-    fn default() -> Self {
-        defaults()
-    }
-}
-
-/// Live rooms: the CDN's push and play domains and anti-leech keys (Tencent Cloud CSS
-/// style `txSecret`/`txTime`), and the WebSocket limits.
-#[derive(Debug, Clone, Args)]
-pub struct LiveConfig {
-    /// Domain creators push RTMP to.
-    #[arg(
-        long,
-        env = "ZHIKU_LIVE_PUSH_DOMAIN",
-        default_value = "push.live.zhiku.localhost"
-    )]
-    pub live_push_domain: String,
-
-    /// Domain viewers play from (RTMP, FLV, HLS, WebRTC).
-    #[arg(
-        long,
-        env = "ZHIKU_LIVE_PLAY_DOMAIN",
-        default_value = "play.live.zhiku.localhost"
-    )]
-    pub live_play_domain: String,
-
-    /// The CDN application name, the first path segment of every stream address.
-    #[arg(long, env = "ZHIKU_LIVE_APP_NAME", default_value = "live")]
-    pub live_app_name: String,
-
-    /// Push anti-leech key (the CDN's primary push key); unset: push URLs unsigned.
-    #[arg(long, env = "ZHIKU_LIVE_PUSH_KEY", hide_env_values = true)]
-    pub live_push_key: Option<Secret>,
-
-    /// The push domain's backup key, still accepted while keys rotate.
-    #[arg(long, env = "ZHIKU_LIVE_PUSH_BACKUP_KEY", hide_env_values = true)]
-    pub live_push_backup_key: Option<Secret>,
-
-    /// Play anti-leech key (the CDN's primary play key); unset: play URLs unsigned.
-    #[arg(long, env = "ZHIKU_LIVE_PLAY_KEY", hide_env_values = true)]
-    pub live_play_key: Option<Secret>,
-
-    /// The play domain's backup key, still accepted while keys rotate.
-    #[arg(long, env = "ZHIKU_LIVE_PLAY_BACKUP_KEY", hide_env_values = true)]
-    pub live_play_backup_key: Option<Secret>,
-
-    /// Seconds a push URL stays valid (long, so a host who drops can push again).
-    #[arg(long, env = "ZHIKU_LIVE_PUSH_TTL_SECS", default_value_t = 86_400)]
-    pub live_push_ttl_secs: u64,
-
-    /// Seconds a play URL stays valid (the CDN checks it when a player connects).
-    #[arg(long, env = "ZHIKU_LIVE_PLAY_TTL_SECS", default_value_t = 7_200)]
-    pub live_play_ttl_secs: u64,
-
-    /// Most WebSocket connections one server holds (upgrades beyond it get 503).
-    #[arg(long, env = "ZHIKU_WS_MAX_CONNECTIONS", default_value_t = 20_000)]
-    pub ws_max_connections: usize,
-
-    /// Most subscriptions running at once on one WebSocket.
-    #[arg(long, env = "ZHIKU_WS_MAX_SUBSCRIPTIONS", default_value_t = 8)]
-    pub ws_max_subscriptions: usize,
-}
-
-impl Default for LiveConfig {
-    /// The defaults written on the options above (the environment is not read).
-    fn default() -> Self {
-        defaults()
-    }
 }
 
 impl ServerConfig {
@@ -471,131 +378,6 @@ impl PaymentConfig {
             ));
         }
         None
-    }
-}
-
-/// Which item–item model the engine builds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SimilarityChoice {
-    /// EASE up to `--recommend-ease-max-items` items, conditional probability above.
-    Auto,
-    /// EASE closed form (dense; cost grows with the cube of the catalogue).
-    Ease,
-    /// Cosine with shrinkage, top-K neighbours.
-    Cosine,
-    /// Conditional probability with popularity damping, top-K neighbours.
-    ConditionalProbability,
-}
-
-/// Recommendation engine options, shared by `serve`, `eval`, `recommend-batch` and `predict`
-/// so that offline figures describe the served model.
-#[derive(Debug, Clone, Args)]
-pub struct RecommendConfig {
-    /// Item–item model.
-    #[arg(long = "recommend-similarity", env = "ZHIKU_RECOMMEND_SIMILARITY", value_enum,
-        default_value_t = SimilarityChoice::Auto, global = true)]
-    pub similarity: SimilarityChoice,
-
-    /// Neighbours kept per item by the sparse models.
-    #[arg(
-        long = "recommend-neighbours",
-        env = "ZHIKU_RECOMMEND_NEIGHBOURS",
-        default_value_t = 100,
-        global = true
-    )]
-    pub neighbours: usize,
-
-    /// Largest catalogue for which `auto` builds EASE.
-    #[arg(
-        long = "recommend-ease-max-items",
-        env = "ZHIKU_RECOMMEND_EASE_MAX_ITEMS",
-        default_value_t = 4000,
-        global = true
-    )]
-    pub ease_max_items: usize,
-
-    /// EASE's L2 regularisation.
-    #[arg(
-        long = "recommend-ease-lambda",
-        env = "ZHIKU_RECOMMEND_EASE_LAMBDA",
-        default_value_t = 300.0,
-        global = true
-    )]
-    pub ease_lambda: f32,
-
-    /// Weight of a group join relative to a purchase (1.0).
-    #[arg(
-        long = "recommend-group-join-weight",
-        env = "ZHIKU_RECOMMEND_GROUP_JOIN_WEIGHT",
-        default_value_t = 0.6,
-        global = true
-    )]
-    pub group_join_weight: f32,
-
-    /// Weight of livestream attendance relative to a purchase (1.0).
-    #[arg(
-        long = "recommend-attendance-weight",
-        env = "ZHIKU_RECOMMEND_ATTENDANCE_WEIGHT",
-        default_value_t = 0.6,
-        global = true
-    )]
-    pub attendance_weight: f32,
-
-    /// How much each star above or below the user's mean moves an item's weight.
-    #[arg(
-        long = "recommend-centred-rating-weight",
-        env = "ZHIKU_RECOMMEND_CENTRED_RATING_WEIGHT",
-        default_value_t = 0.1,
-        global = true
-    )]
-    pub centred_rating_weight: f32,
-
-    /// Weight of the user–user correction in rating prediction (0 turns it off).
-    #[arg(
-        long = "recommend-user-neighbourhood-weight",
-        env = "ZHIKU_RECOMMEND_USER_NEIGHBOURHOOD_WEIGHT",
-        default_value_t = 0.5,
-        global = true
-    )]
-    pub user_neighbourhood_weight: f32,
-
-    /// Seconds between full rebuilds in the server (0: only at startup and on demand).
-    #[arg(
-        long = "recommend-rebuild-seconds",
-        env = "ZHIKU_RECOMMEND_REBUILD_SECONDS",
-        default_value_t = 600,
-        global = true
-    )]
-    pub rebuild_seconds: u64,
-}
-
-impl RecommendConfig {
-    /// The engine configuration these options describe.
-    pub fn engine(&self) -> crate::recommend::EngineConfig {
-        use crate::recommend::SimilarityKind;
-        crate::recommend::EngineConfig {
-            similarity: match self.similarity {
-                SimilarityChoice::Auto => SimilarityKind::Auto,
-                SimilarityChoice::Ease => SimilarityKind::Ease,
-                SimilarityChoice::Cosine => SimilarityKind::Cosine,
-                SimilarityChoice::ConditionalProbability => SimilarityKind::ConditionalProbability,
-            },
-            neighbours: self.neighbours,
-            ease_max_items: self.ease_max_items,
-            ease_lambda: self.ease_lambda,
-            group_join_weight: self.group_join_weight,
-            attendance_weight: self.attendance_weight,
-            centred_rating_weight: self.centred_rating_weight,
-            user_neighbourhood_weight: self.user_neighbourhood_weight,
-            ..Default::default()
-        }
-    }
-}
-
-impl Default for RecommendConfig {
-    /// The defaults written on the options above (the environment is not read).
-    fn default() -> Self {
-        defaults()
     }
 }
 
