@@ -120,7 +120,7 @@ async fn main() {
     tokio::spawn(async move { axum::serve(listener, fake).await.expect("fake") });
 
     let config = MessagesConfig {
-        mp_template_payment_succeeded: TEMPLATE.into(),
+        mp_templates: format!("PAYMENT_SUCCEEDED={TEMPLATE}"),
         ..MessagesConfig::default()
     };
     let credentials = AppCredentials {
@@ -137,7 +137,7 @@ async fn main() {
     let outbox = Outbox::new(
         db.clone(),
         Arc::new(messenger),
-        Templates::from_config(&config),
+        Templates::from_config(&config).expect("templates"),
         &config,
     );
 

@@ -141,7 +141,7 @@ impl Application {
                 chrono::Duration::minutes(settings.payments.reconcile_after_minutes.max(1)),
             )));
         }
-        let templates = Templates::from_config(&settings.server.messages);
+        let templates = Templates::from_config(&settings.server.messages)?;
         if settings.server.messages.outbox_interval_ms > 0 {
             let messenger = Messenger::new(
                 &settings.auth.wechat_api_base,
@@ -166,6 +166,12 @@ impl Application {
                 outbox,
                 settings.server.messages.outbox_batch,
                 std::time::Duration::from_millis(settings.server.messages.outbox_interval_ms),
+            )));
+        }
+        if settings.server.messages.reminder_interval_ms > 0 {
+            tasks.push(tokio::spawn(remind_forever(
+                db.clone(),
+                std::time::Duration::from_millis(settings.server.messages.reminder_interval_ms),
             )));
         }
         let closing = tokio::sync::watch::Sender::new(false);
@@ -291,6 +297,26 @@ async fn deliver_forever(outbox: Outbox, batch: u64, interval: std::time::Durati
                     break;
                 }
             }
+        }
+    }
+}
+
+/// The reminder task: every `interval`, write the reminders that came due.
+async fn remind_forever(db: sea_orm::DatabaseConnection, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match crate::service::messages::reminders::enqueue_due(&db, chrono::Utc::now()).await {
+            Ok(done) if done.starting + done.ending > 0 => {
+                tracing::info!(
+                    starting = done.starting,
+                    ending = done.ending,
+                    "reminders written"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(?error, "writing reminders failed"),
         }
     }
 }

@@ -8,14 +8,20 @@ use super::defaults;
 /// kind is not sent there) and the outbox worker's pace.
 #[derive(Debug, Clone, Args)]
 pub struct MessagesConfig {
-    /// Mini-program subscribe-message template for "payment succeeded" (values:
-    /// `thing1` product, `amount2` amount, `time3` paid at, `character_string4` order).
-    #[arg(long, env = "ZHIKU_MP_TEMPLATE_PAYMENT_SUCCEEDED", default_value = "")]
-    pub mp_template_payment_succeeded: String,
+    /// Mini-program subscribe-message templates, `KIND=template id` pairs separated by
+    /// commas (`PAYMENT_SUCCEEDED=abc,REFUND_DONE=def`; a kind not named is not sent
+    /// there). Each kind's values are listed in the README.
+    #[arg(long, env = "ZHIKU_MP_TEMPLATES", default_value = "")]
+    pub mp_templates: String,
 
-    /// Official-account template message for "payment succeeded" (same values).
-    #[arg(long, env = "ZHIKU_OA_TEMPLATE_PAYMENT_SUCCEEDED", default_value = "")]
-    pub oa_template_payment_succeeded: String,
+    /// Official-account template messages, the same `KIND=template id` pairs.
+    #[arg(long, env = "ZHIKU_OA_TEMPLATES", default_value = "")]
+    pub oa_templates: String,
+
+    /// How often reminders are looked for (livestreams starting in 15 minutes,
+    /// memberships ending in 3 days), in milliseconds (0: never).
+    #[arg(long, env = "ZHIKU_REMINDER_INTERVAL_MS", default_value_t = 60_000)]
+    pub reminder_interval_ms: u64,
 
     /// How often the outbox worker looks for due messages, in milliseconds (0: never).
     #[arg(long, env = "ZHIKU_OUTBOX_INTERVAL_MS", default_value_t = 500)]

@@ -114,6 +114,7 @@ pub async fn add_lesson(
         MAX_LESSON_SECONDS,
     );
     checks.finish()?;
+    let now = Utc::now();
     // The course row is locked, so the next position cannot be taken concurrently.
     let last: Option<i32> = lesson::Entity::find()
         .select_only()
@@ -131,11 +132,12 @@ pub async fn add_lesson(
         duration_seconds: Set(input.duration_seconds),
         free_preview: Set(input.free_preview),
         content: Set(content),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
+    crate::service::messages::compose::new_lesson(&txn, &row, &created, now).await?;
     txn.commit().await?;
     course_changed(db, effects, row.id).await;
     Ok((created, row))

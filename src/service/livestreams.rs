@@ -273,6 +273,15 @@ async fn transition(
     let now = Utc::now();
     apply(&mut model, now);
     let updated = model.update(&txn).await?;
+    if updated.status == Status::Live {
+        crate::service::messages::compose::livestream(
+            &txn,
+            entity::enums::MessageKind::LivestreamLive,
+            &updated,
+            now,
+        )
+        .await?;
+    }
     let sequence = live_log::append(&txn, id, Entry::StatusChanged(updated.status), now).await?;
     txn.commit().await?;
     hub.announce(id, sequence);

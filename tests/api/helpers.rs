@@ -219,6 +219,7 @@ impl TestApp {
                 // Tests that send messages turn the outbox worker on.
                 messages: zhiku::config::MessagesConfig {
                     outbox_interval_ms: 0,
+                    reminder_interval_ms: 0,
                     ..zhiku::config::MessagesConfig::default()
                 },
                 ..ServerConfig::default()

@@ -13,6 +13,7 @@ mod http_limits;
 mod identities;
 mod live;
 mod login;
+mod message_kinds;
 mod messages;
 mod n_plus_one;
 mod official_account;

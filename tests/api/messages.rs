@@ -17,20 +17,30 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, gid};
 use crate::payments::{CREATE_ORDER, notify, shop, simulated};
 
-const TEMPLATE: &str = "TPL-PAID-1";
+pub const TEMPLATE: &str = "TPL-PAID-1";
+/// Every kind's template, as `ZHIKU_MP_TEMPLATES` names them.
+pub const TEMPLATES: &str = "PAYMENT_SUCCEEDED=TPL-PAID-1,REFUND_DONE=TPL-REFUND,\
+    LIVESTREAM_STARTING=TPL-SOON,LIVESTREAM_LIVE=TPL-LIVE,NEW_LESSON=TPL-LESSON,\
+    MEMBERSHIP_ENDING=TPL-ENDING";
 
+/// What the fake WeChat saw and how it answers.
 #[derive(Default)]
-struct Fake {
-    token_calls: usize,
+pub struct Fake {
+    pub token_calls: usize,
     /// (openid, body) of each message taken.
-    sent: Vec<(String, Value)>,
+    pub sent: Vec<(String, Value)>,
     /// Openids answered with -1 (busy) this many more times.
-    busy: HashMap<String, usize>,
+    pub busy: HashMap<String, usize>,
+    /// Sends taken before the fake stops answering (None: no limit): a send past it
+    /// hangs unanswered, as one does when the worker's host dies mid-request.
+    pub answer_only: Option<usize>,
 }
 
-type Shared = Arc<Mutex<Fake>>;
+pub type Shared = Arc<Mutex<Fake>>;
 
-async fn start_fake() -> (String, Shared) {
+/// Starts a local server that answers as WeChat's stable_token and subscribe-message
+/// APIs do; returns its base URL and what it saw.
+pub async fn start_fake() -> (String, Shared) {
     let fake: Shared = Arc::default();
     let app = Router::new()
         .route(
@@ -50,6 +60,13 @@ async fn start_fake() -> (String, Shared) {
                 |State(fake): State<Shared>,
                  Query(query): Query<HashMap<String, String>>,
                  Json(body): Json<Value>| async move {
+                    let hang = {
+                        let fake = fake.lock().unwrap();
+                        fake.answer_only.is_some_and(|limit| fake.sent.len() >= limit)
+                    };
+                    if hang {
+                        std::future::pending::<()>().await;
+                    }
                     let mut fake = fake.lock().unwrap();
                     if query.get("access_token").map(String::as_str) != Some("TOKEN-1") {
                         return json!({ "errcode": 40001, "errmsg": "invalid credential" })
@@ -78,16 +95,18 @@ async fn start_fake() -> (String, Shared) {
     (base, fake)
 }
 
-async fn spawn(base: String) -> TestApp {
+/// The app against the fake, with every kind's template, sending and reminding often.
+pub async fn spawn(base: String) -> TestApp {
     TestApp::spawn_configured(|settings| {
         settings.auth.wechat_api_base = base;
-        settings.server.messages.mp_template_payment_succeeded = TEMPLATE.into();
+        settings.server.messages.mp_templates = TEMPLATES.into();
         settings.server.messages.outbox_interval_ms = 50;
+        settings.server.messages.reminder_interval_ms = 50;
     })
     .await
 }
 
-const CONSENT: &str = r#"mutation($t: [String!]!) { recordMessageConsent(input: {templates: $t}) { recorded userErrors { field code } } }"#;
+pub const CONSENT: &str = r#"mutation($t: [String!]!) { recordMessageConsent(input: {templates: $t}) { recorded userErrors { field code } } }"#;
 
 async fn message_of(app: &TestApp, order_id: i64) -> outbox_message::Model {
     outbox_message::Entity::find()
@@ -115,7 +134,7 @@ async fn settled(app: &TestApp, order_id: i64) -> outbox_message::Model {
 }
 
 /// Buys the shop's course and pays it with a notification; returns the order id.
-async fn buy_and_pay(app: &TestApp, token: &str, course_id: i64, openid: &str) -> i64 {
+pub async fn buy_and_pay(app: &TestApp, token: &str, course_id: i64, openid: &str) -> i64 {
     let bought = app
         .mutate(
             token,

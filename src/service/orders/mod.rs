@@ -335,29 +335,7 @@ async fn tell_buyer_paid(
         .await?
         .map(|s| s.title)
         .unwrap_or_default();
-    // Beijing time: UTC+8 all year (China keeps no daylight saving).
-    let paid_at = now + chrono::Duration::hours(8);
-    let values = std::collections::BTreeMap::from([
-        ("thing1".to_owned(), title),
-        (
-            "amount2".to_owned(),
-            crate::messaging::fields::amount(order.amount_fen),
-        ),
-        (
-            "time3".to_owned(),
-            paid_at.format("%Y-%m-%d %H:%M").to_string(),
-        ),
-        ("character_string4".to_owned(), order.out_trade_no.clone()),
-    ]);
-    crate::service::messages::enqueue(
-        db,
-        entity::enums::MessageKind::PaymentSucceeded,
-        order.buyer_id,
-        order.id,
-        &values,
-        now,
-    )
-    .await
+    crate::service::messages::compose::payment_succeeded(db, order, title, now).await
 }
 
 async fn apply_payment(

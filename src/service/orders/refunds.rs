@@ -81,6 +81,11 @@ pub(crate) async fn apply_refund_state(
     if moved.rows_affected == 1 && status == RefundStatus::Success {
         let refunded = reload(db, found.order_id).await?;
         entitlements::revoke(db, &refunded, now).await?;
+        let title = sellable(db, refunded.product_kind, refunded.product_id)
+            .await?
+            .map(|s| s.title)
+            .unwrap_or_default();
+        crate::service::messages::compose::refund_done(db, &refunded, found, title, now).await?;
     }
     Ok(())
 }

@@ -1,237 +1,43 @@
-//! Messages that bring learners back, through an outbox.
+//! The outbox worker: claims due messages in batches and sends them.
 //!
-//! - An event that should tell someone something ([`enqueue`]) writes one
-//!   `outbox_messages` row in its own transaction: if the event commits, the message is
-//!   there; if not, neither is. The row's key is the event and the recipient, so an
-//!   event applied twice (a repeated notification) writes it once.
-//! - The worker ([`Outbox::deliver_due`]) claims due rows in batches, decides each
-//!   (the kind switched off, no template, no identity, no consent: SKIPPED; a
-//!   mini-program message spends one of the user's one-time consents, once), sends them
-//!   with a bounded number in flight, and records each outcome: SENT; FAILED for a final
-//!   refusal (43101, the user has not subscribed, is never retried) or after the last
-//!   attempt; otherwise PENDING again with exponential backoff.
+//! - [`Outbox::deliver_due`] claims due rows, decides each (the kind switched off, no
+//!   template, no identity, no consent: SKIPPED; a mini-program message spends one of
+//!   the user's one-time consents, once), sends them with a bounded number in flight,
+//!   and records each outcome as it comes: SENT; FAILED for a final refusal (43101, the
+//!   user has not subscribed, is never retried) or after the last attempt; otherwise
+//!   PENDING again with exponential backoff.
+//! - Outcomes are committed as they arrive (in small groups), not at the end of the
+//!   batch, so a worker killed mid-batch has marked every message WeChat answered.
 //! - A claim lasts [`CLAIM_SECS`]: rows of a worker that died mid-batch are claimed again
-//!   after it, and sent unless they were marked SENT. (A send WeChat took whose mark was
-//!   lost with the worker goes again: WeChat has no idempotency key for messages, and the
-//!   window is one send.)
+//!   after it, and sent unless they were marked SENT. (Only a send whose answer was on
+//!   the wire when the worker died goes again: WeChat has no idempotency key for
+//!   messages.)
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::{IdentityApp, MessageKind, OutboxStatus};
 use entity::{message_consent, notification_opt_out, outbox_message};
 use futures_util::StreamExt;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
-use crate::auth::Actor;
+use super::Templates;
 use crate::config::MessagesConfig;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::messaging::{Channel, Messenger, OutgoingMessage, SendOutcome};
 use crate::service::identities;
-use crate::service::validation::{FieldError, UserErrorCode};
 
 /// How long a worker holds the messages it claimed.
 pub const CLAIM_SECS: i64 = 60;
 /// Longest wait between two attempts.
 const MAX_BACKOFF_SECS: i64 = 3_600;
-/// Most one-time consents of one template a user can bank.
-pub const MAX_CONSENTS: i32 = 50;
-
-/// The configured templates of each kind, per app.
-#[derive(Debug, Clone, Default)]
-pub struct Templates {
-    mini_program: HashMap<MessageKind, String>,
-    official_account: HashMap<MessageKind, String>,
-}
-
-impl Templates {
-    /// The templates of `ZHIKU_MP_TEMPLATE_*` and `ZHIKU_OA_TEMPLATE_*` (empty: not sent).
-    pub fn from_config(config: &MessagesConfig) -> Self {
-        let pick = |pairs: [(MessageKind, &String); 1]| {
-            pairs
-                .into_iter()
-                .filter(|(_, template)| !template.trim().is_empty())
-                .map(|(kind, template)| (kind, template.trim().to_owned()))
-                .collect()
-        };
-        Templates {
-            mini_program: pick([(
-                MessageKind::PaymentSucceeded,
-                &config.mp_template_payment_succeeded,
-            )]),
-            official_account: pick([(
-                MessageKind::PaymentSucceeded,
-                &config.oa_template_payment_succeeded,
-            )]),
-        }
-    }
-
-    fn of(&self, channel: Channel, kind: MessageKind) -> Option<&str> {
-        match channel {
-            Channel::MiniProgram => self.mini_program.get(&kind),
-            Channel::OfficialAccount => self.official_account.get(&kind),
-        }
-        .map(String::as_str)
-    }
-
-    fn is_mini_program_template(&self, template_id: &str) -> bool {
-        self.mini_program.values().any(|t| t == template_id)
-    }
-}
-
-/// Writes a message to `user_id` about `subject_id` into the outbox, inside the
-/// caller's transaction (nothing when this event already wrote it). `values` are the
-/// template values by key.
-pub async fn enqueue(
-    txn: &impl ConnectionTrait,
-    kind: MessageKind,
-    user_id: i64,
-    subject_id: i64,
-    values: &BTreeMap<String, String>,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    outbox_message::Entity::insert(outbox_message::ActiveModel {
-        idempotency_key: Set(format!("{}:{subject_id}:{user_id}", kind.to_value())),
-        user_id: Set(user_id),
-        kind: Set(kind),
-        subject_id: Set(subject_id),
-        values: Set(serde_json::to_string(values).map_err(AppError::internal)?),
-        status: Set(OutboxStatus::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::column(outbox_message::Column::IdempotencyKey)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
-}
-
-/// Records what the signed-in user accepted in `wx.requestSubscribeMessage`: one more
-/// one-time send for each template id (configured ones only; at most
-/// [`MAX_CONSENTS`] banked per template). Returns how many were recorded.
-pub async fn record_consent(
-    db: &DatabaseConnection,
-    templates: &Templates,
-    actor: &Actor,
-    template_ids: &[String],
-) -> AppResult<usize> {
-    let user_id = actor.require_user()?;
-    if template_ids.is_empty() || template_ids.len() > 20 {
-        return Err(FieldError::new(
-            "templates",
-            UserErrorCode::OutOfRange,
-            "give 1 to 20 template ids",
-        )
-        .into());
-    }
-    if let Some(unknown) = template_ids
-        .iter()
-        .find(|t| !templates.is_mini_program_template(t.trim()))
-    {
-        return Err(FieldError::new(
-            "templates",
-            UserErrorCode::Invalid,
-            format!("{unknown} is not one of this platform's message templates"),
-        )
-        .into());
-    }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    for template_id in template_ids {
-        message_consent::Entity::insert(message_consent::ActiveModel {
-            user_id: Set(user_id),
-            template_id: Set(template_id.trim().to_owned()),
-            remaining: Set(1),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([
-                message_consent::Column::UserId,
-                message_consent::Column::TemplateId,
-            ])
-            .value(
-                message_consent::Column::Remaining,
-                Expr::cust(format!(
-                    "CASE WHEN message_consents.remaining < {MAX_CONSENTS} \
-                     THEN message_consents.remaining + 1 ELSE message_consents.remaining END"
-                )),
-            )
-            .value(message_consent::Column::UpdatedAt, Expr::value(now))
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(template_ids.len())
-}
-
-/// Every message kind with whether the signed-in user receives it (all are on until
-/// switched off).
-pub async fn settings(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-) -> AppResult<Vec<(MessageKind, bool)>> {
-    let user_id = actor.require_user()?;
-    let off: Vec<MessageKind> = notification_opt_out::Entity::find()
-        .filter(notification_opt_out::Column::UserId.eq(user_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| o.kind)
-        .collect();
-    Ok(MessageKind::iter()
-        .map(|kind| (kind, !off.contains(&kind)))
-        .collect())
-}
-
-/// Switches one kind of message on or off for the signed-in user; returns every
-/// setting.
-pub async fn set_setting(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    kind: MessageKind,
-    enabled: bool,
-) -> AppResult<Vec<(MessageKind, bool)>> {
-    let user_id = actor.require_user()?;
-    if enabled {
-        notification_opt_out::Entity::delete_many()
-            .filter(notification_opt_out::Column::UserId.eq(user_id))
-            .filter(notification_opt_out::Column::Kind.eq(kind))
-            .exec(db)
-            .await?;
-    } else {
-        notification_opt_out::Entity::insert(notification_opt_out::ActiveModel {
-            user_id: Set(user_id),
-            kind: Set(kind),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([
-                notification_opt_out::Column::UserId,
-                notification_opt_out::Column::Kind,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
-    settings(db, actor).await
-}
+/// Most outcomes committed together.
+const MARK_GROUP: usize = 64;
 
 /// The outbox worker's means: the database, the sender, the templates, its pace.
 #[derive(Clone)]
@@ -438,23 +244,33 @@ impl Outbox {
         }
         txn.commit().await?;
 
-        let outcomes: Vec<(outbox_message::Model, Result<SendOutcome, &'static str>)> =
-            futures_util::stream::iter(plans)
-                .map(|(message, plan)| {
-                    let messenger = Arc::clone(&self.messenger);
-                    async move {
-                        match plan {
-                            Plan::Send(outgoing) => (message, Ok(messenger.send(&outgoing).await)),
-                            Plan::Skip(reason) => (message, Err(reason)),
-                        }
+        let mut outcomes = futures_util::stream::iter(plans)
+            .map(|(message, plan)| {
+                let messenger = Arc::clone(&self.messenger);
+                async move {
+                    match plan {
+                        Plan::Send(outgoing) => (message, Ok(messenger.send(&outgoing).await)),
+                        Plan::Skip(reason) => (message, Err(reason)),
                     }
-                })
-                .buffer_unordered(self.concurrency)
-                .collect()
-                .await;
+                }
+            })
+            .buffer_unordered(self.concurrency)
+            .ready_chunks(MARK_GROUP);
+        while let Some(group) = outcomes.next().await {
+            self.mark(group, now, &mut done).await?;
+        }
+        Ok(done)
+    }
 
+    /// Records the outcomes of some sends in one transaction.
+    async fn mark(
+        &self,
+        group: Vec<(outbox_message::Model, Result<SendOutcome, &'static str>)>,
+        now: DateTime<Utc>,
+        done: &mut Delivered,
+    ) -> AppResult<()> {
         let txn = crate::db::begin_write(&self.db).await?;
-        for (message, outcome) in outcomes {
+        for (message, outcome) in group {
             let (status, error, next) = match outcome {
                 Err(reason) => {
                     done.skipped += 1;
@@ -505,7 +321,7 @@ impl Outbox {
                 .await?;
         }
         txn.commit().await?;
-        Ok(done)
+        Ok(())
     }
 }
 
