@@ -30,10 +30,12 @@ pub mod type_name {
     pub const ENTITLEMENT: &str = "Entitlement";
     /// `Rating`.
     pub const RATING: &str = "Rating";
+    /// `Notification` (an outbox message, admins only).
+    pub const NOTIFICATION: &str = "Notification";
     /// `LivestreamMessage` (not a `Node`: messages are read through their livestream).
     pub const LIVESTREAM_MESSAGE: &str = "LivestreamMessage";
     /// Every one of them.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 11] = [
         USER,
         CREATOR,
         COURSE,
@@ -44,6 +46,7 @@ pub mod type_name {
         ORDER,
         ENTITLEMENT,
         RATING,
+        NOTIFICATION,
     ];
 }
 

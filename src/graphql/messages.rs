@@ -4,7 +4,8 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::payload::payload;
-use crate::service::messages::{self, Templates};
+use crate::service::messages::Templates;
+use crate::service::messages::preferences::{self, ConsentAnswer};
 
 /// What a message tells its recipient.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,22 @@ pub struct NotificationSetting {
     pub enabled: bool,
 }
 
+/// A mini-program template the user may be sent, with the one-time sends they banked.
+#[derive(SimpleObject)]
+pub struct MessageConsent {
+    /// The kind of message it carries.
+    pub kind: MessageKind,
+    /// The template id, as `wx.requestSubscribeMessage` takes it.
+    pub template_id: String,
+    /// Sends left (each accepted prompt adds one, each message sent spends one).
+    pub remaining: i32,
+}
+
+/// What a user receives: each kind on or off, and the mini-program consents banked.
+pub struct NotificationSettings {
+    user_id: i64,
+}
+
 fn to_settings(settings: Vec<(entity::enums::MessageKind, bool)>) -> Vec<NotificationSetting> {
     settings
         .into_iter()
@@ -45,44 +62,90 @@ fn to_settings(settings: Vec<(entity::enums::MessageKind, bool)>) -> Vec<Notific
         .collect()
 }
 
-/// Input of `setNotificationSetting`.
+/// What a user receives: each kind on or off, and the mini-program consents banked.
+#[Object]
+impl NotificationSettings {
+    /// Every kind of message, on until switched off.
+    async fn kinds(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<NotificationSetting>> {
+        Ok(to_settings(
+            preferences::settings(ctx.db()?, ctx.actor()?, self.user_id).await?,
+        ))
+    }
+
+    /// The configured mini-program templates with the sends banked for each: ask
+    /// `wx.requestSubscribeMessage` again for those at 0.
+    async fn consents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MessageConsent>> {
+        let templates = ctx.data::<Templates>()?;
+        Ok(
+            preferences::consents(ctx.db()?, templates, ctx.actor()?, self.user_id)
+                .await?
+                .into_iter()
+                .map(|c| MessageConsent {
+                    kind: c.kind.into(),
+                    template_id: c.template_id,
+                    remaining: c.remaining,
+                })
+                .collect(),
+        )
+    }
+}
+
+impl NotificationSettings {
+    /// The settings of `user_id` (whose access the caller has checked).
+    pub fn of(user_id: i64) -> Self {
+        NotificationSettings { user_id }
+    }
+}
+
+/// One setting to change.
 #[derive(InputObject)]
-pub struct SetNotificationSettingInput {
+pub struct NotificationSettingInput {
     /// The kind.
     pub kind: MessageKind,
     /// On or off.
     pub enabled: bool,
 }
 
+/// Input of `updateNotificationSettings`.
+#[derive(InputObject)]
+pub struct UpdateNotificationSettingsInput {
+    /// The kinds to switch; kinds not named stay as they are.
+    pub settings: Vec<NotificationSettingInput>,
+}
+
 payload!(
-    /// Result of `setNotificationSetting`.
-    SetNotificationSettingPayload, settings: Vec<NotificationSetting>
+    /// Result of `updateNotificationSettings`: every kind, after the change.
+    UpdateNotificationSettingsPayload, settings: Vec<NotificationSetting>
 );
 
-/// Message queries.
-#[derive(Default)]
-pub struct MessageQuery;
+/// What the user answered for one template in `wx.requestSubscribeMessage`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscribeAnswer {
+    /// `accept`: one message of this template may be sent.
+    Accept,
+    /// `reject`.
+    Reject,
+    /// `ban`: WeChat banned the template.
+    Ban,
+    /// `filter`: WeChat filtered the template out.
+    Filter,
+}
 
-/// Message queries.
-#[Object]
-impl MessageQuery {
-    /// Every kind of message with whether the signed-in user receives it.
-    async fn notification_settings(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<NotificationSetting>> {
-        Ok(to_settings(
-            messages::settings(ctx.db()?, ctx.actor()?).await?,
-        ))
-    }
+/// One template's answer, as `wx.requestSubscribeMessage` reports it.
+#[derive(InputObject)]
+pub struct MessageConsentInput {
+    /// The template id.
+    pub template_id: String,
+    /// The answer.
+    pub answer: SubscribeAnswer,
 }
 
 /// Input of `recordMessageConsent`.
 #[derive(InputObject)]
 pub struct RecordMessageConsentInput {
-    /// The template ids the user accepted in `wx.requestSubscribeMessage` (those whose
-    /// answer was `accept`); each allows one message of that template.
-    pub templates: Vec<String>,
+    /// The answers of one or more prompts (1 to 20); each ACCEPT allows one message of
+    /// that template.
+    pub templates: Vec<MessageConsentInput>,
 }
 
 payload!(
@@ -97,32 +160,44 @@ pub struct MessageMutation;
 /// Message mutations.
 #[Object]
 impl MessageMutation {
-    /// Records the one-time subscribe-message consents the signed-in user gave in the
-    /// mini-program with `wx.requestSubscribeMessage`. Each accepted template allows one
-    /// message of it (up to 50 banked); `recorded` is how many were recorded.
+    /// Records the signed-in user's answers to `wx.requestSubscribeMessage` in the
+    /// mini-program. Each accepted template allows one message of it (up to 50
+    /// banked); `recorded` is how many were accepted.
     async fn record_message_consent(
         &self,
         ctx: &Context<'_>,
         input: RecordMessageConsentInput,
     ) -> async_graphql::Result<RecordMessageConsentPayload> {
         let templates = ctx.data::<Templates>()?;
-        let result = messages::record_consent(ctx.db()?, templates, ctx.actor()?, &input.templates)
+        let answers: Vec<ConsentAnswer> = input
+            .templates
+            .into_iter()
+            .map(|t| ConsentAnswer {
+                template_id: t.template_id,
+                accepted: t.answer == SubscribeAnswer::Accept,
+            })
+            .collect();
+        let result = preferences::record_consent(ctx.db()?, templates, ctx.actor()?, &answers)
             .await
             .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
         RecordMessageConsentPayload::from_result(result)
     }
 
-    /// Switches one kind of message on or off for the signed-in user; a kind switched
-    /// off is not sent (its messages are skipped).
-    async fn set_notification_setting(
+    /// Switches kinds of message on or off for the signed-in user; a kind switched off
+    /// is not sent (its messages are skipped).
+    async fn update_notification_settings(
         &self,
         ctx: &Context<'_>,
-        input: SetNotificationSettingInput,
-    ) -> async_graphql::Result<SetNotificationSettingPayload> {
-        let result =
-            messages::set_setting(ctx.db()?, ctx.actor()?, input.kind.into(), input.enabled)
-                .await
-                .map(to_settings);
-        SetNotificationSettingPayload::from_result(result)
+        input: UpdateNotificationSettingsInput,
+    ) -> async_graphql::Result<UpdateNotificationSettingsPayload> {
+        let changes: Vec<(entity::enums::MessageKind, bool)> = input
+            .settings
+            .into_iter()
+            .map(|s| (s.kind.into(), s.enabled))
+            .collect();
+        let result = preferences::update_settings(ctx.db()?, ctx.actor()?, &changes)
+            .await
+            .map(to_settings);
+        UpdateNotificationSettingsPayload::from_result(result)
     }
 }

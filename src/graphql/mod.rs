@@ -22,6 +22,7 @@ pub mod loaders;
 pub mod messages;
 pub mod money;
 pub mod node;
+pub mod notification;
 pub mod objects;
 pub mod order;
 pub mod ordering;
@@ -67,7 +68,7 @@ pub struct Query(
     rating::RatingQuery,
     order::OrderQuery,
     recommendation::RecommendationQuery,
-    messages::MessageQuery,
+    notification::NotificationQuery,
 );
 
 /// Every mutation.
@@ -84,6 +85,7 @@ pub struct Mutation(
     rating::RatingMutation,
     recommendation::RecommendationMutation,
     messages::MessageMutation,
+    notification::NotificationMutation,
     live::LiveMutation,
 );
 

@@ -37,6 +37,8 @@ pub enum Node {
     Entitlement(Entitlement),
     /// A rating.
     Rating(Rating),
+    /// A message in the outbox (admins only).
+    Notification(crate::graphql::notification::Notification),
 }
 
 /// Finds any object by its global ID; `None` when it does not exist or is hidden from
@@ -87,6 +89,9 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
         type_name::RATING => ratings::get(db, key)
             .await?
             .map(|r| Node::Rating(Rating(r))),
+        type_name::NOTIFICATION => crate::service::messages::admin::get(db, actor, key)
+            .await?
+            .map(|m| Node::Notification(crate::graphql::notification::Notification(m))),
         _ => None,
     })
 }

@@ -8,9 +8,11 @@ use crate::graphql::enums::Role;
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
 use crate::graphql::loaders::CreatorByUser;
+use crate::graphql::messages::NotificationSettings;
 use crate::graphql::objects::{Creator, Entitlement, Order, User};
 use crate::graphql::pagination::{self, Conn};
 use crate::graphql::prefetch;
+use crate::service::messages::preferences;
 use crate::service::{entitlements, orders};
 
 /// A person on the platform. Only public profile fields are exposed; WeChat
@@ -44,6 +46,15 @@ impl User {
             .load_one(CreatorByUser(self.0.id))
             .await?
             .map(Creator))
+    }
+    /// What they receive: each kind of message on or off, and the mini-program
+    /// consents banked (the user themself and admins only).
+    async fn notification_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<NotificationSettings> {
+        preferences::require_self(ctx.actor()?, self.0.id)?;
+        Ok(NotificationSettings::of(self.0.id))
     }
     /// What they have access to (the user themself and admins only).
     #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]

@@ -16,7 +16,7 @@ use zhiku::messaging::{AppCredentials, Messenger};
 use zhiku::service::messages::{Message, Outbox, Templates, enqueue};
 
 use crate::helpers::{Fixture, TestApp, gid};
-use crate::messages::{CONSENT, TEMPLATES, buy_and_pay, spawn, start_fake};
+use crate::messages::{TEMPLATES, buy_and_pay, consent, spawn, start_fake};
 use crate::payments::{CREATE_ORDER, REFUND, notify, shop, simulated};
 
 /// Messages the fake took, per template id.
@@ -54,12 +54,11 @@ async fn every_kind_is_sent_once_after_its_event() {
         .map(|pair| pair.split('=').nth(1).unwrap().trim())
         .collect();
     for token in [&shop.buyer_token, &fan_token] {
-        let consent = app.mutate(token, CONSENT, json!({ "t": all })).await;
-        assert_eq!(consent["recorded"], 6, "{consent}");
+        let recorded = consent(&app, token, &all).await;
+        assert_eq!(recorded["recorded"], 6, "{recorded}");
     }
     // Two purchases: two payment messages, so two consents of that template.
-    app.mutate(&shop.buyer_token, CONSENT, json!({ "t": ["TPL-PAID-1"] }))
-        .await;
+    consent(&app, &shop.buyer_token, &["TPL-PAID-1"]).await;
     let follow =
         r#"mutation($c: ID!) { followCreator(input: {creator: $c}) { userErrors { code } } }"#;
     for token in [&shop.buyer_token, &fan_token] {
@@ -279,5 +278,109 @@ async fn a_worker_killed_mid_batch_resumes_without_sending_twice() {
     assert!(
         consents.iter().all(|c| c.remaining == 0),
         "one consent spent per message, none by the retry"
+    );
+}
+
+#[tokio::test]
+async fn admins_see_the_outbox_and_retry_a_failed_message() {
+    let (base, fake) = start_fake().await;
+    let app = spawn(base).await;
+    let shop = shop(&app, 9900).await;
+    // WeChat refuses for good (43101): the message ends FAILED.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!(
+            "UPDATE user_identities SET openid = 'never-subscribed' WHERE user_id = {}",
+            shop.buyer_id
+        ),
+    )
+    .await
+    .unwrap();
+    consent(&app, &shop.buyer_token, &["TPL-PAID-1"]).await;
+    buy_and_pay(&app, &shop.buyer_token, shop.course.id, "never-subscribed").await;
+    let outbox = r#"query($s: NotificationStatus) { notifications(first: 10, filter: {status: $s}) {
+        totalCount nodes { id kind status channel attempts lastError recipient { id } values { key value } } } }"#;
+    let mut failed = Value::Null;
+    for _ in 0..100 {
+        let (_, body) = app
+            .gql_as(&shop.admin_token, outbox, json!({ "s": "FAILED" }))
+            .await;
+        if body["data"]["notifications"]["totalCount"] == 1 {
+            failed = body["data"]["notifications"]["nodes"][0].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(failed["kind"], "PAYMENT_SUCCEEDED", "{failed}");
+    assert_eq!(failed["channel"], "MINI_PROGRAM");
+    assert_eq!(failed["attempts"], 1);
+    assert!(failed["lastError"].as_str().unwrap().contains("43101"));
+    assert_eq!(failed["recipient"]["id"], gid("User", shop.buyer_id));
+    assert!(
+        failed["values"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "key": "thing1", "value": "在售课程" }))
+    );
+    // The outbox is the console's: a learner is refused.
+    let (_, refused) = app
+        .gql_as(&shop.buyer_token, outbox, json!({ "s": null }))
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+    // The user subscribes after all; the admin retries, and it is sent once.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!(
+            "UPDATE user_identities SET openid = 'buyer-openid' WHERE user_id = {}",
+            shop.buyer_id
+        ),
+    )
+    .await
+    .unwrap();
+    let retry = r#"mutation($n: ID!) { retryNotification(input: {notification: $n}) { notification { status attempts } userErrors { field code } } }"#;
+    let retried = app
+        .mutate(&shop.admin_token, retry, json!({ "n": failed["id"] }))
+        .await;
+    assert_eq!(
+        retried["notification"],
+        json!({ "status": "PENDING", "attempts": 0 }),
+        "{retried}"
+    );
+    wait_for_sends(&fake, 1).await;
+    let id: i64 = {
+        let rows = outbox_message::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        rows[0].id
+    };
+    for _ in 0..100 {
+        let row = outbox_message::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.status == OutboxStatus::Sent {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (_, node) = app
+        .gql_as(
+            &shop.admin_token,
+            r#"query($n: ID!) { node(id: $n) { ... on Notification { status sentAt } } }"#,
+            json!({ "n": failed["id"] }),
+        )
+        .await;
+    assert_eq!(node["data"]["node"]["status"], "SENT", "{node}");
+    assert_eq!(fake.lock().unwrap().sent.len(), 1);
+    // A sent message is not sent again.
+    let again = app
+        .mutate(&shop.admin_token, retry, json!({ "n": failed["id"] }))
+        .await;
+    assert_eq!(again["userErrors"][0]["code"], "INVALID_STATE", "{again}");
+    let consents = message_consent::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(
+        consents[0].remaining, 0,
+        "the retry spent no second consent"
     );
 }

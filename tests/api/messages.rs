@@ -106,7 +106,26 @@ pub async fn spawn(base: String) -> TestApp {
     .await
 }
 
-pub const CONSENT: &str = r#"mutation($t: [String!]!) { recordMessageConsent(input: {templates: $t}) { recorded userErrors { field code } } }"#;
+const CONSENT: &str = r#"mutation($t: [MessageConsentInput!]!) { recordMessageConsent(input: {templates: $t}) { recorded userErrors { field code } } }"#;
+
+/// Reports `wx.requestSubscribeMessage` answers: `accepted` templates, then `rejected`.
+pub async fn answer(app: &TestApp, token: &str, accepted: &[&str], rejected: &[&str]) -> Value {
+    let answers: Vec<Value> = accepted
+        .iter()
+        .map(|t| json!({ "templateId": t, "answer": "ACCEPT" }))
+        .chain(
+            rejected
+                .iter()
+                .map(|t| json!({ "templateId": t, "answer": "REJECT" })),
+        )
+        .collect();
+    app.mutate(token, CONSENT, json!({ "t": answers })).await
+}
+
+/// Reports that the user accepted these templates.
+pub async fn consent(app: &TestApp, token: &str, templates: &[&str]) -> Value {
+    answer(app, token, templates, &[]).await
+}
 
 async fn message_of(app: &TestApp, order_id: i64) -> outbox_message::Model {
     outbox_message::Entity::find()
@@ -155,18 +174,23 @@ async fn a_paid_order_sends_one_payment_message_and_spends_one_consent() {
     let (base, fake) = start_fake().await;
     let app = spawn(base).await;
     let shop = shop(&app, 9900).await;
-    let consent = app
-        .mutate(&shop.buyer_token, CONSENT, json!({ "t": [TEMPLATE] }))
-        .await;
-    assert_eq!(consent["recorded"], 1, "{consent}");
-    let refused = app
-        .mutate(
-            &shop.buyer_token,
-            CONSENT,
-            json!({ "t": ["someone-elses"] }),
-        )
-        .await;
+    let accepted = consent(&app, &shop.buyer_token, &[TEMPLATE]).await;
+    assert_eq!(accepted["recorded"], 1, "{accepted}");
+    // A rejected prompt allows nothing; a template not ours is refused.
+    let rejected = answer(&app, &shop.buyer_token, &[], &[TEMPLATE]).await;
+    assert_eq!(rejected["recorded"], 0, "{rejected}");
+    let refused = consent(&app, &shop.buyer_token, &["someone-elses"]).await;
     assert_eq!(refused["userErrors"][0]["code"], "INVALID");
+    let banked =
+        r#"{ viewer { notificationSettings { consents { kind templateId remaining } } } }"#;
+    let (_, before) = app.gql_as(&shop.buyer_token, banked, json!({})).await;
+    let consents = before["data"]["viewer"]["notificationSettings"]["consents"].clone();
+    assert!(
+        consents.as_array().unwrap().contains(
+            &json!({ "kind": "PAYMENT_SUCCEEDED", "templateId": TEMPLATE, "remaining": 1 })
+        ),
+        "{before}"
+    );
 
     let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "buyer-openid").await;
     let message = settled(&app, order_id).await;
@@ -213,8 +237,7 @@ async fn trouble_is_retried_and_a_refusal_is_final() {
     let (base, fake) = start_fake().await;
     let app = spawn(base).await;
     let shop = shop(&app, 9900).await;
-    app.mutate(&shop.buyer_token, CONSENT, json!({ "t": [TEMPLATE] }))
-        .await;
+    consent(&app, &shop.buyer_token, &[TEMPLATE]).await;
     fake.lock().unwrap().busy.insert("buyer-openid".into(), 1);
     let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "buyer-openid").await;
     // The first attempt meets -1; the retry (after the 2 s backoff) goes through.
@@ -252,8 +275,7 @@ async fn a_user_who_never_subscribed_is_not_asked_again() {
     )
     .await
     .unwrap();
-    app.mutate(&shop.buyer_token, CONSENT, json!({ "t": [TEMPLATE] }))
-        .await;
+    consent(&app, &shop.buyer_token, &[TEMPLATE]).await;
     let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "never-subscribed").await;
     let message = settled(&app, order_id).await;
     assert_eq!(message.status, OutboxStatus::Failed);
@@ -269,9 +291,8 @@ async fn a_kind_switched_off_is_not_sent() {
     let (base, fake) = start_fake().await;
     let app = spawn(base).await;
     let shop = shop(&app, 9900).await;
-    app.mutate(&shop.buyer_token, CONSENT, json!({ "t": [TEMPLATE] }))
-        .await;
-    let set = r#"mutation($e: Boolean!) { setNotificationSetting(input: {kind: PAYMENT_SUCCEEDED, enabled: $e}) { settings { kind enabled } userErrors { code } } }"#;
+    consent(&app, &shop.buyer_token, &[TEMPLATE]).await;
+    let set = r#"mutation($e: Boolean!) { updateNotificationSettings(input: {settings: [{kind: PAYMENT_SUCCEEDED, enabled: $e}]}) { settings { kind enabled } userErrors { code } } }"#;
     let off = app
         .mutate(&shop.buyer_token, set, json!({ "e": false }))
         .await;
@@ -288,11 +309,11 @@ async fn a_kind_switched_off_is_not_sent() {
     let (_, listed) = app
         .gql_as(
             &shop.buyer_token,
-            "{ notificationSettings { kind enabled } }",
+            "{ viewer { notificationSettings { kinds { kind enabled } } } }",
             json!({}),
         )
         .await;
-    let settings = listed["data"]["notificationSettings"]
+    let settings = listed["data"]["viewer"]["notificationSettings"]["kinds"]
         .as_array()
         .unwrap()
         .clone();
@@ -313,12 +334,18 @@ async fn a_kind_switched_off_is_not_sent() {
         .unwrap()
         .unwrap();
     assert_eq!(left.remaining, 1, "no consent spent on a message not sent");
-    // Anonymous callers have no settings.
-    let anonymous = app
-        .gql("{ notificationSettings { kind } }", json!({}))
-        .await;
+    // Settings are the user's own: anonymous callers and other users see none.
+    let theirs = r#"query($u: ID!) { node(id: $u) { ... on User { notificationSettings { kinds { kind } } } } }"#;
+    let buyer = json!({ "u": gid("User", shop.buyer_id) });
+    let anonymous = app.gql(theirs, buyer.clone()).await;
     assert_eq!(
         anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
         "{anonymous}"
+    );
+    let other = app.token(shop.seller.user_id);
+    let (_, forbidden) = app.gql_as(&other, theirs, buyer).await;
+    assert_eq!(
+        forbidden["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{forbidden}"
     );
 }

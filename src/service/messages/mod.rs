@@ -8,31 +8,26 @@
 //!   memberships ending in 3 days, once each.
 //! - The worker ([`Outbox::deliver_due`]) sends them with retries ([`outbox`]).
 
+pub mod admin;
 pub mod compose;
 pub mod outbox;
+pub mod preferences;
 pub mod reminders;
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use entity::enums::{MessageKind, OutboxStatus};
-use entity::{message_consent, notification_opt_out, outbox_message};
+use entity::outbox_message;
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, SelectStatement};
-use sea_orm::{
-    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Iterable, QueryFilter,
-};
+use sea_orm::{ActiveEnum, ActiveValue::Set, ConnectionTrait, EntityTrait, Iterable};
 
 pub use outbox::{CLAIM_SECS, Delivered, Outbox};
+pub use preferences::MAX_CONSENTS;
 
-use crate::auth::Actor;
 use crate::config::MessagesConfig;
 use crate::error::{AppError, AppResult};
 use crate::messaging::Channel;
-use crate::service::validation::{FieldError, UserErrorCode};
-
-/// Most one-time consents of one template a user can bank.
-pub const MAX_CONSENTS: i32 = 50;
 
 /// The configured templates of each kind, per app.
 #[derive(Debug, Clone, Default)]
@@ -81,7 +76,7 @@ impl Templates {
         .map(String::as_str)
     }
 
-    fn is_mini_program_template(&self, template_id: &str) -> bool {
+    pub(crate) fn is_mini_program_template(&self, template_id: &str) -> bool {
         self.mini_program.values().any(|t| t == template_id)
     }
 }
@@ -205,120 +200,4 @@ pub async fn enqueue_all(
         .execute_raw(txn.get_database_backend().build(&insert))
         .await?;
     Ok(done.rows_affected())
-}
-
-/// Records what the signed-in user accepted in `wx.requestSubscribeMessage`: one more
-/// one-time send for each template id (configured ones only; at most
-/// [`MAX_CONSENTS`] banked per template). Returns how many were recorded.
-pub async fn record_consent(
-    db: &DatabaseConnection,
-    templates: &Templates,
-    actor: &Actor,
-    template_ids: &[String],
-) -> AppResult<usize> {
-    let user_id = actor.require_user()?;
-    if template_ids.is_empty() || template_ids.len() > 20 {
-        return Err(FieldError::new(
-            "templates",
-            UserErrorCode::OutOfRange,
-            "give 1 to 20 template ids",
-        )
-        .into());
-    }
-    if let Some(unknown) = template_ids
-        .iter()
-        .find(|t| !templates.is_mini_program_template(t.trim()))
-    {
-        return Err(FieldError::new(
-            "templates",
-            UserErrorCode::Invalid,
-            format!("{unknown} is not one of this platform's message templates"),
-        )
-        .into());
-    }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    for template_id in template_ids {
-        message_consent::Entity::insert(message_consent::ActiveModel {
-            user_id: Set(user_id),
-            template_id: Set(template_id.trim().to_owned()),
-            remaining: Set(1),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([
-                message_consent::Column::UserId,
-                message_consent::Column::TemplateId,
-            ])
-            .value(
-                message_consent::Column::Remaining,
-                Expr::cust(format!(
-                    "CASE WHEN message_consents.remaining < {MAX_CONSENTS} \
-                     THEN message_consents.remaining + 1 ELSE message_consents.remaining END"
-                )),
-            )
-            .value(message_consent::Column::UpdatedAt, Expr::value(now))
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(template_ids.len())
-}
-
-/// Every message kind with whether the signed-in user receives it (all are on until
-/// switched off).
-pub async fn settings(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-) -> AppResult<Vec<(MessageKind, bool)>> {
-    let user_id = actor.require_user()?;
-    let off: Vec<MessageKind> = notification_opt_out::Entity::find()
-        .filter(notification_opt_out::Column::UserId.eq(user_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| o.kind)
-        .collect();
-    Ok(MessageKind::iter()
-        .map(|kind| (kind, !off.contains(&kind)))
-        .collect())
-}
-
-/// Switches one kind of message on or off for the signed-in user; returns every
-/// setting.
-pub async fn set_setting(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    kind: MessageKind,
-    enabled: bool,
-) -> AppResult<Vec<(MessageKind, bool)>> {
-    let user_id = actor.require_user()?;
-    if enabled {
-        notification_opt_out::Entity::delete_many()
-            .filter(notification_opt_out::Column::UserId.eq(user_id))
-            .filter(notification_opt_out::Column::Kind.eq(kind))
-            .exec(db)
-            .await?;
-    } else {
-        notification_opt_out::Entity::insert(notification_opt_out::ActiveModel {
-            user_id: Set(user_id),
-            kind: Set(kind),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([
-                notification_opt_out::Column::UserId,
-                notification_opt_out::Column::Kind,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
-    settings(db, actor).await
 }
