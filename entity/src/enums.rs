@@ -199,3 +199,21 @@ pub enum OutboxStatus {
     #[sea_orm(string_value = "SKIPPED")]
     Skipped,
 }
+
+/// Why an order costs less than the list price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum DiscountKind {
+    /// A limited-time price.
+    #[sea_orm(string_value = "SALE")]
+    Sale,
+    /// A coupon.
+    #[sea_orm(string_value = "COUPON")]
+    Coupon,
+    /// What the buyer already paid for courses of a bundle.
+    #[sea_orm(string_value = "BUNDLE_CREDIT")]
+    BundleCredit,
+    /// A membership renewed early or after it lapsed.
+    #[sea_orm(string_value = "RENEWAL")]
+    Renewal,
+}

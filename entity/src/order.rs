@@ -15,8 +15,11 @@ pub struct Model {
     pub buyer_id: i64,
     pub product_kind: ProductKind,
     pub product_id: i64,
-    /// Amount in fen, copied from the product price when the order was made.
+    /// Amount to pay in fen: the list price less the order's discounts, fixed when the
+    /// order was made.
     pub amount_fen: i64,
+    /// The product's list price when the order was made.
+    pub list_price_fen: i64,
     pub currency: String,
     pub status: OrderStatus,
     /// The client's key for retries; unique per buyer.

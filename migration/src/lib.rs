@@ -13,6 +13,7 @@ mod m20261202_000007_live_rooms;
 mod m20261203_000008_user_identities;
 mod m20261203_000009_outbox;
 mod m20261203_000010_membership_ends_index;
+mod m20261203_000011_pricing;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_user_identities::Migration),
             Box::new(m20261203_000009_outbox::Migration),
             Box::new(m20261203_000010_membership_ends_index::Migration),
+            Box::new(m20261203_000011_pricing::Migration),
         ]
     }
 }

@@ -78,6 +78,20 @@ impl Course {
     async fn price(&self) -> Money {
         Money::cny(self.0.price_fen)
     }
+    /// Its limited-time price, current or upcoming (null when none, or once it ended).
+    async fn sale(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::graphql::pricing::Sale>> {
+        crate::graphql::pricing::sale_of(ctx, &ProductRef::course(&self.0)).await
+    }
+    /// What the viewer pays for the course now, and why (what `createOrder` charges).
+    async fn viewer_price(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::graphql::pricing::ViewerPrice> {
+        crate::graphql::pricing::viewer_price(ctx, &ProductRef::course(&self.0)).await
+    }
     /// Lifecycle state.
     async fn status(&self) -> CourseStatus {
         self.0.status.into()

@@ -35,6 +35,20 @@ impl CommunityGroup {
     async fn price(&self) -> Money {
         Money::cny(self.0.price_fen)
     }
+    /// Its limited-time price, current or upcoming (null when none, or once it ended).
+    async fn sale(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::graphql::pricing::Sale>> {
+        crate::graphql::pricing::sale_of(ctx, &ProductRef::group(&self.0)).await
+    }
+    /// What the viewer pays for the membership now, and why (what `createOrder` charges).
+    async fn viewer_price(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::graphql::pricing::ViewerPrice> {
+        crate::graphql::pricing::viewer_price(ctx, &ProductRef::group(&self.0)).await
+    }
     /// How long a paid membership lasts; null means for ever.
     async fn membership_days(&self) -> Option<i32> {
         self.0.membership_days

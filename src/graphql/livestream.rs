@@ -54,6 +54,20 @@ impl Livestream {
     async fn price(&self) -> Money {
         Money::cny(self.0.price_fen)
     }
+    /// Its limited-time price, current or upcoming (null when none, or once it ended).
+    async fn sale(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::graphql::pricing::Sale>> {
+        crate::graphql::pricing::sale_of(ctx, &ProductRef::livestream(&self.0)).await
+    }
+    /// What the viewer pays for the ticket now, and why (what `createOrder` charges).
+    async fn viewer_price(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::graphql::pricing::ViewerPrice> {
+        crate::graphql::pricing::viewer_price(ctx, &ProductRef::livestream(&self.0)).await
+    }
     /// Largest audience seen at once.
     async fn peak_viewers(&self) -> i32 {
         self.0.peak_viewers

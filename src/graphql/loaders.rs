@@ -325,3 +325,43 @@ impl Loader<EntitledTo> for DbLoader {
         Ok(answers)
     }
 }
+
+/// The limited-time price of a product, by kind and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SaleOfProduct(pub entity::enums::ProductKind, pub i64);
+
+impl Loader<SaleOfProduct> for DbLoader {
+    type Value = entity::product_sale::Model;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[SaleOfProduct],
+    ) -> Result<HashMap<SaleOfProduct, entity::product_sale::Model>, AppError> {
+        let products: Vec<_> = keys.iter().map(|k| (k.0, k.1)).collect();
+        let rows = crate::service::pricing::sales_of(&self.db, &products).await?;
+        Ok(rows
+            .into_iter()
+            .map(|((kind, id), sale)| (SaleOfProduct(kind, id), sale))
+            .collect())
+    }
+}
+
+key!(
+    /// The discounts an order was priced with, by order id.
+    DiscountsOfOrder
+);
+
+impl Loader<DiscountsOfOrder> for DbLoader {
+    type Value = Vec<entity::order_discount::Model>;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[DiscountsOfOrder],
+    ) -> Result<HashMap<DiscountsOfOrder, Self::Value>, AppError> {
+        let rows = crate::service::orders::discounts_of(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, discounts)| (DiscountsOfOrder(id), discounts))
+            .collect())
+    }
+}

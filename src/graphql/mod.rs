@@ -29,6 +29,7 @@ pub mod ordering;
 pub mod pagination;
 pub mod payload;
 pub mod prefetch;
+pub mod pricing;
 pub mod rating;
 pub mod recommendation;
 pub mod session;
@@ -85,6 +86,7 @@ pub struct Mutation(
     rating::RatingMutation,
     recommendation::RecommendationMutation,
     messages::MessageMutation,
+    pricing::PricingMutation,
     notification::NotificationMutation,
     live::LiveMutation,
 );

@@ -29,7 +29,7 @@ pub enum Product {
 
 /// Loads the product an order or entitlement points at; null when the viewer may not
 /// see it (a course suspended or archived since, once access has ended).
-async fn load_product(
+pub(crate) async fn load_product(
     ctx: &Context<'_>,
     kind: ProductKind,
     id: i64,
@@ -63,9 +63,32 @@ impl Order {
     async fn status(&self) -> OrderStatus {
         self.0.status.into()
     }
-    /// Amount charged.
+    /// Amount charged: the list price less the discounts, fixed when the order was made.
     async fn amount(&self) -> Money {
         Money::cny(self.0.amount_fen)
+    }
+    /// The product's list price when the order was made.
+    async fn list_price(&self) -> Money {
+        Money::cny(self.0.list_price_fen)
+    }
+    /// The discounts the order was priced with, in the order applied.
+    async fn discounts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::pricing::Discount>> {
+        let rows = ctx
+            .loader()?
+            .load_one(crate::graphql::loaders::DiscountsOfOrder(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|d| crate::graphql::pricing::Discount {
+                kind: d.kind.into(),
+                label: d.label,
+                amount: Money::cny(d.amount_fen),
+            })
+            .collect())
     }
     /// What was bought; null when the viewer may no longer see it.
     async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
@@ -234,7 +257,7 @@ fn payments<'a>(ctx: &'a Context<'_>) -> crate::error::AppResult<&'a Payments> {
 }
 
 /// The product a global ID names.
-fn product_of(id: &ID) -> crate::error::AppResult<(ProductKind, i64)> {
+pub(crate) fn product_of(id: &ID) -> crate::error::AppResult<(ProductKind, i64)> {
     let (type_name, key) = ids::decode_any(id).map_err(|error| {
         crate::service::validation::FieldError::new(
             "product",

@@ -59,6 +59,28 @@ impl ProductRef {
             price_fen: row.price_fen,
         }
     }
+
+    /// The product of this kind and id, if there is one.
+    pub async fn find(
+        db: &impl ConnectionTrait,
+        kind: ProductKind,
+        id: i64,
+    ) -> AppResult<Option<Self>> {
+        Ok(match kind {
+            ProductKind::Course => entity::course::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|row| Self::course(&row)),
+            ProductKind::Livestream => entity::livestream::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|row| Self::livestream(&row)),
+            ProductKind::Group => entity::community_group::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|row| Self::group(&row)),
+        })
+    }
 }
 
 /// Whether the product is open to the actor without looking at entitlements: free,

@@ -16,6 +16,7 @@ pub mod livestreams;
 pub mod messages;
 pub mod orders;
 pub mod page;
+pub mod pricing;
 pub mod ratings;
 pub mod read_cache;
 pub mod recommendations;

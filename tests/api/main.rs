@@ -27,6 +27,7 @@ mod recommendations;
 mod refund_faults;
 mod schema;
 mod seed;
+mod selling;
 mod tokens;
 mod wechatpay;
 mod wechatpay_fake;

@@ -19,6 +19,7 @@ async fn orders_and_entitlements_are_forbidden_to_anonymous_visitors() {
         product_kind: ProductKind::Course,
         product_id: 1,
         amount_fen: 100,
+        list_price_fen: 100,
         currency: "CNY".into(),
         status: OrderStatus::Pending,
         idempotency_key: "k1".into(),

@@ -88,6 +88,7 @@ impl Planner {
                 product_kind: product.kind,
                 product_id: product.id,
                 amount_fen: product.price_fen,
+                list_price_fen: product.price_fen,
                 currency: "CNY".into(),
                 status: OrderStatus::Paid,
                 idempotency_key: format!("demo-{id}"),

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::enums::{IdentityApp, OrderStatus, ProductKind};
-use entity::{order, user};
+use entity::{order, order_discount, user};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -27,6 +27,7 @@ use crate::payments::{PaymentParams, PaymentProvider, PrepayRequest};
 use crate::service::access;
 use crate::service::effects::{Effects, Event};
 use crate::service::entitlements;
+use crate::service::pricing;
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 
 /// An order and, while it waits for payment, the `wx.requestPayment` parameters.
@@ -106,6 +107,7 @@ pub async fn create_order(
     // Twice at most: a stale pending order is settled between the two.
     for _ in 0..2 {
         let now = Utc::now();
+        let quote = pricing::quote(db, &item.product, now).await?;
         let decided = decide(
             db,
             rules,
@@ -114,7 +116,7 @@ pub async fn create_order(
                 pay_app,
                 kind,
                 product_id,
-                price_fen: item.product.price_fen,
+                quote,
             },
             &key,
             now,
@@ -198,13 +200,15 @@ struct Purchase {
     pay_app: IdentityApp,
     kind: ProductKind,
     product_id: i64,
-    price_fen: i64,
+    /// The price, as the pricing rules give it now.
+    quote: pricing::Quote,
 }
 
 /// The locked part of checkout: with the buyer's row locked, answer a retried key,
-/// refuse what the buyer already holds, reuse an open order of the same app, or create
-/// one (granting a free product at once). An open order of the other app is settled
-/// first: its prepay is bound to that app.
+/// refuse what the buyer already holds, reuse an open order of the same app and price,
+/// or create one with its price breakdown (granting a 0-fen order at once). An open
+/// order of the other app, or priced differently (a sale began or ended since), is
+/// settled first: its prepay is bound to that app and amount.
 async fn decide(
     db: &DatabaseConnection,
     rules: OrderRules,
@@ -217,7 +221,7 @@ async fn decide(
         pay_app,
         kind,
         product_id,
-        price_fen,
+        quote,
     } = purchase;
     let txn = crate::db::begin_write(db).await?;
     user::Entity::find_by_id(buyer_id)
@@ -249,19 +253,24 @@ async fn decide(
         .one(&txn)
         .await?;
     match pending {
-        Some(open) if open.expires_at > now && open.pay_app == pay_app => {
+        Some(open)
+            if open.expires_at > now
+                && open.pay_app == pay_app
+                && open.amount_fen == quote.amount_fen =>
+        {
             return Ok(Decision::Order(open));
         }
         Some(stale) => return Ok(Decision::SettleFirst(stale)),
         None => {}
     }
-    let free = price_fen == 0;
+    let free = quote.amount_fen == 0;
     let inserted = order::Entity::insert(order::ActiveModel {
         out_trade_no: Set(new_out_trade_no(now)),
         buyer_id: Set(buyer_id),
         product_kind: Set(kind),
         product_id: Set(product_id),
-        amount_fen: Set(price_fen),
+        amount_fen: Set(quote.amount_fen),
+        list_price_fen: Set(quote.list_fen),
         currency: Set("CNY".to_owned()),
         status: Set(if free {
             OrderStatus::Paid
@@ -297,11 +306,42 @@ async fn decide(
     let created = by_idempotency_key(&txn, buyer_id, key)
         .await?
         .ok_or(AppError::NotFound("order"))?;
-    if inserted == 1 && free {
-        entitlements::grant(&txn, &created, now).await?;
+    if inserted == 1 {
+        record_discounts(&txn, created.id, &quote).await?;
+        if free {
+            entitlements::grant(&txn, &created, now).await?;
+        }
     }
     txn.commit().await?;
     Ok(Decision::Order(created))
+}
+
+/// Writes the discounts an order was priced with, in the order applied.
+async fn record_discounts(
+    txn: &impl ConnectionTrait,
+    order_id: i64,
+    quote: &pricing::Quote,
+) -> AppResult<()> {
+    if quote.discounts.is_empty() {
+        return Ok(());
+    }
+    let rows = quote
+        .discounts
+        .iter()
+        .enumerate()
+        .map(|(position, discount)| order_discount::ActiveModel {
+            order_id: Set(order_id),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            kind: Set(discount.kind),
+            label: Set(discount.label.clone()),
+            amount_fen: Set(discount.amount_fen),
+            coupon_id: Set(discount.coupon_id),
+            ..Default::default()
+        });
+    order_discount::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
 }
 
 async fn by_idempotency_key(

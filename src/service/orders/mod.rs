@@ -123,6 +123,28 @@ pub async fn list(
     page::fetch(db, query, &sort, page, |o| o.id).await
 }
 
+/// The discounts of some orders, by order, each in the order applied (orders the
+/// caller may see; the caller checked).
+pub async fn discounts_of(
+    db: &impl ConnectionTrait,
+    order_ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<entity::order_discount::Model>>> {
+    use entity::order_discount;
+    use sea_orm::QueryOrder;
+    let rows = order_discount::Entity::find()
+        .filter(order_discount::Column::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(order_discount::Column::OrderId)
+        .order_by_asc(order_discount::Column::Position)
+        .all(db)
+        .await?;
+    let mut by_order: std::collections::HashMap<i64, Vec<order_discount::Model>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        by_order.entry(row.order_id).or_default().push(row);
+    }
+    Ok(by_order)
+}
+
 /// One order, if the actor may see it.
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: i64) -> AppResult<order::Model> {
     if actor.user_id().is_none() {
