@@ -18,6 +18,8 @@ use crate::helpers::{TestApp, gid};
 use crate::payments::{CREATE_ORDER, notify, shop, simulated};
 
 pub const TEMPLATE: &str = "TPL-PAID-1";
+const OA_APPID: &str = "wx-oa-test";
+const OA_SECRET: &str = "oa-test-secret";
 /// Every kind's template, as `ZHIKU_MP_TEMPLATES` names them.
 pub const TEMPLATES: &str = "PAYMENT_SUCCEEDED=TPL-PAID-1,REFUND_DONE=TPL-REFUND,\
     LIVESTREAM_STARTING=TPL-SOON,LIVESTREAM_LIVE=TPL-LIVE,NEW_LESSON=TPL-LESSON,\
@@ -47,11 +49,16 @@ pub async fn start_fake() -> (String, Shared) {
             "/cgi-bin/stable_token",
             post(|State(fake): State<Shared>, Json(body): Json<Value>| async move {
                 let mut fake = fake.lock().unwrap();
-                if body["appid"] != "wx-test-app" || body["secret"] != "wechat-test-secret" {
-                    return json!({ "errcode": 40125, "errmsg": "invalid appsecret" }).to_string();
-                }
+                let token = match (body["appid"].as_str(), body["secret"].as_str()) {
+                    (Some("wx-test-app"), Some("wechat-test-secret")) => "TOKEN-1",
+                    (Some(OA_APPID), Some(OA_SECRET)) => "TOKEN-OA",
+                    _ => {
+                        return json!({ "errcode": 40125, "errmsg": "invalid appsecret" })
+                            .to_string();
+                    }
+                };
                 fake.token_calls += 1;
-                json!({ "access_token": "TOKEN-1", "expires_in": 7200 }).to_string()
+                json!({ "access_token": token, "expires_in": 7200 }).to_string()
             }),
         )
         .route(
@@ -85,6 +92,23 @@ pub async fn start_fake() -> (String, Shared) {
                     }
                     fake.sent.push((openid, body));
                     json!({ "errcode": 0, "errmsg": "ok", "msgid": 1 }).to_string()
+                },
+            ),
+        )
+        .route(
+            "/cgi-bin/message/template/send",
+            post(
+                |State(fake): State<Shared>,
+                 Query(query): Query<HashMap<String, String>>,
+                 Json(body): Json<Value>| async move {
+                    let mut fake = fake.lock().unwrap();
+                    if query.get("access_token").map(String::as_str) != Some("TOKEN-OA") {
+                        return json!({ "errcode": 40001, "errmsg": "invalid credential" })
+                            .to_string();
+                    }
+                    let openid = body["touser"].as_str().unwrap_or_default().to_owned();
+                    fake.sent.push((openid, body));
+                    json!({ "errcode": 0, "errmsg": "ok", "msgid": 2 }).to_string()
                 },
             ),
         )
@@ -348,4 +372,46 @@ async fn a_kind_switched_off_is_not_sent() {
         forbidden["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{forbidden}"
     );
+}
+
+#[tokio::test]
+async fn without_a_mini_program_consent_the_official_account_sends_a_template_message() {
+    let (base, fake) = start_fake().await;
+    let app = TestApp::spawn_configured(|settings| {
+        settings.auth.wechat_api_base = base;
+        settings.auth.oa_appid = OA_APPID.into();
+        settings.auth.oa_secret = Some(zhiku::config::Secret::new(OA_SECRET));
+        settings.server.messages.mp_templates = TEMPLATES.into();
+        settings.server.messages.oa_templates = "PAYMENT_SUCCEEDED=TPL-OA-PAID".into();
+        settings.server.messages.outbox_interval_ms = 50;
+    })
+    .await;
+    let shop = shop(&app, 9900).await;
+    // The buyer follows the official account too (an identity there), and gave the
+    // mini-program no consent.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!(
+            "INSERT INTO user_identities (user_id, app, openid, created_at) \
+             VALUES ({}, 'OFFICIAL_ACCOUNT', 'buyer-oa-openid', '2026-01-01 00:00:00+00:00')",
+            shop.buyer_id
+        ),
+    )
+    .await
+    .unwrap();
+    let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "buyer-openid").await;
+    let message = settled(&app, order_id).await;
+    assert_eq!(message.status, OutboxStatus::Sent, "{message:?}");
+    assert_eq!(message.channel.as_deref(), Some("OFFICIAL_ACCOUNT"));
+    let fake = fake.lock().unwrap();
+    assert_eq!(fake.sent.len(), 1);
+    let (openid, body) = &fake.sent[0];
+    assert_eq!(openid, "buyer-oa-openid");
+    assert_eq!(body["template_id"], "TPL-OA-PAID");
+    assert_eq!(body["miniprogram"]["appid"], "wx-test-app");
+    assert_eq!(
+        body["miniprogram"]["pagepath"],
+        format!("pages/order/detail?id={}", gid("Order", order_id))
+    );
+    assert_eq!(body["data"]["thing1"]["value"], "在售课程");
 }
