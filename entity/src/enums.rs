@@ -217,3 +217,48 @@ pub enum DiscountKind {
     #[sea_orm(string_value = "RENEWAL")]
     Renewal,
 }
+
+/// How learners get a coupon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CouponDistribution {
+    /// By typing its public code (`redeemCouponCode`).
+    #[sea_orm(string_value = "CODE")]
+    Code,
+    /// From a product page (`claimCoupon`).
+    #[sea_orm(string_value = "CLAIM")]
+    Claim,
+    /// Given by the creator to followers or buyers (`grantCoupon`).
+    #[sea_orm(string_value = "GRANT")]
+    Grant,
+}
+
+/// Which products a coupon applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CouponScope {
+    /// Every product of its creator (every product, for a platform coupon).
+    #[sea_orm(string_value = "ALL")]
+    All,
+    /// The products listed in `coupon_products`.
+    #[sea_orm(string_value = "PRODUCTS")]
+    Products,
+    /// Every product of one kind (`scope_kind`).
+    #[sea_orm(string_value = "KIND")]
+    Kind,
+}
+
+/// Where a learner's coupon is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum UserCouponStatus {
+    /// Held, unused.
+    #[sea_orm(string_value = "AVAILABLE")]
+    Available,
+    /// Held by a pending order; back to AVAILABLE if it closes unpaid.
+    #[sea_orm(string_value = "RESERVED")]
+    Reserved,
+    /// Spent by a paid order (a refund does not return it).
+    #[sea_orm(string_value = "USED")]
+    Used,
+}

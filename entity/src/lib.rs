@@ -5,6 +5,8 @@
 //! SCREAMING_CASE names of the enums in [`enums`], guarded by CHECK constraints.
 
 pub mod community_group;
+pub mod coupon;
+pub mod coupon_product;
 pub mod course;
 pub mod creator;
 pub mod entitlement;
@@ -31,4 +33,5 @@ pub mod refresh_token;
 pub mod refund;
 pub mod server_setting;
 pub mod user;
+pub mod user_coupon;
 pub mod user_identity;

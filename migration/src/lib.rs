@@ -14,6 +14,7 @@ mod m20261203_000008_user_identities;
 mod m20261203_000009_outbox;
 mod m20261203_000010_membership_ends_index;
 mod m20261203_000011_pricing;
+mod m20261203_000012_coupons;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_outbox::Migration),
             Box::new(m20261203_000010_membership_ends_index::Migration),
             Box::new(m20261203_000011_pricing::Migration),
+            Box::new(m20261203_000012_coupons::Migration),
         ]
     }
 }

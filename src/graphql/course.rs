@@ -85,6 +85,13 @@ impl Course {
     ) -> async_graphql::Result<Option<crate::graphql::pricing::Sale>> {
         crate::graphql::pricing::sale_of(ctx, &ProductRef::course(&self.0)).await
     }
+    /// Coupons offered on this product's page, to claim (`claimCoupon`).
+    async fn claimable_coupons(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::coupon::Coupon>> {
+        crate::graphql::coupon::claimable(ctx, &ProductRef::course(&self.0)).await
+    }
     /// What the viewer pays for the course now, and why (what `createOrder` charges).
     async fn viewer_price(
         &self,

@@ -30,12 +30,16 @@ pub mod type_name {
     pub const ENTITLEMENT: &str = "Entitlement";
     /// `Rating`.
     pub const RATING: &str = "Rating";
+    /// `Coupon`.
+    pub const COUPON: &str = "Coupon";
+    /// `UserCoupon` (a learner's copy of a coupon).
+    pub const USER_COUPON: &str = "UserCoupon";
     /// `Notification` (an outbox message, admins only).
     pub const NOTIFICATION: &str = "Notification";
     /// `LivestreamMessage` (not a `Node`: messages are read through their livestream).
     pub const LIVESTREAM_MESSAGE: &str = "LivestreamMessage";
     /// Every one of them.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 13] = [
         USER,
         CREATOR,
         COURSE,
@@ -47,6 +51,8 @@ pub mod type_name {
         ENTITLEMENT,
         RATING,
         NOTIFICATION,
+        COUPON,
+        USER_COUPON,
     ];
 }
 

@@ -365,3 +365,26 @@ impl Loader<DiscountsOfOrder> for DbLoader {
             .collect())
     }
 }
+
+key!(
+    /// The coupons a user may use now, by user id.
+    UsableCoupons
+);
+
+impl Loader<UsableCoupons> for DbLoader {
+    type Value = Vec<crate::service::coupons::apply::Held>;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[UsableCoupons],
+    ) -> Result<HashMap<UsableCoupons, Self::Value>, AppError> {
+        let now = chrono::Utc::now();
+        let mut found = HashMap::new();
+        // One user per request in practice: the viewer.
+        for key in keys {
+            let held = crate::service::coupons::apply::usable(&self.db, key.0, now).await?;
+            found.insert(*key, held);
+        }
+        Ok(found)
+    }
+}

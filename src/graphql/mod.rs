@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod context;
+pub mod coupon;
 pub mod course;
 pub mod creator;
 pub mod depth;
@@ -70,6 +71,7 @@ pub struct Query(
     order::OrderQuery,
     recommendation::RecommendationQuery,
     notification::NotificationQuery,
+    coupon::CouponQuery,
 );
 
 /// Every mutation.
@@ -87,6 +89,7 @@ pub struct Mutation(
     recommendation::RecommendationMutation,
     messages::MessageMutation,
     pricing::PricingMutation,
+    coupon::CouponMutation,
     notification::NotificationMutation,
     live::LiveMutation,
 );

@@ -37,6 +37,10 @@ pub enum Node {
     Entitlement(Entitlement),
     /// A rating.
     Rating(Rating),
+    /// A coupon.
+    Coupon(crate::graphql::coupon::Coupon),
+    /// A learner's copy of a coupon.
+    UserCoupon(crate::graphql::coupon::UserCoupon),
     /// A message in the outbox (admins only).
     Notification(crate::graphql::notification::Notification),
 }
@@ -89,6 +93,12 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
         type_name::RATING => ratings::get(db, key)
             .await?
             .map(|r| Node::Rating(Rating(r))),
+        type_name::COUPON => crate::service::coupons::visible(db, actor, key)
+            .await?
+            .map(|c| Node::Coupon(crate::graphql::coupon::Coupon(c))),
+        type_name::USER_COUPON => crate::service::coupons::copy(db, actor, key)
+            .await?
+            .map(|(copy, offer)| Node::UserCoupon(crate::graphql::coupon::UserCoupon(copy, offer))),
         type_name::NOTIFICATION => crate::service::messages::admin::get(db, actor, key)
             .await?
             .map(|m| Node::Notification(crate::graphql::notification::Notification(m))),

@@ -231,6 +231,10 @@ pub struct CreateOrderInput {
     pub product: ID,
     /// A key the client makes per purchase intent; retries with it return the same order.
     pub idempotency_key: String,
+    /// The coupon to use, one of `viewer.coupons` (UserCoupon) or a Coupon offered on
+    /// the product page (claimed now if the viewer holds none). Without it, the best
+    /// coupon the viewer holds is used, as `viewerPrice` shows.
+    pub coupon: Option<ID>,
 }
 
 /// Input of `cancelOrder`.
@@ -288,23 +292,33 @@ pub struct OrderMutation;
 /// Order mutations: buying, cancelling, refunding.
 #[Object]
 impl OrderMutation {
-    /// Buys a product. The price comes from the catalogue; retries with the same
-    /// idempotency key return the same order; free products are granted at once.
+    /// Buys a product at the price `viewerPrice` shows (the list price, a sale, the best
+    /// or the given coupon); retries with the same idempotency key return the same
+    /// order; a 0-fen order is granted at once.
     async fn create_order(
         &self,
         ctx: &Context<'_>,
         input: CreateOrderInput,
     ) -> async_graphql::Result<CreateOrderPayload> {
         let result = async {
-            let (kind, id) = product_of(&input.product)?;
+            let (kind, product_id) = product_of(&input.product)?;
+            let coupon = input
+                .coupon
+                .as_ref()
+                .map(crate::graphql::coupon::coupon_input)
+                .transpose()?;
+            let request = orders::OrderRequest {
+                kind,
+                product_id,
+                coupon,
+                idempotency_key: &input.idempotency_key,
+            };
             orders::create_order(
                 ctx.db()?,
                 ctx.effects()?,
                 payments(ctx)?,
                 ctx.actor()?,
-                kind,
-                id,
-                &input.idempotency_key,
+                request,
             )
             .await
         }

@@ -55,6 +55,17 @@ pub enum UserErrorCode {
     CodeUsed,
     /// WeChat: a page snapshot's virtual account, which is not the user.
     SnapshotUser,
+    /// The coupon's validity window has passed.
+    CouponExpired,
+    /// The coupon does not apply to this product or amount (scope, minimum spend, not
+    /// started, switched off, held by another order).
+    CouponNotApplicable,
+    /// Every copy of the coupon has been handed out.
+    CouponExhausted,
+    /// The learner already holds as many copies as the coupon allows per person.
+    CouponLimitReached,
+    /// The value is taken by another object (a coupon code).
+    Taken,
 }
 
 /// A refused input field.

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use entity::product_sale;
 
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::SaleOfProduct;
+use crate::graphql::loaders::{SaleOfProduct, UsableCoupons};
 use crate::graphql::money::Money;
 use crate::graphql::order::{Product, load_product, product_of};
 use crate::graphql::payload::payload;
 use crate::service::access::ProductRef;
-use crate::service::pricing::{self, NewSale, Quote};
+use crate::service::pricing::{self, CouponChoice, NewSale, Quote};
 
 /// Why a price is lower than the list price.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,16 +106,27 @@ pub async fn sale_of(
     Ok(sale.filter(|s| s.ends_at > Utc::now()).map(Sale))
 }
 
-/// What the viewer pays for the product now.
+/// What the viewer pays for the product now: with its sale and the best of the
+/// viewer's coupons, as `createOrder` would charge.
 pub async fn viewer_price(
     ctx: &Context<'_>,
     product: &ProductRef,
 ) -> async_graphql::Result<ViewerPrice> {
-    let sale = ctx
-        .loader()?
+    let loader = ctx.loader()?;
+    let sale = loader
         .load_one(SaleOfProduct(product.kind, product.id))
         .await?;
-    Ok(pricing::price(product.price_fen, sale.as_ref(), Utc::now()).into())
+    let held = match ctx.actor()?.user_id() {
+        Some(user_id) => loader
+            .load_one(UsableCoupons(user_id))
+            .await?
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let now = Utc::now();
+    let quote = pricing::price_with(product, sale.as_ref(), &held, CouponChoice::Best, now)
+        .unwrap_or_else(|_| pricing::price(product.price_fen, sale.as_ref(), now));
+    Ok(quote.into())
 }
 
 /// Input of `setSale`.

@@ -56,6 +56,17 @@ impl User {
         preferences::require_self(ctx.actor()?, self.0.id)?;
         Ok(NotificationSettings::of(self.0.id))
     }
+    /// Their coupons, newest first (the user themself and admins only).
+    #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
+    async fn coupons(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<crate::graphql::coupon::UserCouponFilter>,
+    ) -> async_graphql::Result<Conn<crate::graphql::coupon::UserCoupon>> {
+        crate::graphql::coupon::copies_of(ctx, self.0.id, first, after, filter).await
+    }
     /// What they have access to (the user themself and admins only).
     #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
     async fn entitlements(

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use entity::enums::{IdentityApp, OrderStatus, Role};
 use entity::{
     creator, entitlement, follow, group_membership, group_post, livestream_message,
-    livestream_mute, order, rating, refresh_token, refund, user, user_identity,
+    livestream_mute, order, rating, refresh_token, refund, user, user_coupon, user_identity,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -377,6 +377,7 @@ pub async fn merge(
             active.status = Set(OrderStatus::Closed);
             active.closed_at = Set(Some(now));
             active.updated_at = Set(now);
+            crate::service::coupons::apply::release(txn, theirs.id).await?;
             changed = true;
         }
         if changed {
@@ -395,6 +396,7 @@ pub async fn merge(
         )*};
     }
     move_rows!(
+        user_coupon::UserId,
         entitlement::UserId,
         follow::UserId,
         livestream_mute::UserId,

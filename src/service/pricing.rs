@@ -1,6 +1,7 @@
 //! What a viewer pays for a product now, in one place: the list price, then a
-//! limited-time price if one is active, never below 0 (a 0-fen result is a free order,
-//! granted at once). `viewerPrice` shows this quote and `createOrder` charges it and
+//! limited-time price if one is active, then the best applicable coupon of the viewer's
+//! (or the one they chose), never below 0 (a 0-fen result is a free order, granted at
+//! once; a coupon never brings a paid price below 1 fen, see [`coupons::apply`]). `viewerPrice` shows this quote and `createOrder` charges it and
 //! stores it on the order, so what a learner sees is what they pay, and a later price
 //! change never changes an order already made.
 //!
@@ -21,6 +22,8 @@ use sea_orm::{
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::service::access::ProductRef;
+use crate::service::coupons;
+use crate::service::coupons::apply::{Held, Refusal};
 use crate::service::validation::{FieldError, UserErrorCode};
 
 /// The label of a limited-time price.
@@ -141,18 +144,83 @@ pub async fn sales_of(
         .collect())
 }
 
-/// What the viewer pays for `product` now (one query).
+/// Which coupon to price with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CouponChoice {
+    /// The best of the viewer's that applies (none when none does).
+    Best,
+    /// This copy of the viewer's (`user_coupons.id`); refused when it does not apply.
+    Copy(i64),
+}
+
+/// The price with a sale and a coupon of `held` as `choice` says; a chosen copy that
+/// does not apply is refused.
+pub fn price_with(
+    product: &ProductRef,
+    sale: Option<&product_sale::Model>,
+    held: &[Held],
+    choice: CouponChoice,
+    now: DateTime<Utc>,
+) -> Result<Quote, Refusal> {
+    let mut quote = price(product.price_fen, sale, now);
+    let picked = match choice {
+        CouponChoice::Best => coupons::apply::best(held, product, quote.amount_fen, now),
+        CouponChoice::Copy(id) => {
+            let held = held
+                .iter()
+                .find(|h| h.copy.id == id && h.free_for(product))
+                .ok_or(Refusal::NotApplicable(
+                    "this is not a coupon you can use now",
+                ))?;
+            let off = coupons::apply::discount(
+                &held.coupon,
+                &held.products,
+                product,
+                quote.amount_fen,
+                now,
+            )?;
+            Some((held, off))
+        }
+    };
+    if let Some((held, off)) = picked {
+        quote.take_off(
+            DiscountKind::Coupon,
+            &held.coupon.name,
+            off,
+            Some(held.copy.id),
+        );
+    }
+    Ok(quote)
+}
+
+/// What `buyer` (None: an anonymous viewer) pays for `product` now.
 pub async fn quote(
     db: &impl ConnectionTrait,
     product: &ProductRef,
+    buyer: Option<i64>,
+    choice: CouponChoice,
     now: DateTime<Utc>,
 ) -> AppResult<Quote> {
     let sales = sales_of(db, &[(product.kind, product.id)]).await?;
-    Ok(price(
-        product.price_fen,
+    let held = match buyer {
+        Some(user_id) => coupons::apply::usable(db, user_id, now).await?,
+        None => Vec::new(),
+    };
+    if let CouponChoice::Copy(id) = choice
+        && !held.iter().any(|h| h.copy.id == id && h.free_for(product))
+    {
+        return Err(coupons::apply::why_unusable(db, buyer, id, now)
+            .await?
+            .into_error());
+    }
+    price_with(
+        product,
         sales.get(&(product.kind, product.id)),
+        &held,
+        choice,
         now,
-    ))
+    )
+    .map_err(Refusal::into_error)
 }
 
 /// A limited-time price to set.

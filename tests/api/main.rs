@@ -7,6 +7,7 @@ mod access_rules;
 mod catalogue;
 mod cli;
 mod community_writes;
+mod coupons;
 mod database;
 mod graphql_over_http;
 mod http_limits;

@@ -25,9 +25,10 @@ use crate::auth::tokens::Audience;
 use crate::error::{AppError, AppResult};
 use crate::payments::{PaymentParams, PaymentProvider, PrepayRequest};
 use crate::service::access;
+use crate::service::coupons;
 use crate::service::effects::{Effects, Event};
 use crate::service::entitlements;
-use crate::service::pricing;
+use crate::service::pricing::{self, CouponChoice};
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
 
 /// An order and, while it waits for payment, the `wx.requestPayment` parameters.
@@ -64,18 +65,46 @@ enum Decision {
     Again,
 }
 
-/// Buys a product: the price comes from the database; the same idempotency key from the
-/// same buyer gives back the same order; an unpaid order for the same product is reused;
-/// a free product is granted at once.
+/// The coupon a buyer asks an order to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CouponInput {
+    /// A copy they hold (`UserCoupon`).
+    Copy(i64),
+    /// A coupon offered on the product page (`Coupon`, CLAIM): their copy of it, claimed
+    /// now when they hold none.
+    Offer(i64),
+}
+
+/// What a buyer asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderRequest<'a> {
+    /// The kind of product.
+    pub kind: ProductKind,
+    /// Its id.
+    pub product_id: i64,
+    /// The coupon to use; None: the best of the buyer's.
+    pub coupon: Option<CouponInput>,
+    /// The client's key for retries.
+    pub idempotency_key: &'a str,
+}
+
+/// Buys a product: the price comes from the pricing rules (with the best of the buyer's
+/// coupons, or the one given); the same idempotency key from the same buyer gives back
+/// the same order; an unpaid order for the same product at the same price is reused; a
+/// 0-fen order is granted at once.
 pub async fn create_order(
     db: &DatabaseConnection,
     effects: &Effects,
     payments: &Payments,
     actor: &Actor,
-    kind: ProductKind,
-    product_id: i64,
-    idempotency_key: &str,
+    request: OrderRequest<'_>,
 ) -> AppResult<Checkout> {
+    let OrderRequest {
+        kind,
+        product_id,
+        coupon,
+        idempotency_key,
+    } = request;
     let buyer_id = actor.require_user()?;
     let pay_app = pay_app(actor);
     let (provider, rules) = (payments.provider.as_ref(), payments.rules);
@@ -104,10 +133,17 @@ pub async fn create_order(
             "you cannot buy your own product",
         ));
     }
+    let choice = match coupon {
+        None => CouponChoice::Best,
+        Some(CouponInput::Copy(id)) => CouponChoice::Copy(id),
+        Some(CouponInput::Offer(coupon_id)) => {
+            CouponChoice::Copy(coupons::copy_for_order(db, actor, coupon_id).await?)
+        }
+    };
     // Twice at most: a stale pending order is settled between the two.
     for _ in 0..2 {
         let now = Utc::now();
-        let quote = pricing::quote(db, &item.product, now).await?;
+        let quote = pricing::quote(db, &item.product, Some(buyer_id), choice, now).await?;
         let decided = decide(
             db,
             rules,
@@ -308,6 +344,9 @@ async fn decide(
         .ok_or(AppError::NotFound("order"))?;
     if inserted == 1 {
         record_discounts(&txn, created.id, &quote).await?;
+        for copy in quote.discounts.iter().filter_map(|d| d.coupon_id) {
+            coupons::apply::reserve(&txn, copy, created.id).await?;
+        }
         if free {
             entitlements::grant(&txn, &created, now).await?;
         }

@@ -22,7 +22,7 @@ pub mod notifications;
 pub mod reconcile;
 pub mod refunds;
 
-pub use checkout::{Checkout, cancel_order, create_order};
+pub use checkout::{Checkout, CouponInput, OrderRequest, cancel_order, create_order};
 pub use notifications::{NotificationFailure, handle_notification};
 pub use reconcile::{Reconciled, reconcile};
 pub use refunds::refund_order;
@@ -268,18 +268,22 @@ async fn reload(db: &impl ConnectionTrait, id: i64) -> AppResult<order::Model> {
 /// Closes a pending order here, in the caller's transaction or alone; false when it
 /// was no longer pending.
 async fn close_if_pending(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
+    let txn = crate::db::begin_write(db).await?;
     let closed = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(OrderStatus::Closed))
         .col_expr(order::Column::ClosedAt, Expr::value(now))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(id))
         .filter(order::Column::Status.eq(OrderStatus::Pending))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    // Its coupon is the learner's again.
+    crate::service::coupons::apply::release(&txn, id).await?;
+    txn.commit().await?;
     Ok(closed.rows_affected == 1)
 }
 
@@ -360,6 +364,28 @@ async fn tell_buyer_paid(
     crate::service::messages::compose::payment_succeeded(db, order, title, now).await
 }
 
+/// Spends the coupon a paid order was priced with.
+async fn spend_coupon(
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use entity::order_discount;
+    use sea_orm::QuerySelect;
+    let priced_with: Option<Option<i64>> = order_discount::Entity::find()
+        .select_only()
+        .column(order_discount::Column::CouponId)
+        .filter(order_discount::Column::OrderId.eq(order.id))
+        .filter(order_discount::Column::Kind.eq(entity::enums::DiscountKind::Coupon))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some(copy) = priced_with.flatten() else {
+        return Ok(());
+    };
+    crate::service::coupons::apply::spend(db, order.id, Some(copy), now).await
+}
+
 async fn apply_payment(
     db: &impl ConnectionTrait,
     order: &order::Model,
@@ -397,6 +423,7 @@ async fn apply_payment(
     }
     if grantable {
         entitlements::grant(db, order, now).await?;
+        spend_coupon(db, order, now).await?;
         tell_buyer_paid(db, order, now).await?;
         return Ok(PaymentOutcome::Completed);
     }
