@@ -114,6 +114,8 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
         groups::add_free_member(&txn, join.group_id, join.user_id, join.joined_at).await?;
     }
     insert_all(&txn, plan.posts).await?;
+    insert_all(&txn, plan.sales).await?;
+    insert_all(&txn, plan.coupons).await?;
     for rating in plan.ratings {
         ratings::save_verified(
             &txn,
@@ -137,6 +139,8 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
             "group_posts",
             "follows",
             "orders",
+            "product_sales",
+            "coupons",
         ] {
             txn.execute_raw(Statement::from_string(
                 DbBackend::Postgres,

@@ -82,3 +82,25 @@ fn every_rating_is_by_a_buyer() {
             .all(|r| bought.contains(&(r.user_id, r.course_id)))
     );
 }
+
+#[test]
+fn the_demo_sells_with_sales_and_coupons() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+    let plan = plan(DEMO_SEED, now);
+    assert!(plan.sales.len() >= 20, "{}", plan.sales.len());
+    let courses: HashMap<i64, &entity::course::Model> =
+        plan.courses.iter().map(|c| (c.id, c)).collect();
+    for sale in &plan.sales {
+        let course = courses[&sale.product_id];
+        assert!(sale.price_fen < course.price_fen);
+        assert!(sale.starts_at <= now && now < sale.ends_at, "active now");
+    }
+    assert_eq!(plan.coupons.len(), super::plan::CREATORS + 1);
+    assert_eq!(
+        plan.coupons
+            .iter()
+            .filter(|c| c.code.as_deref() == Some("ZHIKU2026"))
+            .count(),
+        1
+    );
+}

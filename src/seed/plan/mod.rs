@@ -7,7 +7,8 @@
 //! A [`Planner`] holds the random generator and what later stages need of earlier ones;
 //! each stage plans one part: [`people`] (users, creators, learners, follows),
 //! [`catalogue`] (courses with lessons, livestreams, groups) and [`activity`]
-//! (purchases, paid orders, free joins, posts, ratings). Stages run in a fixed order, as
+//! (purchases, paid orders, free joins, posts, ratings), then [`selling`] (sales and
+//! coupons). Stages run in a fixed order, as
 //! they draw from the one generator.
 
 use std::collections::HashSet;
@@ -23,6 +24,7 @@ use rand_chacha::ChaCha8Rng;
 mod activity;
 mod catalogue;
 mod people;
+mod selling;
 
 pub(super) const CREATORS: usize = 36;
 pub(super) const PUBLISHED_COURSES: usize = 300;
@@ -60,6 +62,10 @@ pub struct DemoPlan {
     pub(super) orders: Vec<order::Model>,
     /// Buyers rating courses they bought.
     pub(super) ratings: Vec<PlannedRating>,
+    /// The planned `product_sales` rows.
+    pub(super) sales: Vec<entity::product_sale::Model>,
+    /// The planned `coupons` rows.
+    pub(super) coupons: Vec<entity::coupon::Model>,
 }
 
 /// A learner joining a free group.
@@ -162,5 +168,6 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
     planner.free_joins();
     planner.posts();
     planner.ratings();
+    planner.selling();
     planner.plan
 }

@@ -1,0 +1,73 @@
+//! The selling tools in the demo: limited-time prices on some courses, a claimable
+//! coupon from each creator and a platform-wide code, so the price screens have data.
+//! Rule-based (no draws from the generator), after every other stage, so adding it
+//! changed nothing else of the plan.
+
+use chrono::Duration;
+use entity::enums::{CouponDistribution, CouponScope, CourseStatus, ProductKind};
+use entity::{coupon, product_sale};
+
+use super::{CREATORS, Planner};
+
+/// Every how many published paid courses one is on sale.
+const SALE_EVERY: usize = 7;
+/// The platform code the README shows.
+const DEMO_CODE: &str = "ZHIKU2026";
+
+impl Planner {
+    /// Sales on every 7th published paid course (30% off, from yesterday for a week)
+    /// and the coupons.
+    pub(super) fn selling(&mut self) {
+        let (now, epoch) = (self.now, self.epoch);
+        let on_sale: Vec<product_sale::Model> = self
+            .plan
+            .courses
+            .iter()
+            .filter(|c| c.status == CourseStatus::Published && c.price_fen >= 100)
+            .step_by(SALE_EVERY)
+            .enumerate()
+            .map(|(n, c)| product_sale::Model {
+                id: n as i64 + 1,
+                product_kind: ProductKind::Course,
+                product_id: c.id,
+                price_fen: c.price_fen * 7 / 10,
+                starts_at: now - Duration::days(1),
+                ends_at: now + Duration::days(7),
+                updated_at: now - Duration::days(1),
+            })
+            .collect();
+        self.plan.sales = on_sale;
+        let coupon = |id: i64, creator_id: Option<i64>, name: &str| coupon::Model {
+            id,
+            creator_id,
+            name: name.to_owned(),
+            distribution: CouponDistribution::Claim,
+            code: None,
+            amount_off_fen: Some(1_000),
+            percent_off: None,
+            min_spend_fen: 5_000,
+            scope: CouponScope::All,
+            scope_kind: None,
+            starts_at: epoch,
+            ends_at: now + Duration::days(90),
+            total_quantity: 500,
+            issued: 0,
+            per_user_limit: 1,
+            disabled: false,
+            created_at: epoch,
+        };
+        let mut coupons: Vec<coupon::Model> = (1..=CREATORS as i64)
+            .map(|creator| coupon(creator, Some(creator), "满50减10"))
+            .collect();
+        coupons.push(coupon::Model {
+            distribution: CouponDistribution::Code,
+            code: Some(DEMO_CODE.to_owned()),
+            amount_off_fen: None,
+            percent_off: Some(15),
+            min_spend_fen: 0,
+            total_quantity: 10_000,
+            ..coupon(CREATORS as i64 + 1, None, "知库新人85折")
+        });
+        self.plan.coupons = coupons;
+    }
+}
