@@ -224,3 +224,66 @@ async fn bad_sales_are_refused_and_change_nothing() {
     let by_admin = set_sale(&app, &shop.admin_token, &course, 100, 0, 60).await;
     assert_eq!(by_admin["userErrors"], json!([]), "{by_admin}");
 }
+
+#[tokio::test]
+async fn the_readme_worked_example_a_sale_and_the_best_coupon() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app, 19900).await;
+    let seller = app.token(shop.seller.user_id);
+    let course = gid("Course", shop.course.id);
+    set_sale(&app, &seller, &course, 13930, -1, 60 * 24 * 7).await;
+    let (from, to) = (
+        (Utc::now() - Duration::minutes(1)).to_rfc3339(),
+        (Utc::now() + Duration::days(90)).to_rfc3339(),
+    );
+    let create = r#"mutation($i: CreateCouponInput!) { createCoupon(input: $i) { coupon { id } userErrors { field code } } }"#;
+    let by_creator = app
+        .mutate(&seller, create, json!({ "i": { "name": "满50减10", "distribution": "CLAIM",
+            "amountOffFen": 1000, "minSpendFen": 5000, "scope": "ALL", "startsAt": from, "endsAt": to,
+            "totalQuantity": 500 } }))
+        .await;
+    let platform = app
+        .mutate(
+            &shop.admin_token,
+            create,
+            json!({ "i": { "name": "知库新人85折", "distribution": "CODE",
+            "code": "ZHIKU2026", "percentOff": 15, "scope": "ALL", "startsAt": from, "endsAt": to,
+            "totalQuantity": 10000, "platform": true } }),
+        )
+        .await;
+    assert_eq!(platform["userErrors"], json!([]), "{platform}");
+    app.mutate(
+        &shop.buyer_token,
+        r#"mutation($c: ID!) { claimCoupon(input: {coupon: $c}) { userErrors { code } } }"#,
+        json!({ "c": by_creator["coupon"]["id"] }),
+    )
+    .await;
+    app.mutate(
+        &shop.buyer_token,
+        r#"mutation { redeemCouponCode(input: {code: "zhiku2026"}) { userErrors { code } } }"#,
+        json!({}),
+    )
+    .await;
+    let (_, priced) = app
+        .gql_as(
+            &shop.buyer_token,
+            r#"query($p: ID!) { node(id: $p) { ... on Course { viewerPrice { amount { amount } original { amount } discounts { kind label amount { amount } } } } } }"#,
+            json!({ "p": course }),
+        )
+        .await;
+    assert_eq!(
+        priced["data"]["node"]["viewerPrice"],
+        json!({ "amount": { "amount": 11840 }, "original": { "amount": 19900 }, "discounts": [
+            { "kind": "SALE", "label": "限时折扣", "amount": { "amount": 5970 } },
+            { "kind": "COUPON", "label": "知库新人85折", "amount": { "amount": 2090 } } ] }),
+        "{priced}"
+    );
+    let bought = app
+        .mutate(
+            &shop.buyer_token,
+            CREATE_ORDER,
+            json!({ "p": course, "k": "readme" }),
+        )
+        .await;
+    assert_eq!(bought["order"]["amount"]["amount"], 11840, "{bought}");
+}
