@@ -99,6 +99,9 @@ pub enum ProductKind {
     /// A community group membership.
     #[sea_orm(string_value = "GROUP")]
     Group,
+    /// A bundle of courses (专栏): buying it grants each of its courses.
+    #[sea_orm(string_value = "BUNDLE")]
+    Bundle,
 }
 
 /// Lifecycle of a refund, as WeChat Pay reports it.

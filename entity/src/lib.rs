@@ -4,6 +4,8 @@
 //! Money columns hold integer fen; times are UTC. Status columns hold the
 //! SCREAMING_CASE names of the enums in [`enums`], guarded by CHECK constraints.
 
+pub mod bundle;
+pub mod bundle_course;
 pub mod community_group;
 pub mod coupon;
 pub mod coupon_product;

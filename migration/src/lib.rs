@@ -15,6 +15,7 @@ mod m20261203_000009_outbox;
 mod m20261203_000010_membership_ends_index;
 mod m20261203_000011_pricing;
 mod m20261203_000012_coupons;
+mod m20261203_000013_bundles;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_membership_ends_index::Migration),
             Box::new(m20261203_000011_pricing::Migration),
             Box::new(m20261203_000012_coupons::Migration),
+            Box::new(m20261203_000013_bundles::Migration),
         ]
     }
 }

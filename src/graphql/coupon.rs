@@ -52,6 +52,8 @@ pub enum ProductKind {
     Livestream,
     /// A group membership.
     Group,
+    /// A bundle of courses.
+    Bundle,
 }
 
 /// Where a learner's coupon is.

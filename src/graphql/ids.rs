@@ -30,6 +30,8 @@ pub mod type_name {
     pub const ENTITLEMENT: &str = "Entitlement";
     /// `Rating`.
     pub const RATING: &str = "Rating";
+    /// `Bundle`.
+    pub const BUNDLE: &str = "Bundle";
     /// `Coupon`.
     pub const COUPON: &str = "Coupon";
     /// `UserCoupon` (a learner's copy of a coupon).
@@ -39,7 +41,7 @@ pub mod type_name {
     /// `LivestreamMessage` (not a `Node`: messages are read through their livestream).
     pub const LIVESTREAM_MESSAGE: &str = "LivestreamMessage";
     /// Every one of them.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 14] = [
         USER,
         CREATOR,
         COURSE,
@@ -53,6 +55,7 @@ pub mod type_name {
         NOTIFICATION,
         COUPON,
         USER_COUPON,
+        BUNDLE,
     ];
 }
 

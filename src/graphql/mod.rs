@@ -6,6 +6,7 @@
 //! are development conveniences. Body size and batching are limited in `http`.
 
 pub mod access;
+pub mod bundle;
 pub mod context;
 pub mod coupon;
 pub mod course;
@@ -90,6 +91,7 @@ pub struct Mutation(
     messages::MessageMutation,
     pricing::PricingMutation,
     coupon::CouponMutation,
+    bundle::BundleMutation,
     notification::NotificationMutation,
     live::LiveMutation,
 );

@@ -37,6 +37,8 @@ pub enum Node {
     Entitlement(Entitlement),
     /// A rating.
     Rating(Rating),
+    /// A bundle of courses.
+    Bundle(crate::graphql::bundle::Bundle),
     /// A coupon.
     Coupon(crate::graphql::coupon::Coupon),
     /// A learner's copy of a coupon.
@@ -93,6 +95,9 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
         type_name::RATING => ratings::get(db, key)
             .await?
             .map(|r| Node::Rating(Rating(r))),
+        type_name::BUNDLE => crate::graphql::bundle::Bundle::load_visible(ctx, key)
+            .await?
+            .map(Node::Bundle),
         type_name::COUPON => crate::service::coupons::visible(db, actor, key)
             .await?
             .map(|c| Node::Coupon(crate::graphql::coupon::Coupon(c))),

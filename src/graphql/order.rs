@@ -25,6 +25,8 @@ pub enum Product {
     Livestream(Livestream),
     /// A group membership.
     CommunityGroup(CommunityGroup),
+    /// A bundle of courses.
+    Bundle(crate::graphql::bundle::Bundle),
 }
 
 /// Loads the product an order or entitlement points at; null when the viewer may not
@@ -45,6 +47,9 @@ pub(crate) async fn load_product(
             .load_one(GroupById(id))
             .await?
             .map(|g| Product::CommunityGroup(CommunityGroup(g))),
+        ProductKind::Bundle => crate::graphql::bundle::Bundle::load_visible(ctx, id)
+            .await?
+            .map(Product::Bundle),
     })
 }
 
@@ -273,11 +278,12 @@ pub(crate) fn product_of(id: &ID) -> crate::error::AppResult<(ProductKind, i64)>
         type_name::COURSE => ProductKind::Course,
         type_name::LIVESTREAM => ProductKind::Livestream,
         type_name::COMMUNITY_GROUP => ProductKind::Group,
+        type_name::BUNDLE => ProductKind::Bundle,
         _ => {
             return Err(crate::service::validation::FieldError::new(
                 "product",
                 crate::service::validation::UserErrorCode::Invalid,
-                "a product is a Course, a Livestream or a CommunityGroup",
+                "a product is a Course, a Livestream, a CommunityGroup or a Bundle",
             )
             .into());
         }

@@ -124,8 +124,19 @@ pub async fn viewer_price(
         None => Vec::new(),
     };
     let now = Utc::now();
-    let quote = pricing::price_with(product, sale.as_ref(), &held, CouponChoice::Best, now)
-        .unwrap_or_else(|_| pricing::price(product.price_fen, sale.as_ref(), now));
+    let credit = match ctx.actor()?.user_id() {
+        Some(user_id) => pricing::bundle_credit(ctx.db()?, product, user_id, now).await?,
+        None => 0,
+    };
+    let quote = pricing::price_with(
+        product,
+        sale.as_ref(),
+        credit,
+        &held,
+        CouponChoice::Best,
+        now,
+    )
+    .unwrap_or_else(|_| pricing::price(product.price_fen, sale.as_ref(), now));
     Ok(quote.into())
 }
 

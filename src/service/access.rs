@@ -79,6 +79,10 @@ impl ProductRef {
                 .one(db)
                 .await?
                 .map(|row| Self::group(&row)),
+            ProductKind::Bundle => entity::bundle::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|row| Self::bundle(&row)),
         })
     }
 }

@@ -84,12 +84,24 @@ pub async fn grant(
             .exec_without_returning(db)
             .await?;
         }
+        ProductKind::Bundle => {
+            let courses = crate::service::bundles::course_ids(db, order.product_id).await?;
+            crate::service::bundles::grant_courses(
+                db,
+                order.buyer_id,
+                Some(order.id),
+                &courses,
+                now,
+            )
+            .await?;
+        }
         ProductKind::Livestream => {}
     }
     Ok(())
 }
 
-/// Takes back what a refunded order bought, inside the caller's transaction.
+/// Takes back what a refunded order bought, inside the caller's transaction: every
+/// entitlement granted through it (a bundle's courses too).
 pub async fn revoke(
     db: &impl ConnectionTrait,
     order: &order::Model,
@@ -123,7 +135,8 @@ pub async fn revoke(
                 .exec(db)
                 .await?;
         }
-        ProductKind::Livestream => {}
+        // The courses it granted point at its order, and were revoked with it.
+        ProductKind::Livestream | ProductKind::Bundle => {}
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! visibility or permission depends on it, so authorisation holds whatever the caller.
 
 pub mod access;
+pub mod bundles;
 pub mod coupons;
 pub mod courses;
 pub mod creators;

@@ -158,11 +158,21 @@ pub enum CouponChoice {
 pub fn price_with(
     product: &ProductRef,
     sale: Option<&product_sale::Model>,
+    credit_fen: i64,
     held: &[Held],
     choice: CouponChoice,
     now: DateTime<Utc>,
 ) -> Result<Quote, Refusal> {
     let mut quote = price(product.price_fen, sale, now);
+    // A bundle's credit for courses already bought; like a coupon, it leaves a paid
+    // price at 1 fen at least.
+    let room = (quote.amount_fen - 1).max(0);
+    quote.take_off(
+        DiscountKind::BundleCredit,
+        crate::service::bundles::CREDIT_LABEL,
+        credit_fen.min(room),
+        None,
+    );
     let picked = match choice {
         CouponChoice::Best => coupons::apply::best(held, product, quote.amount_fen, now),
         CouponChoice::Copy(id) => {
@@ -213,14 +223,37 @@ pub async fn quote(
             .await?
             .into_error());
     }
+    let credit = match buyer {
+        Some(user_id) => bundle_credit(db, product, user_id, now).await?,
+        None => 0,
+    };
     price_with(
         product,
         sales.get(&(product.kind, product.id)),
+        credit,
         &held,
         choice,
         now,
     )
     .map_err(Refusal::into_error)
+}
+
+/// The credit `user_id` gets on `product` (a `credit_owned` bundle; 0 otherwise).
+pub async fn bundle_credit(
+    db: &impl ConnectionTrait,
+    product: &ProductRef,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    if product.kind != ProductKind::Bundle {
+        return Ok(0);
+    }
+    match crate::service::bundles::find(db, product.id).await? {
+        Some(bundle) if bundle.credit_owned => {
+            crate::service::bundles::credit(db, user_id, bundle.id, now).await
+        }
+        _ => Ok(0),
+    }
 }
 
 /// A limited-time price to set.

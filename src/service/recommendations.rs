@@ -480,6 +480,8 @@ async fn load_interactions(
             ProductKind::Course => (Item::Course(id), Signal::Purchase),
             ProductKind::Livestream => (Item::Livestream(id), Signal::Attendance),
             ProductKind::Group => (Item::Group(id), Signal::GroupJoin),
+            // Its courses come as course entitlements of their own.
+            ProductKind::Bundle => continue,
         };
         interactions.push(Interaction {
             user,

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access_rules;
+mod bundles;
 mod catalogue;
 mod cli;
 mod community_writes;

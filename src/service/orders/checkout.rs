@@ -127,6 +127,15 @@ pub async fn create_order(
             "this product is not on sale",
         ));
     }
+    if let ProductKind::Bundle = kind
+        && let Some(bundle) = crate::service::bundles::find(db, product_id).await?
+        && crate::service::bundles::adds_nothing(db, buyer_id, &bundle, Utc::now()).await?
+    {
+        return Err(product_error(
+            UserErrorCode::AlreadyOwned,
+            "you already have every course of this bundle",
+        ));
+    }
     if actor.creator_id() == Some(item.product.creator_id) {
         return Err(product_error(
             UserErrorCode::NotForSale,

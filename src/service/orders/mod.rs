@@ -199,6 +199,14 @@ pub fn sold_by(creator_id: i64) -> Condition {
                 .and_where(community_group::Column::CreatorId.eq(creator_id))
                 .to_owned(),
         ))
+        .add(of(
+            ProductKind::Bundle,
+            Query::select()
+                .column(entity::bundle::Column::Id)
+                .from(entity::bundle::Entity)
+                .and_where(entity::bundle::Column::CreatorId.eq(creator_id))
+                .to_owned(),
+        ))
 }
 
 /// A product as an order sees it.
@@ -239,6 +247,13 @@ async fn sellable(
                 product: ProductRef::group(&g),
                 on_sale: crate::service::groups::is_on_sale(&g),
                 title: g.name,
+            }),
+        ProductKind::Bundle => crate::service::bundles::find(db, id)
+            .await?
+            .map(|b| Sellable {
+                product: ProductRef::bundle(&b),
+                on_sale: crate::service::bundles::is_on_sale(&b),
+                title: b.title,
             }),
     })
 }
