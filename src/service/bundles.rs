@@ -8,7 +8,6 @@
 use chrono::{DateTime, Utc};
 use entity::enums::{CourseStatus, OrderStatus, ProductKind};
 use entity::{bundle, bundle_course, course, entitlement, order};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -278,31 +277,14 @@ pub async fn grant_courses(
         match held {
             Some(row) if row.revoked_at.is_none() => {}
             _ => {
-                entitlement::Entity::insert(entitlement::ActiveModel {
-                    user_id: Set(user_id),
-                    product_kind: Set(ProductKind::Course),
-                    product_id: Set(*course_id),
-                    order_id: Set(order_id),
-                    granted_at: Set(now),
-                    expires_at: Set(None),
-                    revoked_at: Set(None),
-                    ..Default::default()
-                })
-                .on_conflict(
-                    OnConflict::columns([
-                        entitlement::Column::UserId,
-                        entitlement::Column::ProductKind,
-                        entitlement::Column::ProductId,
-                    ])
-                    .update_columns([
-                        entitlement::Column::OrderId,
-                        entitlement::Column::GrantedAt,
-                        entitlement::Column::ExpiresAt,
-                        entitlement::Column::RevokedAt,
-                    ])
-                    .to_owned(),
+                crate::service::entitlements::put(
+                    txn,
+                    user_id,
+                    (ProductKind::Course, *course_id),
+                    order_id,
+                    None,
+                    now,
                 )
-                .exec_without_returning(txn)
                 .await?;
             }
         }

@@ -12,9 +12,8 @@ use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::service::page::{self, Counted, Page, PageRequest, SortKey};
 
-/// Grants what a paid order buys, inside the caller's transaction. A user who had the
-/// product before (a refunded purchase) gets the same row back, re-activated: the
-/// (user, product) unique index allows one row each.
+/// Grants what a paid order buys, inside the caller's transaction (see [`put`]); a
+/// bundle's courses too.
 pub async fn grant(
     db: &impl ConnectionTrait,
     order: &order::Model,
@@ -28,31 +27,14 @@ pub async fn grant(
             .map(|days| now + Duration::days(days.into())),
         _ => None,
     };
-    entitlement::Entity::insert(entitlement::ActiveModel {
-        user_id: Set(order.buyer_id),
-        product_kind: Set(order.product_kind),
-        product_id: Set(order.product_id),
-        order_id: Set(Some(order.id)),
-        granted_at: Set(now),
-        expires_at: Set(expires_at),
-        revoked_at: Set(None),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([
-            entitlement::Column::UserId,
-            entitlement::Column::ProductKind,
-            entitlement::Column::ProductId,
-        ])
-        .update_columns([
-            entitlement::Column::OrderId,
-            entitlement::Column::GrantedAt,
-            entitlement::Column::ExpiresAt,
-            entitlement::Column::RevokedAt,
-        ])
-        .to_owned(),
+    put(
+        db,
+        order.buyer_id,
+        (order.product_kind, order.product_id),
+        Some(order.id),
+        expires_at,
+        now,
     )
-    .exec_without_returning(db)
     .await?;
     match order.product_kind {
         ProductKind::Course => {
@@ -97,6 +79,46 @@ pub async fn grant(
         }
         ProductKind::Livestream => {}
     }
+    Ok(())
+}
+
+/// Writes a live entitlement of `user_id` to `product` through `order_id`, in the
+/// caller's transaction: a row they had before (a refunded purchase) is re-activated,
+/// as the (user, product) unique index allows one row each.
+pub(crate) async fn put(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    (kind, product_id): (ProductKind, i64),
+    order_id: Option<i64>,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    entitlement::Entity::insert(entitlement::ActiveModel {
+        user_id: Set(user_id),
+        product_kind: Set(kind),
+        product_id: Set(product_id),
+        order_id: Set(order_id),
+        granted_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            entitlement::Column::UserId,
+            entitlement::Column::ProductKind,
+            entitlement::Column::ProductId,
+        ])
+        .update_columns([
+            entitlement::Column::OrderId,
+            entitlement::Column::GrantedAt,
+            entitlement::Column::ExpiresAt,
+            entitlement::Column::RevokedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use zhiku::messaging::{AppCredentials, Messenger};
 use zhiku::service::messages::{Message, Outbox, Templates, enqueue};
 
 use crate::helpers::{Fixture, TestApp, gid};
-use crate::messages::{TEMPLATES, buy_and_pay, consent, spawn, start_fake};
+use crate::messages::{TEMPLATES, buy_and_pay, consent, set_openid, spawn, start_fake};
 use crate::payments::{CREATE_ORDER, REFUND, notify, shop, simulated};
 
 /// Messages the fake took, per template id.
@@ -287,15 +287,7 @@ async fn admins_see_the_outbox_and_retry_a_failed_message() {
     let app = spawn(base).await;
     let shop = shop(&app, 9900).await;
     // WeChat refuses for good (43101): the message ends FAILED.
-    sea_orm::ConnectionTrait::execute_unprepared(
-        &app.db,
-        &format!(
-            "UPDATE user_identities SET openid = 'never-subscribed' WHERE user_id = {}",
-            shop.buyer_id
-        ),
-    )
-    .await
-    .unwrap();
+    set_openid(&app, shop.buyer_id, "never-subscribed").await;
     consent(&app, &shop.buyer_token, &["TPL-PAID-1"]).await;
     buy_and_pay(&app, &shop.buyer_token, shop.course.id, "never-subscribed").await;
     let outbox = r#"query($s: NotificationStatus) { notifications(first: 10, filter: {status: $s}) {
@@ -329,15 +321,7 @@ async fn admins_see_the_outbox_and_retry_a_failed_message() {
     assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
 
     // The user subscribes after all; the admin retries, and it is sent once.
-    sea_orm::ConnectionTrait::execute_unprepared(
-        &app.db,
-        &format!(
-            "UPDATE user_identities SET openid = 'buyer-openid' WHERE user_id = {}",
-            shop.buyer_id
-        ),
-    )
-    .await
-    .unwrap();
+    set_openid(&app, shop.buyer_id, "buyer-openid").await;
     let retry = r#"mutation($n: ID!) { retryNotification(input: {notification: $n}) { notification { status attempts } userErrors { field code } } }"#;
     let retried = app
         .mutate(&shop.admin_token, retry, json!({ "n": failed["id"] }))

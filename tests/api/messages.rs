@@ -119,6 +119,17 @@ pub async fn start_fake() -> (String, Shared) {
     (base, fake)
 }
 
+/// Gives the user's mini-program identity another openid (how the fake tells users
+/// apart).
+pub async fn set_openid(app: &TestApp, user_id: i64, openid: &str) {
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!("UPDATE user_identities SET openid = '{openid}' WHERE user_id = {user_id} AND app = 'MINI_PROGRAM'"),
+    )
+    .await
+    .unwrap();
+}
+
 /// The app against the fake, with every kind's template, sending and reminding often.
 pub async fn spawn(base: String) -> TestApp {
     TestApp::spawn_configured(|settings| {
@@ -290,15 +301,7 @@ async fn a_user_who_never_subscribed_is_not_asked_again() {
     let app = spawn(base).await;
     let shop = shop(&app, 9900).await;
     // The mini-program thought the user accepted; WeChat says they did not (43101).
-    sea_orm::ConnectionTrait::execute_unprepared(
-        &app.db,
-        &format!(
-            "UPDATE user_identities SET openid = 'never-subscribed' WHERE user_id = {}",
-            shop.buyer_id
-        ),
-    )
-    .await
-    .unwrap();
+    set_openid(&app, shop.buyer_id, "never-subscribed").await;
     consent(&app, &shop.buyer_token, &[TEMPLATE]).await;
     let order_id = buy_and_pay(&app, &shop.buyer_token, shop.course.id, "never-subscribed").await;
     let message = settled(&app, order_id).await;
