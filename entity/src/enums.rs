@@ -102,6 +102,9 @@ pub enum ProductKind {
     /// A bundle of courses (专栏): buying it grants each of its courses.
     #[sea_orm(string_value = "BUNDLE")]
     Bundle,
+    /// A period of a creator's membership plan (会员).
+    #[sea_orm(string_value = "MEMBERSHIP")]
+    Membership,
 }
 
 /// Lifecycle of a refund, as WeChat Pay reports it.

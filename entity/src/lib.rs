@@ -22,6 +22,8 @@ pub mod livestream;
 pub mod livestream_event;
 pub mod livestream_message;
 pub mod livestream_mute;
+pub mod membership_plan;
+pub mod membership_plan_course;
 pub mod message_consent;
 pub mod notification_opt_out;
 pub mod oauth_state;

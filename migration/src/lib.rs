@@ -16,6 +16,7 @@ mod m20261203_000010_membership_ends_index;
 mod m20261203_000011_pricing;
 mod m20261203_000012_coupons;
 mod m20261203_000013_bundles;
+mod m20261203_000014_membership_plans;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_pricing::Migration),
             Box::new(m20261203_000012_coupons::Migration),
             Box::new(m20261203_000013_bundles::Migration),
+            Box::new(m20261203_000014_membership_plans::Migration),
         ]
     }
 }

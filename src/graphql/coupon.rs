@@ -54,6 +54,8 @@ pub enum ProductKind {
     Group,
     /// A bundle of courses.
     Bundle,
+    /// A period of a membership plan.
+    Membership,
 }
 
 /// Where a learner's coupon is.

@@ -32,6 +32,8 @@ pub mod type_name {
     pub const RATING: &str = "Rating";
     /// `Bundle`.
     pub const BUNDLE: &str = "Bundle";
+    /// `MembershipPlan`.
+    pub const MEMBERSHIP_PLAN: &str = "MembershipPlan";
     /// `Coupon`.
     pub const COUPON: &str = "Coupon";
     /// `UserCoupon` (a learner's copy of a coupon).
@@ -41,7 +43,7 @@ pub mod type_name {
     /// `LivestreamMessage` (not a `Node`: messages are read through their livestream).
     pub const LIVESTREAM_MESSAGE: &str = "LivestreamMessage";
     /// Every one of them.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 15] = [
         USER,
         CREATOR,
         COURSE,
@@ -56,6 +58,7 @@ pub mod type_name {
         COUPON,
         USER_COUPON,
         BUNDLE,
+        MEMBERSHIP_PLAN,
     ];
 }
 

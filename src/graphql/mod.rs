@@ -21,6 +21,7 @@ pub mod live;
 pub mod live_render;
 pub mod livestream;
 pub mod loaders;
+pub mod membership;
 pub mod messages;
 pub mod money;
 pub mod node;
@@ -92,6 +93,7 @@ pub struct Mutation(
     pricing::PricingMutation,
     coupon::CouponMutation,
     bundle::BundleMutation,
+    membership::MembershipMutation,
     notification::NotificationMutation,
     live::LiveMutation,
 );

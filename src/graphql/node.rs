@@ -39,6 +39,8 @@ pub enum Node {
     Rating(Rating),
     /// A bundle of courses.
     Bundle(crate::graphql::bundle::Bundle),
+    /// A membership plan.
+    MembershipPlan(crate::graphql::membership::MembershipPlan),
     /// A coupon.
     Coupon(crate::graphql::coupon::Coupon),
     /// A learner's copy of a coupon.
@@ -98,6 +100,11 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
         type_name::BUNDLE => crate::graphql::bundle::Bundle::load_visible(ctx, key)
             .await?
             .map(Node::Bundle),
+        type_name::MEMBERSHIP_PLAN => {
+            crate::graphql::membership::MembershipPlan::load_visible(ctx, key)
+                .await?
+                .map(Node::MembershipPlan)
+        }
         type_name::COUPON => crate::service::coupons::visible(db, actor, key)
             .await?
             .map(|c| Node::Coupon(crate::graphql::coupon::Coupon(c))),

@@ -27,6 +27,8 @@ pub enum Product {
     CommunityGroup(CommunityGroup),
     /// A bundle of courses.
     Bundle(crate::graphql::bundle::Bundle),
+    /// A period of a membership plan.
+    MembershipPlan(crate::graphql::membership::MembershipPlan),
 }
 
 /// Loads the product an order or entitlement points at; null when the viewer may not
@@ -50,6 +52,11 @@ pub(crate) async fn load_product(
         ProductKind::Bundle => crate::graphql::bundle::Bundle::load_visible(ctx, id)
             .await?
             .map(Product::Bundle),
+        ProductKind::Membership => {
+            crate::graphql::membership::MembershipPlan::load_visible(ctx, id)
+                .await?
+                .map(Product::MembershipPlan)
+        }
     })
 }
 
@@ -279,11 +286,12 @@ pub(crate) fn product_of(id: &ID) -> crate::error::AppResult<(ProductKind, i64)>
         type_name::LIVESTREAM => ProductKind::Livestream,
         type_name::COMMUNITY_GROUP => ProductKind::Group,
         type_name::BUNDLE => ProductKind::Bundle,
+        type_name::MEMBERSHIP_PLAN => ProductKind::Membership,
         _ => {
             return Err(crate::service::validation::FieldError::new(
                 "product",
                 crate::service::validation::UserErrorCode::Invalid,
-                "a product is a Course, a Livestream, a CommunityGroup or a Bundle",
+                "a product is a Course, a Livestream, a CommunityGroup, a Bundle or a MembershipPlan",
             )
             .into());
         }

@@ -56,6 +56,14 @@ impl User {
         preferences::require_self(ctx.actor()?, self.0.id)?;
         Ok(NotificationSettings::of(self.0.id))
     }
+    /// Their memberships, running or ended, with plan and end (the user themself and
+    /// admins only).
+    async fn memberships(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::membership::Membership>> {
+        crate::graphql::membership::memberships_of(ctx, self.0.id).await
+    }
     /// Their coupons, newest first (the user themself and admins only).
     #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
     async fn coupons(

@@ -83,6 +83,10 @@ impl ProductRef {
                 .one(db)
                 .await?
                 .map(|row| Self::bundle(&row)),
+            ProductKind::Membership => entity::membership_plan::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|row| Self::membership(&row)),
         })
     }
 }
@@ -93,7 +97,8 @@ pub fn open_without_entitlement(actor: &Actor, product: &ProductRef) -> bool {
     product.price_fen == 0 || actor.is_admin() || actor.creator_id() == Some(product.creator_id)
 }
 
-/// Among `ids` of one kind, those the user holds a live entitlement to.
+/// Among `ids` of one kind, those the user holds a live entitlement to, or that a
+/// running membership of theirs covers.
 pub async fn entitled(
     db: &impl ConnectionTrait,
     user_id: i64,
@@ -116,7 +121,15 @@ pub async fn entitled(
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().collect())
+    let mut held: HashSet<i64> = rows.into_iter().collect();
+    // What a running membership covers is held too.
+    let rest: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !held.contains(id))
+        .collect();
+    held.extend(crate::service::memberships::covered(db, user_id, kind, &rest, now).await?);
+    Ok(held)
 }
 
 /// Whether the actor may open the product (one query at most).

@@ -25,6 +25,20 @@ pub async fn grant(
             .await?
             .and_then(|g| g.membership_days)
             .map(|days| now + Duration::days(days.into())),
+        ProductKind::Membership => {
+            let plan = crate::service::memberships::find(db, order.product_id).await?;
+            let held =
+                crate::service::memberships::membership_of(db, order.buyer_id, order.product_id)
+                    .await?
+                    .filter(|e| e.revoked_at.is_none());
+            plan.map(|p| {
+                crate::service::memberships::new_end(
+                    held.and_then(|e| e.expires_at),
+                    p.period_months,
+                    now,
+                )
+            })
+        }
         _ => None,
     };
     put(
@@ -77,7 +91,7 @@ pub async fn grant(
             )
             .await?;
         }
-        ProductKind::Livestream => {}
+        ProductKind::Livestream | ProductKind::Membership => {}
     }
     Ok(())
 }
@@ -158,7 +172,7 @@ pub async fn revoke(
                 .await?;
         }
         // The courses it granted point at its order, and were revoked with it.
-        ProductKind::Livestream | ProductKind::Bundle => {}
+        ProductKind::Livestream | ProductKind::Bundle | ProductKind::Membership => {}
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod lessons;
 pub mod live_chat;
 pub mod live_rooms;
 pub mod livestreams;
+pub mod memberships;
 pub mod messages;
 pub mod orders;
 pub mod page;

@@ -158,19 +158,19 @@ pub enum CouponChoice {
 pub fn price_with(
     product: &ProductRef,
     sale: Option<&product_sale::Model>,
-    credit_fen: i64,
+    credit: Credit,
     held: &[Held],
     choice: CouponChoice,
     now: DateTime<Utc>,
 ) -> Result<Quote, Refusal> {
     let mut quote = price(product.price_fen, sale, now);
-    // A bundle's credit for courses already bought; like a coupon, it leaves a paid
-    // price at 1 fen at least.
+    // A bundle's credit or a renewal price; like a coupon, it leaves a paid price at 1
+    // fen at least.
     let room = (quote.amount_fen - 1).max(0);
     quote.take_off(
-        DiscountKind::BundleCredit,
-        crate::service::bundles::CREDIT_LABEL,
-        credit_fen.min(room),
+        credit.kind,
+        credit.label(),
+        credit.amount_fen.min(room),
         None,
     );
     let picked = match choice {
@@ -225,7 +225,7 @@ pub async fn quote(
     }
     let credit = match buyer {
         Some(user_id) => bundle_credit(db, product, user_id, now).await?,
-        None => 0,
+        None => Credit::NONE,
     };
     price_with(
         product,
@@ -238,21 +238,55 @@ pub async fn quote(
     .map_err(Refusal::into_error)
 }
 
-/// The credit `user_id` gets on `product` (a `credit_owned` bundle; 0 otherwise).
+/// What `user_id`'s history takes off `product`: a `credit_owned` bundle's credit for
+/// courses they paid for, or a membership plan's renewal price; 0 otherwise.
 pub async fn bundle_credit(
     db: &impl ConnectionTrait,
     product: &ProductRef,
     user_id: i64,
     now: DateTime<Utc>,
-) -> AppResult<i64> {
-    if product.kind != ProductKind::Bundle {
-        return Ok(0);
-    }
-    match crate::service::bundles::find(db, product.id).await? {
-        Some(bundle) if bundle.credit_owned => {
-            crate::service::bundles::credit(db, user_id, bundle.id, now).await
+) -> AppResult<Credit> {
+    Ok(match product.kind {
+        ProductKind::Bundle => match crate::service::bundles::find(db, product.id).await? {
+            Some(bundle) if bundle.credit_owned => Credit {
+                kind: DiscountKind::BundleCredit,
+                amount_fen: crate::service::bundles::credit(db, user_id, bundle.id, now).await?,
+            },
+            _ => Credit::NONE,
+        },
+        ProductKind::Membership => match crate::service::memberships::find(db, product.id).await? {
+            Some(plan) => Credit {
+                kind: DiscountKind::Renewal,
+                amount_fen: crate::service::memberships::renewal_discount(db, &plan, user_id, now)
+                    .await?,
+            },
+            None => Credit::NONE,
+        },
+        _ => Credit::NONE,
+    })
+}
+
+/// A discount from the buyer's history: a bundle's credit or a renewal price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credit {
+    /// BUNDLE_CREDIT or RENEWAL.
+    pub kind: DiscountKind,
+    /// Fen off (0: none).
+    pub amount_fen: i64,
+}
+
+impl Credit {
+    /// No credit.
+    pub const NONE: Credit = Credit {
+        kind: DiscountKind::BundleCredit,
+        amount_fen: 0,
+    };
+
+    fn label(&self) -> &'static str {
+        match self.kind {
+            DiscountKind::Renewal => crate::service::memberships::RENEWAL_LABEL,
+            _ => crate::service::bundles::CREDIT_LABEL,
         }
-        _ => Ok(0),
     }
 }
 

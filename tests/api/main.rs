@@ -15,6 +15,7 @@ mod http_limits;
 mod identities;
 mod live;
 mod login;
+mod memberships;
 mod message_kinds;
 mod messages;
 mod n_plus_one;

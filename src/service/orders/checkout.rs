@@ -281,9 +281,11 @@ async fn decide(
         check_same_product(&existing, kind, product_id)?;
         return Ok(Decision::Order(existing));
     }
-    let owned = !access::entitled(&txn, buyer_id, kind, &[product_id], now)
-        .await?
-        .is_empty();
+    // A membership is renewed, not refused, while it runs.
+    let owned = kind != ProductKind::Membership
+        && !access::entitled(&txn, buyer_id, kind, &[product_id], now)
+            .await?
+            .is_empty();
     if owned {
         return Err(product_error(
             UserErrorCode::AlreadyOwned,

@@ -207,6 +207,14 @@ pub fn sold_by(creator_id: i64) -> Condition {
                 .and_where(entity::bundle::Column::CreatorId.eq(creator_id))
                 .to_owned(),
         ))
+        .add(of(
+            ProductKind::Membership,
+            Query::select()
+                .column(entity::membership_plan::Column::Id)
+                .from(entity::membership_plan::Entity)
+                .and_where(entity::membership_plan::Column::CreatorId.eq(creator_id))
+                .to_owned(),
+        ))
 }
 
 /// A product as an order sees it.
@@ -255,6 +263,15 @@ async fn sellable(
                 on_sale: crate::service::bundles::is_on_sale(&b),
                 title: b.title,
             }),
+        ProductKind::Membership => {
+            crate::service::memberships::find(db, id)
+                .await?
+                .map(|p| Sellable {
+                    product: ProductRef::membership(&p),
+                    on_sale: crate::service::memberships::is_on_sale(&p),
+                    title: p.name,
+                })
+        }
     })
 }
 
