@@ -116,6 +116,9 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
     insert_all(&txn, plan.posts).await?;
     insert_all(&txn, plan.sales).await?;
     insert_all(&txn, plan.coupons).await?;
+    insert_all(&txn, plan.bundles).await?;
+    insert_all(&txn, plan.bundle_courses).await?;
+    insert_all(&txn, plan.plans).await?;
     for rating in plan.ratings {
         ratings::save_verified(
             &txn,
@@ -141,6 +144,9 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
             "orders",
             "product_sales",
             "coupons",
+            "bundles",
+            "bundle_courses",
+            "membership_plans",
         ] {
             txn.execute_raw(Statement::from_string(
                 DbBackend::Postgres,

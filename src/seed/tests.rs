@@ -96,6 +96,9 @@ fn the_demo_sells_with_sales_and_coupons() {
         assert!(sale.starts_at <= now && now < sale.ends_at, "active now");
     }
     assert_eq!(plan.coupons.len(), super::plan::CREATORS + 1);
+    assert!(plan.bundles.len() >= 3, "{}", plan.bundles.len());
+    assert!(plan.bundle_courses.len() >= 2 * plan.bundles.len());
+    assert_eq!(plan.plans.len(), 6);
     assert_eq!(
         plan.coupons
             .iter()

@@ -327,12 +327,29 @@ impl Recommendations {
         ids.sort_unstable();
         ids.dedup();
         let rows = self.course_rows(db, &ids).await?;
+        // Courses a running membership opens are the viewer's already (the model's
+        // history holds only what they bought).
+        let covered = match user {
+            Some(user) => {
+                crate::service::memberships::covered(
+                    db,
+                    user,
+                    ProductKind::Course,
+                    &ids,
+                    Utc::now(),
+                )
+                .await?
+            }
+            None => HashSet::new(),
+        };
         let kept: Vec<(Recommendation, Arc<course::Model>)> = ranked
             .into_iter()
             .filter_map(|recommendation| {
                 let course = rows.get(&Item::course_id(recommendation.item)?)?;
                 // The catalogue is as of the last rebuild; the row is now.
-                let offered = courses::is_on_sale(course) && Some(course.creator_id) != own_creator;
+                let offered = courses::is_on_sale(course)
+                    && Some(course.creator_id) != own_creator
+                    && !covered.contains(&course.id);
                 offered.then(|| (recommendation, Arc::clone(course)))
             })
             .take(first)

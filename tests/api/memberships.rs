@@ -67,6 +67,20 @@ async fn a_membership_opens_courses_renews_from_its_end_and_locks_when_it_lapses
     )
     .await;
     assert!(!opens(&app, &shop.buyer_token, shop.course.id).await);
+    let rebuild = "mutation { rebuildRecommendations { userErrors { code } } }";
+    app.mutate(&shop.admin_token, rebuild, json!({})).await;
+    let feed = "{ recommendations(first: 20) { course { id } } }";
+    let listed = |body: &Value| {
+        body["data"]["recommendations"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .any(|x| x["course"]["id"] == gid("Course", shop.course.id))
+            })
+            .unwrap_or(false)
+    };
+    let (_, before) = app.gql_as(&shop.buyer_token, feed, json!({})).await;
+    assert!(listed(&before), "recommended before: {before}");
 
     let (first, first_order) = buy(&app, &shop.buyer_token, &plan, "m1").await;
     assert_eq!(first["order"]["amount"]["amount"], 3000, "{first}");

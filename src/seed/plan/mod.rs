@@ -66,6 +66,12 @@ pub struct DemoPlan {
     pub(super) sales: Vec<entity::product_sale::Model>,
     /// The planned `coupons` rows.
     pub(super) coupons: Vec<entity::coupon::Model>,
+    /// The planned `bundles` rows.
+    pub(super) bundles: Vec<entity::bundle::Model>,
+    /// The planned `bundle_courses` rows.
+    pub(super) bundle_courses: Vec<entity::bundle_course::Model>,
+    /// The planned `membership_plans` rows.
+    pub(super) plans: Vec<entity::membership_plan::Model>,
 }
 
 /// A learner joining a free group.
