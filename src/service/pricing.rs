@@ -459,4 +459,145 @@ mod tests {
             assert_eq!(quote.ends_at.is_some(), off > 0);
         }
     }
+
+    fn held(amount: Option<i64>, percent: Option<i32>, min_spend: i64) -> Held {
+        use entity::enums::{CouponDistribution, CouponScope, UserCouponStatus};
+        Held {
+            copy: entity::user_coupon::Model {
+                id: 9,
+                coupon_id: 3,
+                user_id: 1,
+                status: UserCouponStatus::Available,
+                order_id: None,
+                obtained_at: at(-10),
+                used_at: None,
+            },
+            coupon: entity::coupon::Model {
+                id: 3,
+                creator_id: Some(7),
+                name: "券".into(),
+                distribution: CouponDistribution::Claim,
+                code: None,
+                amount_off_fen: amount,
+                percent_off: percent,
+                min_spend_fen: min_spend,
+                scope: CouponScope::All,
+                scope_kind: None,
+                starts_at: at(-100),
+                ends_at: at(100),
+                total_quantity: 1,
+                issued: 1,
+                per_user_limit: 1,
+                disabled: false,
+                created_at: at(-100),
+            },
+            products: Vec::new(),
+            reserved_for: None,
+        }
+    }
+
+    #[test]
+    fn the_rules_combined_give_the_amounts_computed_by_hand() {
+        let product = |price_fen| ProductRef {
+            kind: ProductKind::Bundle,
+            id: 1,
+            creator_id: 7,
+            price_fen,
+        };
+        let credit = |amount_fen| Credit {
+            kind: DiscountKind::BundleCredit,
+            amount_fen,
+        };
+        /// (list, sale price, credit, coupon (amount, percent, min spend), pays, off per step)
+        type Case = (
+            i64,
+            Option<i64>,
+            i64,
+            Option<(Option<i64>, Option<i32>, i64)>,
+            i64,
+            Vec<i64>,
+        );
+        let cases: Vec<Case> = vec![
+            // The README's example: 19,900 on sale at 13,930, then 15% → 2,090 off.
+            (
+                19_900,
+                Some(13_930),
+                0,
+                Some((None, Some(15), 0)),
+                11_840,
+                vec![5_970, 2_090],
+            ),
+            // The minimum spend is met by the sale price or not at all.
+            (
+                9_900,
+                Some(4_900),
+                0,
+                Some((Some(1_000), None, 5_000)),
+                4_900,
+                vec![5_000],
+            ),
+            (
+                9_900,
+                Some(5_000),
+                0,
+                Some((Some(1_000), None, 5_000)),
+                4_000,
+                vec![4_900, 1_000],
+            ),
+            // A bundle: 12,000 less a 9,900 credit, then 10% of 2,100 = 210.
+            (
+                12_000,
+                None,
+                9_900,
+                Some((None, Some(10), 0)),
+                1_890,
+                vec![9_900, 210],
+            ),
+            // Credit and coupon stop at 1 fen.
+            (
+                12_000,
+                None,
+                11_999,
+                Some((Some(500), None, 0)),
+                1,
+                vec![11_999],
+            ),
+            (12_000, None, 20_000, None, 1, vec![11_999]),
+            // A free sale price takes no credit or coupon.
+            (
+                9_900,
+                Some(0),
+                5_000,
+                Some((Some(500), None, 0)),
+                0,
+                vec![9_900],
+            ),
+        ];
+        for (list, sale_price, credited, coupon, pays, steps) in cases {
+            let sale = sale_price.map(|p| sale(p, -10, 10));
+            let held: Vec<Held> = coupon
+                .map(|(amount, percent, min)| held(amount, percent, min))
+                .into_iter()
+                .collect();
+            let quote = price_with(
+                &product(list),
+                sale.as_ref(),
+                credit(credited),
+                &held,
+                CouponChoice::Best,
+                at(0),
+            )
+            .unwrap();
+            let offs: Vec<i64> = quote.discounts.iter().map(|d| d.amount_fen).collect();
+            assert_eq!(
+                (quote.amount_fen, offs),
+                (pays, steps),
+                "{list} {sale_price:?} {credited} {coupon:?}"
+            );
+            assert_eq!(
+                quote.list_fen - quote.discounts.iter().map(|d| d.amount_fen).sum::<i64>(),
+                quote.amount_fen
+            );
+        }
+    }
 }

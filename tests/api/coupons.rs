@@ -359,3 +359,62 @@ async fn codes_limits_grants_and_refusals() {
         "{forbidden}"
     );
 }
+
+#[tokio::test]
+async fn two_concurrent_orders_cannot_use_one_coupon() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app, 9900).await;
+    let seller = app.token(shop.seller.user_id);
+    let second = Fixture::new(&app.db)
+        .course(
+            &shop.seller,
+            2,
+            "第二门",
+            "编程开发",
+            9900,
+            entity::enums::CourseStatus::Published,
+        )
+        .await;
+    let (from, to) = window();
+    let made = make(
+        &app,
+        &seller,
+        json!({ "name": "一张券", "distribution": "CLAIM", "amountOffFen": 900,
+                "scope": "ALL", "startsAt": from, "endsAt": to, "totalQuantity": 10 }),
+    )
+    .await;
+    let claimed = app
+        .mutate(
+            &shop.buyer_token,
+            r#"mutation($c: ID!) { claimCoupon(input: {coupon: $c}) { userCoupon { id } } }"#,
+            json!({ "c": made["coupon"]["id"] }),
+        )
+        .await;
+    let copy = claimed["userCoupon"]["id"].clone();
+    let products = [gid("Course", shop.course.id), gid("Course", second.id)];
+    let orders = futures_util::future::join_all(products.iter().enumerate().map(|(n, product)| {
+        let (app, token, copy) = (&app, &shop.buyer_token, copy.clone());
+        async move {
+            app.mutate(
+                token,
+                ORDER_WITH,
+                json!({ "p": product, "k": format!("two-{n}"), "c": copy }),
+            )
+            .await
+        }
+    }))
+    .await;
+    let with_coupon = orders
+        .iter()
+        .filter(|o| o["order"]["amount"]["amount"] == 9000)
+        .count();
+    assert_eq!(with_coupon, 1, "{orders:?}");
+    let refused = orders.iter().find(|o| o["order"].is_null()).unwrap();
+    assert_eq!(
+        refused["userErrors"][0]["code"], "COUPON_NOT_APPLICABLE",
+        "{refused}"
+    );
+    let held = copies(&app, key_of(&made["coupon"]["id"])).await;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].status, UserCouponStatus::Reserved);
+}
