@@ -12,10 +12,9 @@ use crate::graphql::ids::{self, type_name};
 use crate::graphql::loaders::CreatorById;
 use crate::graphql::money::Money;
 use crate::graphql::objects::{Course, Creator};
-use crate::graphql::payload::{input_id, payload};
+use crate::graphql::payload::{input_id, input_ids, payload};
 use crate::service::access::ProductRef;
 use crate::service::bundles::{self, BundleFields};
-use crate::service::validation::{FieldError, UserErrorCode};
 
 /// Several of a creator's courses sold together (专栏).
 pub struct Bundle(pub bundle::Model);
@@ -171,13 +170,7 @@ payload!(
 );
 
 fn course_keys(ids: &[ID]) -> AppResult<Vec<i64>> {
-    ids.iter()
-        .map(|id| {
-            ids::decode(id, type_name::COURSE).map_err(|_| {
-                FieldError::new("courses", UserErrorCode::Invalid, "not a Course ID").into()
-            })
-        })
-        .collect()
+    input_ids(ids, type_name::COURSE, "courses")
 }
 
 /// Bundle mutations.

@@ -12,10 +12,9 @@ use crate::graphql::ids::{self, type_name};
 use crate::graphql::loaders::CreatorById;
 use crate::graphql::money::Money;
 use crate::graphql::objects::Creator;
-use crate::graphql::payload::{input_id, payload};
+use crate::graphql::payload::{input_id, input_ids, payload};
 use crate::service::access::ProductRef;
 use crate::service::memberships::{self, PlanFields};
-use crate::service::validation::{FieldError, UserErrorCode};
 
 /// A creator's membership plan (会员).
 pub struct MembershipPlan(pub membership_plan::Model);
@@ -177,13 +176,7 @@ payload!(
 );
 
 fn course_keys(ids: &[ID]) -> AppResult<Vec<i64>> {
-    ids.iter()
-        .map(|id| {
-            ids::decode(id, type_name::COURSE).map_err(|_| {
-                FieldError::new("courses", UserErrorCode::Invalid, "not a Course ID").into()
-            })
-        })
-        .collect()
+    input_ids(ids, type_name::COURSE, "courses")
 }
 
 fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {

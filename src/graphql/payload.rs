@@ -138,3 +138,11 @@ pub fn input_id(id: &async_graphql::ID, type_name: &str, field: &str) -> AppResu
         .into()
     })
 }
+
+/// The database ids in global IDs of `type_name` given as input field `field`; any
+/// wrong ID is a user error on that field.
+pub fn input_ids(ids: &[async_graphql::ID], type_name: &str, field: &str) -> AppResult<Vec<i64>> {
+    ids.iter()
+        .map(|id| input_id(id, type_name, field))
+        .collect()
+}

@@ -91,6 +91,18 @@ impl ProductRef {
     }
 }
 
+/// The creator `creator_id` themself, or an admin on the console; anyone else is
+/// refused with FORBIDDEN saying `refusal`.
+pub fn require_seller(actor: &Actor, creator_id: i64, refusal: &'static str) -> AppResult<()> {
+    actor.require_user()?;
+    if actor.creator_id() == Some(creator_id) {
+        return Ok(());
+    }
+    actor
+        .require_console_admin()
+        .map_err(|_| crate::error::AppError::Forbidden(refusal))
+}
+
 /// Whether the product is open to the actor without looking at entitlements: free,
 /// their own, or they are an admin.
 pub fn open_without_entitlement(actor: &Actor, product: &ProductRef) -> bool {

@@ -126,11 +126,11 @@ pub async fn update(
     let row = find(&txn, id)
         .await?
         .ok_or_else(|| FieldError::new("bundle", UserErrorCode::NotFound, "no such bundle"))?;
-    if actor.creator_id() != Some(row.creator_id) {
-        actor
-            .require_console_admin()
-            .map_err(|_| AppError::Forbidden("only the bundle's creator and admins change it"))?;
-    }
+    crate::service::access::require_seller(
+        actor,
+        row.creator_id,
+        "only the bundle's creator and admins change it",
+    )?;
     let saved = apply(&txn, row, fields, Utc::now()).await?;
     txn.commit().await?;
     Ok(saved)

@@ -236,11 +236,11 @@ pub async fn update(
     let row = find(&txn, id)
         .await?
         .ok_or_else(|| FieldError::new("plan", UserErrorCode::NotFound, "no such plan"))?;
-    if actor.creator_id() != Some(row.creator_id) {
-        actor
-            .require_console_admin()
-            .map_err(|_| AppError::Forbidden("only the plan's creator and admins change it"))?;
-    }
+    crate::service::access::require_seller(
+        actor,
+        row.creator_id,
+        "only the plan's creator and admins change it",
+    )?;
     let saved = apply(&txn, row, fields, Utc::now()).await?;
     txn.commit().await?;
     Ok(saved)

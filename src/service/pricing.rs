@@ -301,16 +301,6 @@ pub struct NewSale {
     pub ends_at: DateTime<Utc>,
 }
 
-/// The creator of the product, or an admin on the console.
-fn require_seller(actor: &Actor, product: &ProductRef) -> AppResult<()> {
-    if actor.creator_id() == Some(product.creator_id) {
-        return Ok(());
-    }
-    actor
-        .require_console_admin()
-        .map_err(|_| AppError::Forbidden("only the product's creator and admins may price it"))
-}
-
 /// The product to price, for its creator or an admin.
 async fn product_to_price(
     db: &impl ConnectionTrait,
@@ -322,7 +312,11 @@ async fn product_to_price(
     let product = ProductRef::find(db, kind, id)
         .await?
         .ok_or_else(|| FieldError::new("product", UserErrorCode::NotFound, "no such product"))?;
-    require_seller(actor, &product)?;
+    crate::service::access::require_seller(
+        actor,
+        product.creator_id,
+        "only the product's creator and admins may price it",
+    )?;
     Ok(product)
 }
 
