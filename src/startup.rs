@@ -102,16 +102,19 @@ impl Application {
         let read_cache = ReadCache::new(std::time::Duration::from_millis(
             settings.server.read_cache_ttl_ms,
         ));
-        let effects = Effects::new(vec![
-            Arc::new(recommendations.clone()),
-            Arc::new(auth.actors.clone()),
-            Arc::new(read_cache.clone()),
-        ]);
         let live = LiveRooms {
             hub: Hub::new(db.clone()),
             signer: Arc::new(StreamSigner::new(&settings.server.live)),
             limiter: ChatRateLimiter::default(),
         };
+        let effects = Effects::new(vec![
+            Arc::new(recommendations.clone()),
+            Arc::new(auth.actors.clone()),
+            Arc::new(read_cache.clone()),
+            Arc::new(crate::service::live_rooms::RefundedTickets(
+                live.hub.clone(),
+            )),
+        ]);
         if settings.environment == Environment::Production && !live.signer.signs() {
             tracing::warn!(
                 "ZHIKU_LIVE_PUSH_KEY or ZHIKU_LIVE_PLAY_KEY is not set: stream addresses go out unsigned"

@@ -39,6 +39,9 @@ pub const NOTIFY_CHANNEL: &str = "zhiku_live";
 /// Events one room's channel holds for subscribers that are behind; one further behind
 /// is resynchronised from the log.
 pub const ROOM_CHANNEL_CAPACITY: usize = 256;
+/// Revocations a room keeps for a slow subscriber (one that misses some ends anyway:
+/// a lagging receiver is treated as revoked and re-checked by resubscribing).
+const REVOCATION_CAPACITY: usize = 64;
 
 /// Events read from the log at once.
 const LOG_BATCH: u64 = 200;
@@ -165,6 +168,14 @@ pub enum Notice {
         /// The livestream.
         livestream_id: i64,
     },
+    /// The user may no longer enter the room (their ticket was refunded): their
+    /// subscriptions end on every replica.
+    Revoked {
+        /// The livestream.
+        livestream_id: i64,
+        /// The user.
+        user_id: i64,
+    },
 }
 
 impl Notice {
@@ -176,6 +187,10 @@ impl Notice {
                 sequence,
             } => format!("e:{livestream_id}:{sequence}"),
             Notice::Presence { livestream_id } => format!("p:{livestream_id}"),
+            Notice::Revoked {
+                livestream_id,
+                user_id,
+            } => format!("r:{livestream_id}:{user_id}"),
         }
     }
 
@@ -188,6 +203,10 @@ impl Notice {
                 sequence: sequence.parse().ok()?,
             },
             ("p", livestream_id, None) => Notice::Presence { livestream_id },
+            ("r", livestream_id, Some(user_id)) => Notice::Revoked {
+                livestream_id,
+                user_id: user_id.parse().ok()?,
+            },
             _ => return None,
         };
         parts.next().is_none().then_some(notice)
@@ -199,6 +218,8 @@ impl Notice {
 pub struct Room {
     livestream_id: i64,
     events: broadcast::Sender<Arc<RoomEvent>>,
+    /// Users whose entry was revoked: their subscriptions here end.
+    revoked: broadcast::Sender<i64>,
     /// The last logged event fanned out; the lock makes one reader of the log at a time.
     delivered: tokio::sync::Mutex<i64>,
     /// Subscriptions per user here (a user with two tabs counts once).
@@ -288,6 +309,7 @@ impl Hub {
                 Arc::new(Room {
                     livestream_id,
                     events: broadcast::channel(ROOM_CHANNEL_CAPACITY).0,
+                    revoked: broadcast::channel(REVOCATION_CAPACITY).0,
                     delivered: tokio::sync::Mutex::new(logged_up_to),
                     viewers: Mutex::new(HashMap::new()),
                     dirty: AtomicBool::new(false),
@@ -296,6 +318,7 @@ impl Hub {
             }))
         };
         let receiver = room.events.subscribe();
+        let revocations = room.revoked.subscribe();
         if let Ok(mut viewers) = room.viewers.lock() {
             let count = viewers.entry(user_id).or_insert(0);
             *count += 1;
@@ -309,6 +332,30 @@ impl Hub {
             room,
             user_id,
             receiver,
+            revocations,
+        }
+    }
+
+    /// Ends `user_id`'s subscriptions to the room on this replica.
+    pub fn revoke_here(&self, livestream_id: i64, user_id: i64) {
+        if let Some(room) = self.room(livestream_id) {
+            // No receiver means no subscription here: nothing to end.
+            let _ = room.revoked.send(user_id);
+        }
+    }
+
+    /// Ends `user_id`'s subscriptions to the room on every replica (here at once, the
+    /// others through NOTIFY on PostgreSQL).
+    pub async fn revoke(&self, livestream_id: i64, user_id: i64) {
+        self.revoke_here(livestream_id, user_id);
+        if self.db().get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            let notice = Notice::Revoked {
+                livestream_id,
+                user_id,
+            };
+            if let Err(error) = log::notify(self.db(), &notice).await {
+                tracing::warn!(%error, "telling the other replicas of a revoked entry failed");
+            }
         }
     }
 
@@ -396,6 +443,7 @@ pub struct Membership {
     room: Arc<Room>,
     user_id: i64,
     receiver: broadcast::Receiver<Arc<RoomEvent>>,
+    revocations: broadcast::Receiver<i64>,
 }
 
 impl Drop for Membership {
@@ -477,7 +525,16 @@ pub fn follow(
             if state.over {
                 return None;
             }
-            match state.membership.receiver.recv().await {
+            let received = tokio::select! {
+                received = state.membership.receiver.recv() => received,
+                revoked = state.membership.revocations.recv() => match revoked {
+                    Ok(user_id) if user_id != state.membership.user_id => continue,
+                    // Theirs, or missed ones (lagged): the subscription ends; a client
+                    // that may still enter subscribes again.
+                    _ => return None,
+                },
+            };
+            match received {
                 Ok(event) => {
                     if event.is_logged() && event.sequence <= state.last {
                         continue;

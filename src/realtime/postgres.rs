@@ -40,6 +40,10 @@ pub async fn listen(db: DatabaseConnection, hub: Hub) {
                         let hub = hub.clone();
                         tokio::spawn(async move { hub.presence_notice(livestream_id).await });
                     }
+                    Some(Notice::Revoked {
+                        livestream_id,
+                        user_id,
+                    }) => hub.revoke_here(livestream_id, user_id),
                     None => tracing::warn!("unreadable live notice ignored"),
                 },
                 Ok(None) => {

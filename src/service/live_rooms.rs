@@ -33,6 +33,29 @@ pub struct LiveRooms {
     pub limiter: ChatRateLimiter,
 }
 
+/// Ends a viewer's room subscriptions when their ticket is refunded (on every replica):
+/// a refunded viewer stops receiving the room at once, not at their next reconnect.
+pub struct RefundedTickets(pub Hub);
+
+#[async_trait::async_trait]
+impl crate::service::effects::Subscriber for RefundedTickets {
+    async fn handle(&self, db: &DatabaseConnection, event: &crate::service::effects::Event) {
+        let crate::service::effects::Event::OrderRefunded { order_id, buyer_id } = *event else {
+            return;
+        };
+        match entity::order::Entity::find_by_id(order_id).one(db).await {
+            Ok(Some(order))
+                if order.product_kind == entity::enums::ProductKind::Livestream
+                    && order.status == entity::enums::OrderStatus::Refunded =>
+            {
+                self.0.revoke(order.product_id, buyer_id).await;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, order_id, "reading a refunded order failed"),
+        }
+    }
+}
+
 /// A viewer's playback: signed live addresses while live, the replay once ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Playback {

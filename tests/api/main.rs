@@ -14,6 +14,7 @@ mod graphql_over_http;
 mod http_limits;
 mod identities;
 mod live;
+mod live_refunds;
 mod live_replicas;
 mod login;
 mod memberships;
