@@ -143,6 +143,9 @@ pub async fn revoke(
     order: &order::Model,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    if order.product_kind == ProductKind::Membership {
+        return crate::service::memberships::take_back_period(db, order, now).await;
+    }
     let revoked = entitlement::Entity::update_many()
         .col_expr(entitlement::Column::RevokedAt, Expr::value(now))
         .filter(entitlement::Column::OrderId.eq(order.id))

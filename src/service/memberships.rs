@@ -7,10 +7,8 @@
 //! once it lapsed; months are calendar months (31 January + 1 month = 28 or 29
 //! February). The plan may price renewals lower: `early_renewal_price_fen` for a member
 //! renewing before the end, `lapsed_renewal_price_fen` for a former member (a `RENEWAL`
-//! discount). The entitlement points at the latest order: refunding that order ends
-//! the membership, however many periods it had; refunding an earlier period's order
-//! returns its money and leaves the membership as it is (shortening it by that period
-//! is not built yet).
+//! discount). Refunding a membership order takes its period back: the end moves one
+//! period earlier, and a membership whose end is then past ends at once.
 
 use std::collections::HashSet;
 
@@ -76,6 +74,35 @@ pub async fn membership_of(
         .filter(entitlement::Column::ProductId.eq(plan_id))
         .one(db)
         .await?)
+}
+
+/// Takes back the period a refunded membership order bought, in the caller's
+/// transaction: the end moves one period earlier (calendar months), and the
+/// membership ends now when that is past.
+pub async fn take_back_period(
+    db: &impl ConnectionTrait,
+    order: &entity::order::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(held) = membership_of(db, order.buyer_id, order.product_id)
+        .await?
+        .filter(|e| e.revoked_at.is_none())
+    else {
+        return Ok(());
+    };
+    let months = find(db, order.product_id)
+        .await?
+        .map_or(1, |plan| plan.period_months.max(1) as u32);
+    let end = held
+        .expires_at
+        .and_then(|end| end.checked_sub_months(Months::new(months)));
+    let mut model = held.into_active_model();
+    match end {
+        Some(end) if end > now => model.expires_at = Set(Some(end)),
+        _ => model.revoked_at = Set(Some(now)),
+    }
+    model.update(db).await?;
+    Ok(())
 }
 
 /// What the plan's renewal price takes off for `user_id` at `now` (0 for a first
