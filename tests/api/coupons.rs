@@ -418,3 +418,53 @@ async fn two_concurrent_orders_cannot_use_one_coupon() {
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].status, UserCouponStatus::Reserved);
 }
+
+#[tokio::test]
+async fn a_coupon_picked_for_two_concurrent_orders_goes_to_one_and_the_other_is_priced_again() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app, 9900).await;
+    let seller = app.token(shop.seller.user_id);
+    let second = Fixture::new(&app.db)
+        .course(
+            &shop.seller,
+            2,
+            "第二门",
+            "编程开发",
+            9900,
+            entity::enums::CourseStatus::Published,
+        )
+        .await;
+    let (from, to) = window();
+    let made = make(
+        &app,
+        &seller,
+        json!({ "name": "自动券", "distribution": "CLAIM", "amountOffFen": 900,
+                "scope": "ALL", "startsAt": from, "endsAt": to, "totalQuantity": 10 }),
+    )
+    .await;
+    app.mutate(
+        &shop.buyer_token,
+        r#"mutation($c: ID!) { claimCoupon(input: {coupon: $c}) { userCoupon { id } } }"#,
+        json!({ "c": made["coupon"]["id"] }),
+    )
+    .await;
+    let products = [gid("Course", shop.course.id), gid("Course", second.id)];
+    let orders = futures_util::future::join_all(products.iter().enumerate().map(|(n, product)| {
+        let (app, token) = (&app, &shop.buyer_token);
+        async move {
+            app.mutate(
+                token,
+                ORDER_WITH,
+                json!({ "p": product, "k": format!("auto-{n}") }),
+            )
+            .await
+        }
+    }))
+    .await;
+    let mut amounts: Vec<i64> = orders
+        .iter()
+        .map(|o| o["order"]["amount"]["amount"].as_i64().unwrap_or(-1))
+        .collect();
+    amounts.sort_unstable();
+    assert_eq!(amounts, vec![9000, 9900], "{orders:?}");
+}

@@ -162,6 +162,7 @@ pub async fn create_order(
                 kind,
                 product_id,
                 quote,
+                coupon_named: coupon.is_some(),
             },
             &key,
             now,
@@ -247,6 +248,8 @@ struct Purchase {
     product_id: i64,
     /// The price, as the pricing rules give it now.
     quote: pricing::Quote,
+    /// Whether the buyer named the coupon (else the best one was picked for them).
+    coupon_named: bool,
 }
 
 /// The locked part of checkout: with the buyer's row locked, answer a retried key,
@@ -267,6 +270,7 @@ async fn decide(
         kind,
         product_id,
         quote,
+        coupon_named,
     } = purchase;
     let txn = crate::db::begin_write(db).await?;
     user::Entity::find_by_id(buyer_id)
@@ -356,7 +360,14 @@ async fn decide(
     if inserted == 1 {
         record_discounts(&txn, created.id, &quote).await?;
         for copy in quote.discounts.iter().filter_map(|d| d.coupon_id) {
-            coupons::apply::reserve(&txn, copy, created.id).await?;
+            if let Err(taken) = coupons::apply::reserve(&txn, copy, created.id).await {
+                // A concurrent order took the coupon picked for this one: price again
+                // with what is left (a coupon the buyer named is refused instead).
+                if coupon_named {
+                    return Err(taken);
+                }
+                return Ok(Decision::Again);
+            }
         }
         if free {
             entitlements::grant(&txn, &created, now).await?;
