@@ -570,10 +570,14 @@ mod tests {
                 sequence: 42,
             },
             Notice::Presence { livestream_id: 7 },
+            Notice::Revoked {
+                livestream_id: 7,
+                user_id: 3,
+            },
         ] {
             assert_eq!(Notice::parse(&notice.to_payload()), Some(notice));
         }
-        for bad in ["", "e:7", "e:x:1", "p:7:1", "q:7", "e:7:1:2"] {
+        for bad in ["", "e:7", "e:x:1", "p:7:1", "q:7", "e:7:1:2", "r:7", "r:7:x"] {
             assert_eq!(Notice::parse(bad), None, "{bad}");
         }
     }
