@@ -577,7 +577,9 @@ mod tests {
         ] {
             assert_eq!(Notice::parse(&notice.to_payload()), Some(notice));
         }
-        for bad in ["", "e:7", "e:x:1", "p:7:1", "q:7", "e:7:1:2", "r:7", "r:7:x"] {
+        for bad in [
+            "", "e:7", "e:x:1", "p:7:1", "q:7", "e:7:1:2", "r:7", "r:7:x",
+        ] {
             assert_eq!(Notice::parse(bad), None, "{bad}");
         }
     }
