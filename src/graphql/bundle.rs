@@ -26,10 +26,7 @@ impl Bundle {
         let Some(row) = bundles::find(ctx.db()?, id).await? else {
             return Ok(None);
         };
-        let actor = ctx.actor()?;
-        let visible = row.status != entity::enums::CourseStatus::Draft
-            || actor.creator_id() == Some(row.creator_id)
-            || actor.is_admin();
+        let visible = crate::service::access::may_see(ctx.actor()?, row.status, row.creator_id);
         Ok(visible.then_some(Bundle(row)))
     }
 }
@@ -83,13 +80,13 @@ impl Bundle {
     }
     /// Its courses, in order (those the viewer may see).
     async fn courses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Course>> {
-        let mut visible = Vec::new();
-        for id in bundles::course_ids(ctx.db()?, self.0.id).await? {
-            if let Some(course) = Course::load_visible(ctx, id).await? {
-                visible.push(course);
-            }
-        }
-        Ok(visible)
+        let ids = bundles::course_ids(ctx.db()?, self.0.id).await?;
+        // Together, so the loader reads the rows in one batch.
+        let loaded = futures_util::future::try_join_all(
+            ids.into_iter().map(|id| Course::load_visible(ctx, id)),
+        )
+        .await?;
+        Ok(loaded.into_iter().flatten().collect())
     }
     /// Its limited-time price, current or upcoming (null when none, or once it ended).
     async fn sale(

@@ -92,9 +92,7 @@ impl Coupon {
     }
     /// The public code of a CODE coupon (its creator and admins only).
     async fn code(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        let actor = ctx.actor()?;
-        let manages = actor.is_console_admin()
-            || (self.0.creator_id.is_some() && actor.creator_id() == self.0.creator_id);
+        let manages = coupons::manages(ctx.actor()?, &self.0);
         Ok(manages.then_some(self.0.code.as_deref()).flatten())
     }
     /// A fixed amount off, for amount coupons.

@@ -29,10 +29,7 @@ impl MembershipPlan {
         let Some(row) = memberships::find(ctx.db()?, id).await? else {
             return Ok(None);
         };
-        let actor = ctx.actor()?;
-        let visible = row.status != entity::enums::CourseStatus::Draft
-            || actor.creator_id() == Some(row.creator_id)
-            || actor.is_admin();
+        let visible = crate::service::access::may_see(ctx.actor()?, row.status, row.creator_id);
         Ok(visible.then_some(MembershipPlan(row)))
     }
 }

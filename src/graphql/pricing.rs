@@ -125,7 +125,7 @@ pub async fn viewer_price(
     };
     let now = Utc::now();
     let credit = match ctx.actor()?.user_id() {
-        Some(user_id) => pricing::bundle_credit(ctx.db()?, product, user_id, now).await?,
+        Some(user_id) => pricing::history_credit(ctx.db()?, product, user_id, now).await?,
         None => pricing::Credit::NONE,
     };
     let quote = pricing::price_with(

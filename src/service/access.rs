@@ -103,6 +103,14 @@ pub fn require_seller(actor: &Actor, creator_id: i64, refusal: &'static str) -> 
         .map_err(|_| crate::error::AppError::Forbidden(refusal))
 }
 
+/// Whether the actor may see a catalogue item in `status` of `creator_id`: everyone
+/// once it is out of DRAFT; a draft, its creator and admins only.
+pub fn may_see(actor: &Actor, status: entity::enums::CourseStatus, creator_id: i64) -> bool {
+    status != entity::enums::CourseStatus::Draft
+        || actor.creator_id() == Some(creator_id)
+        || actor.is_admin()
+}
+
 /// Whether the product is open to the actor without looking at entitlements: free,
 /// their own, or they are an admin.
 pub fn open_without_entitlement(actor: &Actor, product: &ProductRef) -> bool {

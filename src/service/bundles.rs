@@ -5,6 +5,8 @@
 //! is granted to every holder at once. With `credit_owned`, what a buyer paid for
 //! courses of the bundle they already own comes off its price (`BUNDLE_CREDIT`).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use entity::enums::{CourseStatus, OrderStatus, ProductKind};
 use entity::{bundle, bundle_course, course, entitlement, order};
@@ -102,13 +104,12 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let mut fields = fields;
-    if fields.title.is_none() {
-        fields.title = Some(String::new());
-    }
-    if fields.courses.is_none() {
-        fields.courses = Some(Vec::new());
-    }
+    // A new bundle needs a title and courses: missing ones are checked as empty.
+    let fields = BundleFields {
+        title: Some(fields.title.clone().unwrap_or_default()),
+        courses: Some(fields.courses.clone().unwrap_or_default()),
+        ..fields
+    };
     let saved = apply(&txn, draft, fields, now).await?;
     txn.commit().await?;
     Ok(saved)
@@ -267,27 +268,28 @@ pub async fn grant_courses(
     course_ids: &[i64],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    for course_id in course_ids {
-        let held = entitlement::Entity::find()
-            .filter(entitlement::Column::UserId.eq(user_id))
-            .filter(entitlement::Column::ProductKind.eq(ProductKind::Course))
-            .filter(entitlement::Column::ProductId.eq(*course_id))
-            .one(txn)
-            .await?;
-        match held {
-            Some(row) if row.revoked_at.is_none() => {}
-            _ => {
-                crate::service::entitlements::put(
-                    txn,
-                    user_id,
-                    (ProductKind::Course, *course_id),
-                    order_id,
-                    None,
-                    now,
-                )
-                .await?;
-            }
-        }
+    let held: HashSet<i64> = entitlement::Entity::find()
+        .select_only()
+        .column(entitlement::Column::ProductId)
+        .filter(entitlement::Column::UserId.eq(user_id))
+        .filter(entitlement::Column::ProductKind.eq(ProductKind::Course))
+        .filter(entitlement::Column::ProductId.is_in(course_ids.iter().copied()))
+        .filter(entitlement::Column::RevokedAt.is_null())
+        .into_tuple::<i64>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    for course_id in course_ids.iter().filter(|id| !held.contains(id)) {
+        crate::service::entitlements::put(
+            txn,
+            user_id,
+            (ProductKind::Course, *course_id),
+            order_id,
+            None,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

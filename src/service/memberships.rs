@@ -246,6 +246,14 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    // A new plan needs a name, a period and a price: missing ones are refused (a
+    // missing price as out of range).
+    let fields = PlanFields {
+        name: Some(fields.name.clone().unwrap_or_default()),
+        period_months: Some(fields.period_months.unwrap_or(0)),
+        price_fen: Some(fields.price_fen.unwrap_or(-1)),
+        ..fields
+    };
     let saved = apply(&txn, draft, fields, now).await?;
     txn.commit().await?;
     Ok(saved)

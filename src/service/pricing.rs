@@ -224,7 +224,7 @@ pub async fn quote(
             .into_error());
     }
     let credit = match buyer {
-        Some(user_id) => bundle_credit(db, product, user_id, now).await?,
+        Some(user_id) => history_credit(db, product, user_id, now).await?,
         None => Credit::NONE,
     };
     price_with(
@@ -240,7 +240,7 @@ pub async fn quote(
 
 /// What `user_id`'s history takes off `product`: a `credit_owned` bundle's credit for
 /// courses they paid for, or a membership plan's renewal price; 0 otherwise.
-pub async fn bundle_credit(
+pub async fn history_credit(
     db: &impl ConnectionTrait,
     product: &ProductRef,
     user_id: i64,

@@ -360,8 +360,17 @@ async fn codes_limits_grants_and_refusals() {
     );
 }
 
-#[tokio::test]
-async fn two_concurrent_orders_cannot_use_one_coupon() {
+/// A buyer holding one copy of a 9-yuan-off coupon, two 99-yuan courses to spend it on,
+/// and the coupon's ID and the copy's.
+struct OneCopy {
+    app: TestApp,
+    buyer_token: String,
+    courses: [String; 2],
+    coupon: Value,
+    copy: Value,
+}
+
+async fn one_copy_two_courses() -> OneCopy {
     let app = TestApp::spawn().await;
     let shop = shop(&app, 9900).await;
     let seller = app.token(shop.seller.user_id);
@@ -390,20 +399,33 @@ async fn two_concurrent_orders_cannot_use_one_coupon() {
             json!({ "c": made["coupon"]["id"] }),
         )
         .await;
-    let copy = claimed["userCoupon"]["id"].clone();
-    let products = [gid("Course", shop.course.id), gid("Course", second.id)];
-    let orders = futures_util::future::join_all(products.iter().enumerate().map(|(n, product)| {
-        let (app, token, copy) = (&app, &shop.buyer_token, copy.clone());
-        async move {
-            app.mutate(
-                token,
+    OneCopy {
+        courses: [gid("Course", shop.course.id), gid("Course", second.id)],
+        buyer_token: shop.buyer_token,
+        coupon: made["coupon"]["id"].clone(),
+        copy: claimed["userCoupon"]["id"].clone(),
+        app,
+    }
+}
+
+impl OneCopy {
+    /// Orders both courses at once, each with `coupon` (null: the best one).
+    async fn order_both(&self, coupon: &Value) -> Vec<Value> {
+        futures_util::future::join_all(self.courses.iter().enumerate().map(|(n, product)| {
+            self.app.mutate(
+                &self.buyer_token,
                 ORDER_WITH,
-                json!({ "p": product, "k": format!("two-{n}"), "c": copy }),
+                json!({ "p": product, "k": format!("both-{n}"), "c": coupon }),
             )
-            .await
-        }
-    }))
-    .await;
+        }))
+        .await
+    }
+}
+
+#[tokio::test]
+async fn two_concurrent_orders_cannot_use_one_coupon() {
+    let setup = one_copy_two_courses().await;
+    let orders = setup.order_both(&setup.copy).await;
     let with_coupon = orders
         .iter()
         .filter(|o| o["order"]["amount"]["amount"] == 9000)
@@ -414,53 +436,15 @@ async fn two_concurrent_orders_cannot_use_one_coupon() {
         refused["userErrors"][0]["code"], "COUPON_NOT_APPLICABLE",
         "{refused}"
     );
-    let held = copies(&app, key_of(&made["coupon"]["id"])).await;
+    let held = copies(&setup.app, key_of(&setup.coupon)).await;
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].status, UserCouponStatus::Reserved);
 }
 
 #[tokio::test]
 async fn a_coupon_picked_for_two_concurrent_orders_goes_to_one_and_the_other_is_priced_again() {
-    let app = TestApp::spawn().await;
-    let shop = shop(&app, 9900).await;
-    let seller = app.token(shop.seller.user_id);
-    let second = Fixture::new(&app.db)
-        .course(
-            &shop.seller,
-            2,
-            "第二门",
-            "编程开发",
-            9900,
-            entity::enums::CourseStatus::Published,
-        )
-        .await;
-    let (from, to) = window();
-    let made = make(
-        &app,
-        &seller,
-        json!({ "name": "自动券", "distribution": "CLAIM", "amountOffFen": 900,
-                "scope": "ALL", "startsAt": from, "endsAt": to, "totalQuantity": 10 }),
-    )
-    .await;
-    app.mutate(
-        &shop.buyer_token,
-        r#"mutation($c: ID!) { claimCoupon(input: {coupon: $c}) { userCoupon { id } } }"#,
-        json!({ "c": made["coupon"]["id"] }),
-    )
-    .await;
-    let products = [gid("Course", shop.course.id), gid("Course", second.id)];
-    let orders = futures_util::future::join_all(products.iter().enumerate().map(|(n, product)| {
-        let (app, token) = (&app, &shop.buyer_token);
-        async move {
-            app.mutate(
-                token,
-                ORDER_WITH,
-                json!({ "p": product, "k": format!("auto-{n}") }),
-            )
-            .await
-        }
-    }))
-    .await;
+    let setup = one_copy_two_courses().await;
+    let orders = setup.order_both(&Value::Null).await;
     let mut amounts: Vec<i64> = orders
         .iter()
         .map(|o| o["order"]["amount"]["amount"].as_i64().unwrap_or(-1))

@@ -109,14 +109,20 @@ fn owner_for(actor: &Actor, platform: bool) -> AppResult<Option<i64>> {
 }
 
 /// Whether the actor manages `coupon`: its creator, or an admin on the console.
+pub fn manages(actor: &Actor, coupon: &coupon::Model) -> bool {
+    actor.is_console_admin()
+        || (coupon.creator_id.is_some() && actor.creator_id() == coupon.creator_id)
+}
+
+/// The coupon's creator or an admin on the console, else FORBIDDEN.
 pub(super) fn require_manager(actor: &Actor, coupon: &coupon::Model) -> AppResult<()> {
     actor.require_user()?;
-    if coupon.creator_id.is_some() && actor.creator_id() == coupon.creator_id {
+    if manages(actor, coupon) {
         return Ok(());
     }
-    actor
-        .require_console_admin()
-        .map_err(|_| AppError::Forbidden("only the coupon's creator and admins manage it"))
+    Err(AppError::Forbidden(
+        "only the coupon's creator and admins manage it",
+    ))
 }
 
 fn normalize_code(checks: &mut Checks, code: Option<&str>, needed: bool) -> Option<String> {

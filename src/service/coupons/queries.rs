@@ -172,9 +172,7 @@ pub async fn visible(
     let Some(row) = coupon::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    let manages = actor.is_console_admin()
-        || (row.creator_id.is_some() && actor.creator_id() == row.creator_id);
-    if manages || row.distribution == CouponDistribution::Claim {
+    if super::manages(actor, &row) || row.distribution == CouponDistribution::Claim {
         return Ok(Some(row));
     }
     let holds = match actor.user_id() {
