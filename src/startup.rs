@@ -21,6 +21,7 @@ use crate::config::{
     AuthConfig, DatabaseConfig, Environment, PaymentConfig, RecommendConfig, ServerConfig,
 };
 use crate::graphql::SharedData;
+use crate::graphql::response_cache::ResponseCache;
 use crate::http::{AppState, Routers};
 use crate::live::signing::StreamSigner;
 use crate::messaging::{AppCredentials, Messenger};
@@ -199,6 +200,7 @@ impl Application {
                 payments: payments.clone(),
                 schema,
                 documents: Arc::default(),
+                responses: Arc::new(ResponseCache::new(read_cache.clone())),
                 metrics: Arc::clone(&metrics),
                 recommendations: recommendations.clone(),
                 effects: effects.clone(),

@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 use tokens::{Audience, TokenKeys};
 
 /// The acting user of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Actor {
     /// Nobody signed in.
     #[default]

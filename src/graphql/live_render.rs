@@ -10,18 +10,17 @@
 //! creator's private fields) has no shape and every subscriber resolves its own.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Field, FragmentDefinition, OperationType, Selection,
-    SelectionSet,
+    DocumentOperations, ExecutableDocument, Field, OperationType, Selection,
 };
 use async_graphql::{
     ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value, Variables, registry,
 };
 
 use super::live::LivestreamEvent;
+use super::selection::{Listed, only_listed};
 use crate::realtime::RoomEvent;
 
 /// The shape of a `livestreamEvents` subscription whose renderings may be shared (in
@@ -44,79 +43,26 @@ const EVENT_TYPES: [&str; 8] = [
     "LivestreamResync",
 ];
 
-/// What a field selected on a type holds, when it reads the same for every viewer.
-enum Public {
-    /// A scalar or enum.
-    Leaf,
-    /// An object of this type, whose selection is checked in turn.
-    Object(&'static str),
-}
-
 /// The fields that read the same whoever asks. Anything not listed (a new field
 /// included) is treated as viewer-dependent, so adding one can never leak it to
 /// others; list it here only once it is public.
-fn public_field(on: &str, field: &str) -> Option<Public> {
+fn public_field(on: &str, field: &str) -> Option<Listed> {
     let event = EVENT_TYPES.contains(&on);
     match (on, field) {
-        (_, "sequence" | "kind" | "livestreamId" | "occurredAt") if event => Some(Public::Leaf),
+        (_, "sequence" | "kind" | "livestreamId" | "occurredAt") if event => Some(Listed::Leaf),
         ("LivestreamStatusChanged", "status")
         | ("LivestreamMessageDeleted", "messageId")
-        | ("LivestreamViewerCount", "viewerCount") => Some(Public::Leaf),
+        | ("LivestreamViewerCount", "viewerCount") => Some(Listed::Leaf),
         ("LivestreamMessagePosted" | "LivestreamMessagePinned", "message") => {
-            Some(Public::Object("LivestreamMessage"))
+            Some(Listed::Object("LivestreamMessage"))
         }
         ("LivestreamViewerMuted", "user") | ("LivestreamMessage", "author") => {
-            Some(Public::Object("User"))
+            Some(Listed::Object("User"))
         }
         ("LivestreamMessage", "id" | "body" | "deleted" | "clientMessageId" | "createdAt")
-        | ("User", "id" | "nickname" | "avatarUrl" | "role" | "createdAt") => Some(Public::Leaf),
+        | ("User", "id" | "nickname" | "avatarUrl" | "role" | "createdAt") => Some(Listed::Leaf),
         _ => None,
     }
-}
-
-/// Deeper than this the check gives up (no public selection nests this far).
-const MAX_NESTING: usize = 8;
-
-fn is_public(
-    set: &SelectionSet,
-    on: &str,
-    fragments: &HashMap<Name, Positioned<FragmentDefinition>>,
-    nesting: usize,
-) -> bool {
-    nesting < MAX_NESTING
-        && set.items.iter().all(|item| match &item.node {
-            Selection::Field(field) => {
-                let field = &field.node;
-                let children = &field.selection_set.node;
-                match field.name.node.as_str() {
-                    "__typename" => children.items.is_empty(),
-                    name => match public_field(on, name) {
-                        Some(Public::Leaf) => children.items.is_empty(),
-                        Some(Public::Object(ty)) => is_public(children, ty, fragments, nesting + 1),
-                        None => false,
-                    },
-                }
-            }
-            Selection::FragmentSpread(spread) => fragments
-                .get(&spread.node.fragment_name.node)
-                .is_some_and(|fragment| {
-                    let on = fragment.node.type_condition.node.on.node.as_str();
-                    is_public(
-                        &fragment.node.selection_set.node,
-                        on,
-                        fragments,
-                        nesting + 1,
-                    )
-                }),
-            Selection::InlineFragment(inline) => {
-                let on = inline
-                    .node
-                    .type_condition
-                    .as_ref()
-                    .map_or(on, |condition| condition.node.on.node.as_str());
-                is_public(&inline.node.selection_set.node, on, fragments, nesting + 1)
-            }
-        })
 }
 
 /// The variables a field's arguments name.
@@ -158,11 +104,11 @@ pub fn event_shape(
     };
     let root = &root.node;
     if root.name.node != ROOT_FIELD
-        || !is_public(
+        || !only_listed(
             &root.selection_set.node,
             "LivestreamEvent",
             &document.fragments,
-            0,
+            public_field,
         )
     {
         return None;

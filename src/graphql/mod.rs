@@ -35,6 +35,8 @@ pub mod prefetch;
 pub mod pricing;
 pub mod rating;
 pub mod recommendation;
+pub mod response_cache;
+pub mod selection;
 pub mod session;
 pub mod user;
 

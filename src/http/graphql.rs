@@ -27,7 +27,7 @@ use super::{AppState, REQUEST_ID_HEADER, Shared};
 use crate::auth::authenticate;
 use crate::error::{AppError, code};
 use crate::graphql::loaders::{DbLoader, RequestLoader};
-use crate::graphql::{MAX_DEPTH, depth, documents};
+use crate::graphql::{MAX_DEPTH, depth, documents, response_cache};
 
 /// A plain error answer for requests refused before GraphQL runs.
 pub(super) fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
@@ -258,10 +258,11 @@ async fn execute(
         .parsed_query()
         .ok()
         .and_then(|document| depth::check(document, MAX_DEPTH).err());
-    let response = match too_deep {
-        Some(refusal) => {
-            async_graphql::Response::from_errors(vec![ServerError::new(refusal.to_string(), None)])
-        }
+    let (response, keep) = match too_deep {
+        Some(refusal) => (
+            async_graphql::Response::from_errors(vec![ServerError::new(refusal.to_string(), None)]),
+            None,
+        ),
         None => {
             let authorization = headers
                 .get(header::AUTHORIZATION)
@@ -289,6 +290,20 @@ async fn execute(
                     );
                 }
             };
+            // The same viewer asked the same catalogue query since the last change.
+            let key = state.responses.key(actor, &request);
+            if let Some(body) = key.as_ref().and_then(|key| state.responses.get(key)) {
+                state.metrics.observe_operation(operation.as_deref(), true);
+                return answer_with(StatusCode::OK, answer, body);
+            }
+            let operation_name = request.operation_name.clone();
+            let keep = key
+                .filter(|_| {
+                    request.parsed_query().is_ok_and(|document| {
+                        response_cache::cacheable(document, operation_name.as_deref())
+                    })
+                })
+                .map(|key| (key, state.responses.stamp()));
             // One caching loader per request: it may hold per-user rows, so it is never
             // shared.
             let loader: RequestLoader = DataLoader::with_cache(
@@ -296,7 +311,8 @@ async fn execute(
                 tokio::spawn,
                 HashMapCache::default(),
             );
-            state.schema.execute(request.data(actor).data(loader)).await
+            let response = state.schema.execute(request.data(actor).data(loader)).await;
+            (response, keep)
         }
     };
     let request_error = is_request_error(&response);
@@ -313,7 +329,28 @@ async fn execute(
     for error in &mut response.errors {
         label_error(error, &request_id);
     }
-    respond(response, request_error, answer)
+    let Some(body) = serialize(&response, request_error) else {
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code::INTERNAL,
+            "internal error",
+        );
+    };
+    // Only a clean answer is kept: errors may be the moment's (a database hiccup).
+    if let Some((key, stamp)) = keep
+        && response.errors.is_empty()
+        && response.http_headers.is_empty()
+    {
+        state.responses.put(key, stamp, body.clone());
+    }
+    let status = if request_error && answer == Answer::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut http = answer_with(status, answer, body);
+    http.headers_mut().extend(response.http_headers);
+    http
 }
 
 /// A request error: the operation never ran (it did not parse, validate or coerce its
@@ -324,9 +361,8 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-/// The HTTP answer: the negotiated media type; a request error without `data` (and
-/// HTTP 400 as `application/graphql-response+json`).
-fn respond(response: async_graphql::Response, request_error: bool, answer: Answer) -> Response {
+/// The body of an answer: a request error has no `data`.
+fn serialize(response: &async_graphql::Response, request_error: bool) -> Option<Bytes> {
     #[derive(serde::Serialize)]
     struct RequestErrors<'a> {
         errors: &'a [ServerError],
@@ -336,28 +372,19 @@ fn respond(response: async_graphql::Response, request_error: bool, answer: Answe
             errors: &response.errors,
         })
     } else {
-        serde_json::to_vec(&response)
+        serde_json::to_vec(response)
     };
-    let Ok(body) = body else {
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            code::INTERNAL,
-            "internal error",
-        );
-    };
-    let status = if request_error && answer == Answer::GraphqlResponse {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let mut http = (
+    body.ok().map(Bytes::from)
+}
+
+/// An HTTP answer of the negotiated media type.
+fn answer_with(status: StatusCode, answer: Answer, body: Bytes) -> Response {
+    (
         status,
         [(header::CONTENT_TYPE, answer.content_type())],
         body,
     )
-        .into_response();
-    http.headers_mut().extend(response.http_headers);
-    http
+        .into_response()
 }
 
 /// Gives every error a stable `extensions.code`: resolvers set theirs; errors from

@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::AuthState;
 use crate::graphql::AppSchema;
 use crate::graphql::documents::DocumentCache;
+use crate::graphql::response_cache::ResponseCache;
 use crate::service::effects::Effects;
 use crate::service::orders::Payments;
 use crate::service::read_cache::ReadCache;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Parsed query documents reused across requests.
     pub documents: Arc<DocumentCache>,
+    /// Whole answers to catalogue queries reused for the same viewer.
+    pub responses: Arc<ResponseCache>,
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
     /// The recommendation model being served.

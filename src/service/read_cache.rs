@@ -92,6 +92,14 @@ enum Domain {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Generation(u64);
 
+/// Both domains' generations at one moment: what an answer built from catalogue and
+/// people rows was read from (see `graphql::response_cache`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    catalogue: Generation,
+    people: Generation,
+}
+
 struct Stamped<V> {
     generation: Generation,
     stored_at: Instant,
@@ -171,6 +179,20 @@ impl ReadCache {
 
     fn enabled(&self) -> bool {
         !self.inner.ttl.is_zero()
+    }
+
+    /// The longest an entry lives (zero: the cache is off).
+    pub fn ttl(&self) -> Duration {
+        self.inner.ttl
+    }
+
+    /// The generations of every domain now. Take it before reading: a value read
+    /// from the stamp is current while [`ReadCache::stamp`] still equals it.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            catalogue: self.generation(Domain::Catalogue),
+            people: self.generation(Domain::People),
+        }
     }
 
     fn counter(&self, domain: Domain) -> &AtomicU64 {

@@ -250,3 +250,57 @@ async fn the_creator_list_and_their_first_courses_are_shared_until_one_changes()
         .collect();
     assert!(names.contains(&&json!("Newcomer")), "{names:?}");
 }
+
+#[tokio::test]
+async fn whole_answers_are_kept_per_viewer_and_only_for_catalogue_fields() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let profile = fixture.creator("Answer Teacher").await;
+    let shown = fixture
+        .course(
+            &profile,
+            1,
+            "Shown",
+            "编程开发",
+            9900,
+            CourseStatus::Published,
+        )
+        .await;
+    fixture
+        .course(&profile, 2, "Draft", "编程开发", 9900, CourseStatus::Draft)
+        .await;
+    let drafts =
+        "{ courses(first: 20, filter: {status: DRAFT}) { totalCount edges { node { title } } } }";
+
+    // An admin's answer is kept for the admin...
+    let admin = fixture.user("answer-admin", Role::Admin).await;
+    let admin_token = app.token_for(admin.id, zhiku::auth::tokens::Audience::Console);
+    let before = app.metrics.statements_executed();
+    let (_, first) = app.gql_as(&admin_token, drafts, json!({})).await;
+    let (_, again) = app.gql_as(&admin_token, drafts, json!({})).await;
+    assert_eq!(first, again);
+    assert_eq!(again["data"]["courses"]["totalCount"], 1, "{again}");
+    let after_admin = app.metrics.statements_executed();
+    assert!(after_admin > before);
+    // ...and never served to anyone else: a learner is refused the same query.
+    let learner = fixture.user("answer-learner", Role::Learner).await;
+    let learner_token = app.token_for(learner.id, zhiku::auth::tokens::Audience::MiniProgram);
+    let (_, refused) = app.gql_as(&learner_token, drafts, json!({})).await;
+    assert_eq!(refused["data"], Value::Null, "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+    // A field that depends on the viewer's purchases is answered afresh every time: a
+    // purchase recorded behind the process (another replica) shows at once.
+    let access = "{ courses(first: 20) { edges { node { title viewerHasAccess } } } }";
+    let (_, locked) = app.gql_as(&learner_token, access, json!({})).await;
+    assert_eq!(
+        locked["data"]["courses"]["edges"][0]["node"]["viewerHasAccess"], false,
+        "{locked}"
+    );
+    fixture.entitlement(learner.id, shown.id).await;
+    let (_, open) = app.gql_as(&learner_token, access, json!({})).await;
+    assert_eq!(
+        open["data"]["courses"]["edges"][0]["node"]["viewerHasAccess"], true,
+        "{open}"
+    );
+}
