@@ -142,7 +142,7 @@ fn notifications(c: &mut Criterion) {
                     zhiku::service::orders::handle_notification(
                         &bench.db,
                         &zhiku::service::effects::Effects::default(),
-                        bench.payments.provider.as_ref(),
+                        &bench.payments,
                         &headers,
                         body.as_bytes(),
                     )

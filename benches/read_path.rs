@@ -10,7 +10,9 @@
 //! `ZHIKU_TEST_DATABASE_URL=postgres://zhiku:zhiku@127.0.0.1:54329/zhiku cargo bench --bench read_path`).
 //! `ZHIKU_BENCH_SECONDS` changes the time per query, `ZHIKU_BENCH_ONLY=text` runs only
 //! the queries whose name contains the text (and `{ __typename }`, the yardstick), and
-//! `ZHIKU_DB_MAX_CONNECTIONS` the pool size (10, the server's default).
+//! `ZHIKU_DB_MAX_CONNECTIONS` the pool size (10, the server's default), and
+//! `ZHIKU_READ_CACHE_TTL_MS=0` turns the read cache and kept answers off (what a request
+//! costs when nothing is shared).
 
 mod support;
 

@@ -89,6 +89,12 @@ pub enum Command {
         #[command(subcommand)]
         action: PayAction,
     },
+    /// The money ledger.
+    Ledger {
+        /// What to do.
+        #[command(subcommand)]
+        action: LedgerAction,
+    },
     /// Manage users.
     User {
         /// What to do.
@@ -163,6 +169,14 @@ pub enum PayAction {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
     },
+}
+
+/// `zhiku ledger` actions.
+#[derive(Debug, Subcommand)]
+pub enum LedgerAction {
+    /// Check that every entry sums to zero, journal by journal, and that every paid
+    /// order has its sale; exits non-zero when not.
+    Check,
 }
 
 /// `zhiku user` actions.
@@ -265,6 +279,25 @@ async fn run_command(mut cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("notification delivered: HTTP {status}");
             if !(200..300).contains(&status) {
                 return Err(format!("the server refused the notification (HTTP {status})").into());
+            }
+            Ok(())
+        }
+        Command::Ledger {
+            action: LedgerAction::Check,
+        } => {
+            let db = crate::db::connect_and_migrate(&cli.database).await?;
+            let report = crate::service::ledger::balances::check(&db).await?;
+            println!(
+                "{} journals; all entries sum to {} fen; {} unbalanced journals {:?}; {} paid orders without a sale {:?}",
+                report.journals,
+                report.total_fen,
+                report.unbalanced_journals.len(),
+                report.unbalanced_journals,
+                report.unrecorded_orders.len(),
+                report.unrecorded_orders,
+            );
+            if !report.is_clean() {
+                return Err("the ledger does not balance".into());
             }
             Ok(())
         }

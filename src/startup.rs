@@ -339,14 +339,8 @@ async fn reconcile_forever(
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
-        match crate::service::orders::reconcile(
-            &db,
-            &effects,
-            payments.provider.as_ref(),
-            after,
-            chrono::Utc::now(),
-        )
-        .await
+        match crate::service::orders::reconcile(&db, &effects, &payments, after, chrono::Utc::now())
+            .await
         {
             Ok(done) if done.changed_anything() => tracing::info!(
                 completed = done.completed,

@@ -23,8 +23,15 @@ use zhiku::config::{
 };
 use zhiku::startup::Settings;
 
-/// The server's settings for a load run on `database`: port 0, no scheduled work.
+/// The server's settings for a load run on `database`: port 0, no scheduled work, and
+/// the read cache's time to live from `ZHIKU_READ_CACHE_TTL_MS` when set (0 measures
+/// every request reading the database and resolving every field).
 pub fn settings(database: DatabaseConfig) -> Settings {
+    let defaults = ServerConfig::default();
+    let read_cache_ttl_ms = std::env::var("ZHIKU_READ_CACHE_TTL_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(defaults.read_cache_ttl_ms);
     Settings {
         environment: Environment::Development,
         database,
@@ -42,7 +49,8 @@ pub fn settings(database: DatabaseConfig) -> Settings {
         },
         server: ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            ..ServerConfig::default()
+            read_cache_ttl_ms,
+            ..defaults
         },
     }
 }

@@ -13,6 +13,9 @@ pub struct Model {
     pub display_name: String,
     pub bio: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The platform's fee on this creator's sales in basis points, when it differs
+    /// from the configured default.
+    pub fee_bps: Option<i32>,
     #[sea_orm(belongs_to, from = "user_id", to = "id")]
     pub user: BelongsTo<super::user::Entity>,
 }

@@ -268,3 +268,39 @@ pub enum UserCouponStatus {
     #[sea_orm(string_value = "USED")]
     Used,
 }
+
+/// Whose money a ledger account holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum LedgerAccountKind {
+    /// Money in the platform's merchant account (an asset: debits add).
+    #[sea_orm(string_value = "PLATFORM_CASH")]
+    PlatformCash,
+    /// The platform's revenue from fees.
+    #[sea_orm(string_value = "PLATFORM_FEES")]
+    PlatformFees,
+    /// What the platform owes a creator (owner: the creator id).
+    #[sea_orm(string_value = "CREATOR")]
+    Creator,
+    /// What the platform owes a promoter (owner: the user id).
+    #[sea_orm(string_value = "PROMOTER")]
+    Promoter,
+}
+
+/// What a ledger journal records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum LedgerJournalKind {
+    /// A paid order split into fee, commissions and the creator's share.
+    #[sea_orm(string_value = "SALE")]
+    Sale,
+    /// A refund reversing a sale's split.
+    #[sea_orm(string_value = "REFUND")]
+    Refund,
+    /// Money paid out of the merchant account to a creator or promoter.
+    #[sea_orm(string_value = "PAYOUT")]
+    Payout,
+    /// A payout that failed, its amount owed again.
+    #[sea_orm(string_value = "PAYOUT_RETURN")]
+    PayoutReturn,
+}

@@ -17,6 +17,7 @@ mod m20261203_000011_pricing;
 mod m20261203_000012_coupons;
 mod m20261203_000013_bundles;
 mod m20261203_000014_membership_plans;
+mod m20261203_000015_ledger;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_coupons::Migration),
             Box::new(m20261203_000013_bundles::Migration),
             Box::new(m20261203_000014_membership_plans::Migration),
+            Box::new(m20261203_000015_ledger::Migration),
         ]
     }
 }

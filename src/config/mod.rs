@@ -318,6 +318,18 @@ pub struct PaymentConfig {
     )]
     pub refund_window_days: i64,
 
+    /// The platform's fee on a sale, in basis points of the amount paid (1000 = 10 %),
+    /// unless the creator has a rate of their own. Earnings stay pending for the refund
+    /// window, then become available for payout.
+    #[arg(
+        long,
+        env = "ZHIKU_PLATFORM_FEE_BPS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(i64).range(0..=10_000),
+        global = true
+    )]
+    pub platform_fee_bps: i64,
+
     /// Seconds between reconciliation runs (0 turns the background task off).
     #[arg(
         long,

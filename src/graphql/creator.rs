@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{CourseStatus, LivestreamStatus, OrderDirection};
 use crate::graphql::ids::type_name;
+use crate::graphql::ledger::{self, Earnings, LedgerEntry};
 use crate::graphql::loaders::{FirstCoursesOfCreator, FollowersOfCreator, UserById};
 use crate::graphql::objects::{CommunityGroup, Course, Creator, Livestream, User};
 use crate::graphql::ordering::{CourseOrder, CreatorOrder, CreatorOrderField, LivestreamOrder};
@@ -123,6 +124,31 @@ impl Creator {
         )
         .await?;
         Ok(pagination::connection(db, rows, Livestream))
+    }
+    /// What the platform owes this creator: pending, available, paid out (the creator
+    /// and admins).
+    async fn earnings(&self, ctx: &Context<'_>) -> async_graphql::Result<Earnings> {
+        ledger::earnings_of(ctx, self).await
+    }
+    /// This creator's ledger entries, newest first (the creator and admins).
+    #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
+    async fn ledger_entries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<LedgerEntry>> {
+        ledger::entries_of(ctx, self, first, after).await
+    }
+    /// The platform's fee on this creator's sales in basis points, when an admin set
+    /// one of their own; null means the configured default. The creator and admins.
+    async fn fee_basis_points(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
+        let actor = ctx.actor()?;
+        if actor.is_admin() || actor.creator_id() == Some(self.0.id) {
+            Ok(self.0.fee_bps)
+        } else {
+            Err(AppError::Forbidden("only the creator and admins see a creator's fee").into())
+        }
     }
     /// This creator's community groups, newest first.
     #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]

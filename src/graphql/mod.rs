@@ -16,6 +16,7 @@ pub mod documents;
 pub mod enums;
 pub mod group;
 pub mod ids;
+pub mod ledger;
 pub mod lesson;
 pub mod live;
 pub mod live_render;
@@ -76,6 +77,7 @@ pub struct Query(
     recommendation::RecommendationQuery,
     notification::NotificationQuery,
     coupon::CouponQuery,
+    ledger::LedgerQuery,
 );
 
 /// Every mutation.
@@ -98,6 +100,7 @@ pub struct Mutation(
     membership::MembershipMutation,
     notification::NotificationMutation,
     live::LiveMutation,
+    ledger::LedgerMutation,
 );
 
 /// Every subscription (served over WebSocket at `/graphql`).

@@ -367,15 +367,9 @@ impl OrderMutation {
     ) -> async_graphql::Result<CancelOrderPayload> {
         let result = async {
             let id = input_id(&input.order, type_name::ORDER, "order")?;
-            orders::cancel_order(
-                ctx.db()?,
-                ctx.effects()?,
-                payments(ctx)?.provider.as_ref(),
-                ctx.actor()?,
-                id,
-            )
-            .await
-            .map(Order)
+            orders::cancel_order(ctx.db()?, ctx.effects()?, payments(ctx)?, ctx.actor()?, id)
+                .await
+                .map(Order)
         }
         .await;
         CancelOrderPayload::from_result(result)

@@ -176,7 +176,7 @@ async fn payment_notification(
     match orders::handle_notification(
         &state.db,
         &state.effects,
-        state.payments.provider.as_ref(),
+        &state.payments,
         &signature,
         &body,
     )

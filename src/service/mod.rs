@@ -11,6 +11,7 @@ pub mod entitlements;
 pub mod feed;
 pub mod groups;
 pub mod identities;
+pub mod ledger;
 pub mod lessons;
 pub mod live_chat;
 pub mod live_rooms;

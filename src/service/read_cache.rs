@@ -457,6 +457,7 @@ mod tests {
             display_name: name.into(),
             bio: None,
             created_at: chrono::Utc::now(),
+            fee_bps: None,
         }
     }
 

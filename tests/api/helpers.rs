@@ -367,6 +367,7 @@ impl<'a> Fixture<'a> {
             display_name: name.into(),
             bio: None,
             created_at: t0(),
+            fee_bps: None,
         }
         .into_active_model()
         .reset_id()

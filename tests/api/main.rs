@@ -13,6 +13,7 @@ mod database;
 mod graphql_over_http;
 mod http_limits;
 mod identities;
+mod ledger;
 mod live;
 mod live_refunds;
 mod live_replicas;

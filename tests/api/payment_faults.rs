@@ -22,7 +22,7 @@ pub async fn reconcile_at(app: &TestApp, minutes_later: i64) -> Reconciled {
     reconcile(
         &app.db,
         &app.effects,
-        app.payments.provider.as_ref(),
+        &app.payments,
         Duration::minutes(5),
         Utc::now() + Duration::minutes(minutes_later),
     )

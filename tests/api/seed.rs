@@ -63,6 +63,36 @@ async fn demo_seed_fills_every_list() {
         "{group}"
     );
 
+    // Every seeded sale is in the ledger, split and balanced; the creators' earnings
+    // add up to what the platform owes.
+    let report = zhiku::service::ledger::balances::check(&app.db)
+        .await
+        .expect("check");
+    assert!(report.is_clean() && report.journals >= 19_000, "{report:?}");
+    let (_, ledger) = app
+        .gql_as(
+            &app.token(1),
+            "{ platformLedger { cash { amount } fees { amount } owed { amount } } creators(first: 100) { edges { node { earnings { pending { amount } available { amount } } } } } }",
+            json!({}),
+        )
+        .await;
+    let position = &ledger["data"]["platformLedger"];
+    let cash = position["cash"]["amount"].as_i64().unwrap();
+    let fees = position["fees"]["amount"].as_i64().unwrap();
+    let owed = position["owed"]["amount"].as_i64().unwrap();
+    assert!(cash > 0 && fees > 0 && cash == fees + owed, "{ledger}");
+    let earned: i64 = ledger["data"]["creators"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| {
+            let earnings = &edge["node"]["earnings"];
+            earnings["pending"]["amount"].as_i64().unwrap()
+                + earnings["available"]["amount"].as_i64().unwrap()
+        })
+        .sum();
+    assert_eq!(earned, owed, "{ledger}");
+
     // A second seed refuses rather than duplicating.
     assert!(zhiku::seed::demo(&app.db).await.is_err());
 }

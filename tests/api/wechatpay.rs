@@ -129,7 +129,7 @@ async fn reconciliation_completes_an_order_whose_notification_never_came() {
     let done = zhiku::service::orders::reconcile(
         &app.db,
         &app.effects,
-        app.payments.provider.as_ref(),
+        &app.payments,
         Duration::minutes(5),
         later,
     )
@@ -151,7 +151,7 @@ async fn reconciliation_completes_an_order_whose_notification_never_came() {
     let again = zhiku::service::orders::reconcile(
         &app.db,
         &app.effects,
-        app.payments.provider.as_ref(),
+        &app.payments,
         Duration::minutes(5),
         later,
     )
@@ -184,7 +184,7 @@ async fn reconciliation_completes_an_order_whose_notification_never_came() {
     let closed = zhiku::service::orders::reconcile(
         &app.db,
         &app.effects,
-        app.payments.provider.as_ref(),
+        &app.payments,
         Duration::minutes(5),
         much_later,
     )

@@ -53,6 +53,7 @@ impl Planner {
                     CATEGORIES[category]
                 )),
                 created_at: at,
+                fee_bps: None,
             });
             self.creator_category.push(category);
         }

@@ -181,7 +181,7 @@ pub async fn create_order(
                 return checkout(db, provider, order).await;
             }
             Ok(Decision::SettleFirst(stale)) => {
-                if settle_pending(db, effects, provider, &stale, now).await? != Settled::Closed {
+                if settle_pending(db, effects, payments, &stale, now).await? != Settled::Closed {
                     let now_state = reload(db, stale.id).await?;
                     if now_state.status == OrderStatus::Paid {
                         return Err(product_error(
@@ -484,7 +484,7 @@ async fn checkout(
 pub async fn cancel_order(
     db: &DatabaseConnection,
     effects: &Effects,
-    provider: &dyn PaymentProvider,
+    payments: &Payments,
     actor: &Actor,
     order_id: i64,
 ) -> AppResult<order::Model> {
@@ -507,7 +507,7 @@ pub async fn cancel_order(
     if row.status != OrderStatus::Pending {
         return Err(not_pending());
     }
-    match settle_pending(db, effects, provider, &row, Utc::now()).await? {
+    match settle_pending(db, effects, payments, &row, Utc::now()).await? {
         Settled::Closed => reload(db, row.id).await,
         Settled::Paid => Err(FieldError::new(
             "order",

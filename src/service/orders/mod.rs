@@ -38,7 +38,7 @@ use sea_orm::{
 
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
-use crate::payments::{PaymentError, PaymentProvider, TradeState};
+use crate::payments::{PaymentError, TradeState};
 use crate::service::PRIVATE_PURCHASES as PRIVATE;
 use crate::service::access::ProductRef;
 use crate::service::effects::Effects;
@@ -51,8 +51,11 @@ use crate::service::validation::{FieldError, UserErrorCode};
 pub struct OrderRules {
     /// How long an unpaid order stays open.
     pub timeout: Duration,
-    /// How long after payment the selling creator may refund.
+    /// How long after payment the selling creator may refund (and the sale's
+    /// earnings stay pending).
     pub refund_window: Duration,
+    /// The platform's fee in basis points, unless the creator has their own.
+    pub platform_fee_bps: i64,
 }
 
 impl OrderRules {
@@ -61,6 +64,7 @@ impl OrderRules {
         OrderRules {
             timeout: Duration::minutes(config.order_timeout_minutes.max(1)),
             refund_window: Duration::days(config.refund_window_days.max(0)),
+            platform_fee_bps: config.platform_fee_bps.clamp(0, 10_000),
         }
     }
 }
@@ -420,6 +424,7 @@ async fn spend_coupon(
 
 async fn apply_payment(
     db: &impl ConnectionTrait,
+    rules: &OrderRules,
     order: &order::Model,
     transaction_id: &str,
     now: DateTime<Utc>,
@@ -452,6 +457,15 @@ async fn apply_payment(
         .await?;
     if moved.rows_affected != 1 {
         return Ok(PaymentOutcome::Unchanged);
+    }
+    // The money arrived either way: its split is recorded, and an automatic refund
+    // below reverses it when it succeeds.
+    if let Some(item) = sellable(db, order.product_kind, order.product_id).await? {
+        let paid = order::Model {
+            paid_at: Some(now),
+            ..order.clone()
+        };
+        crate::service::ledger::record_sale(db, &paid, item.product.creator_id, rules, now).await?;
     }
     if grantable {
         entitlements::grant(db, order, now).await?;
@@ -521,10 +535,11 @@ pub enum Settled {
 async fn settle_pending(
     db: &sea_orm::DatabaseConnection,
     effects: &Effects,
-    provider: &dyn PaymentProvider,
+    payments: &Payments,
     order: &order::Model,
     now: DateTime<Utc>,
 ) -> AppResult<Settled> {
+    let provider = payments.provider.as_ref();
     if order.prepay_id.is_some()
         && let Err(error) = provider.close(&order.out_trade_no).await
     {
@@ -535,7 +550,7 @@ async fn settle_pending(
             Ok(TradeState::Success(payment)) => {
                 return Ok(
                     match notifications::complete_confirmed(
-                        db, effects, provider, order, &payment, now,
+                        db, effects, payments, order, &payment, now,
                     )
                     .await?
                     {

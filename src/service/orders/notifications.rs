@@ -6,14 +6,17 @@
 
 use chrono::{DateTime, Utc};
 use entity::{order, refund};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use super::{
-    ConfirmedPayment, PaymentOutcome, apply_payment, payment_mismatch, record_event, refunds,
+    ConfirmedPayment, OrderRules, PaymentOutcome, Payments, apply_payment, payment_mismatch,
+    record_event, refunds,
 };
 use crate::error::{AppError, AppResult};
+use crate::payments::RefundState;
 use crate::payments::notification::{self, Event, NotifyError, SignatureHeaders};
-use crate::payments::{PaymentProvider, RefundState};
 use crate::service::effects::{Effects, Event as Committed};
 
 /// Why a notification was not applied: refused (4xx, nothing changed) or failed here (5xx,
@@ -34,10 +37,11 @@ pub enum NotificationFailure {
 pub async fn handle_notification(
     db: &DatabaseConnection,
     effects: &Effects,
-    provider: &dyn PaymentProvider,
+    payments: &Payments,
     headers: &SignatureHeaders,
     body: &[u8],
 ) -> Result<Option<i64>, NotificationFailure> {
+    let provider = payments.provider.as_ref();
     let keys = provider.notification_keys();
     let now = Utc::now();
     let notice = notification::verify_and_decrypt(keys, headers, body, now)?;
@@ -60,16 +64,13 @@ pub async fn handle_notification(
             if let Some(reason) = payment_mismatch(&order, &buyer_openid, &payment) {
                 return Err(NotifyError::Mismatch(reason).into());
             }
-            let applied = apply_confirmed(
-                db,
-                &order,
-                &payment,
-                &notice.id,
-                &notice.event_type,
-                &notice.resource,
-                now,
-            )
-            .await?;
+            let reported = Reported {
+                event_id: &notice.id,
+                event_type: &notice.event_type,
+                payload: &notice.resource,
+            };
+            let applied =
+                apply_confirmed(db, &payments.rules, &order, &payment, reported, now).await?;
             match applied {
                 None => Ok(None), // a duplicate: answered success, nothing changes
                 Some(outcome) => {
@@ -153,24 +154,42 @@ async fn buyer_openid(db: &impl ConnectionTrait, order: &order::Model) -> AppRes
     )
 }
 
+/// How the provider told us of a payment: the event recorded once per id.
+struct Reported<'a> {
+    event_id: &'a str,
+    event_type: &'a str,
+    payload: &'a str,
+}
+
 /// In one transaction: records the event (once) and applies the payment. None when
 /// the event was seen before.
 async fn apply_confirmed(
     db: &DatabaseConnection,
+    rules: &OrderRules,
     order: &order::Model,
     payment: &ConfirmedPayment,
-    event_id: &str,
-    event_type: &str,
-    payload: &str,
+    reported: Reported<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<Option<PaymentOutcome>> {
+    let Reported {
+        event_id,
+        event_type,
+        payload,
+    } = reported;
     let txn = crate::db::begin_write(db).await?;
+    // Lock the order before anything references it: two deliveries of one payment
+    // racing otherwise both take the order's key lock (the event's foreign key) and
+    // then deadlock on the status update (PostgreSQL). Re-read inside the
+    // transaction: the status decides what happens.
+    let current = order::Entity::find_by_id(order.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
     if !record_event(&txn, event_id, event_type, Some(order.id), payload, now).await? {
         return Ok(None);
     }
-    // Re-read inside the transaction: the status decides what happens.
-    let current = super::reload(&txn, order.id).await?;
-    let outcome = apply_payment(&txn, &current, &payment.transaction_id, now).await?;
+    let outcome = apply_payment(&txn, rules, &current, &payment.transaction_id, now).await?;
     txn.commit().await?;
     Ok(Some(outcome))
 }
@@ -181,28 +200,26 @@ async fn apply_confirmed(
 pub(crate) async fn complete_confirmed(
     db: &DatabaseConnection,
     effects: &Effects,
-    provider: &dyn PaymentProvider,
+    payments: &Payments,
     order: &order::Model,
     payment: &ConfirmedPayment,
     now: DateTime<Utc>,
 ) -> AppResult<Option<PaymentOutcome>> {
+    let provider = payments.provider.as_ref();
     let buyer_openid = buyer_openid(db, order).await?;
     if let Some(reason) = payment_mismatch(order, &buyer_openid, payment) {
         tracing::error!(out_trade_no = %order.out_trade_no, reason, "provider reports a payment that does not match the order");
         return Ok(None);
     }
     let event_id = format!("query:{}", payment.transaction_id);
-    let outcome = apply_confirmed(
-        db,
-        order,
-        payment,
-        &event_id,
-        "RECONCILED.SUCCESS",
-        "{}",
-        now,
-    )
-    .await?
-    .unwrap_or(PaymentOutcome::Unchanged);
+    let reported = Reported {
+        event_id: &event_id,
+        event_type: "RECONCILED.SUCCESS",
+        payload: "{}",
+    };
+    let outcome = apply_confirmed(db, &payments.rules, order, payment, reported, now)
+        .await?
+        .unwrap_or(PaymentOutcome::Unchanged);
     announce(db, effects, order, &outcome).await;
     refunds::submit_started(db, effects, provider, order, &outcome).await;
     Ok(Some(outcome))

@@ -8,9 +8,11 @@ use entity::enums::{OrderStatus, RefundStatus};
 use entity::{order, refund};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{PaymentOutcome, Settled, close_if_pending, notifications, refunds, settle_pending};
+use super::{
+    PaymentOutcome, Payments, Settled, close_if_pending, notifications, refunds, settle_pending,
+};
 use crate::error::AppResult;
-use crate::payments::{PaymentProvider, TradeState};
+use crate::payments::TradeState;
 use crate::service::effects::Effects;
 
 /// Rows read per page.
@@ -43,7 +45,7 @@ impl Reconciled {
 pub async fn reconcile(
     db: &DatabaseConnection,
     effects: &Effects,
-    provider: &dyn PaymentProvider,
+    payments: &Payments,
     after: Duration,
     now: DateTime<Utc>,
 ) -> AppResult<Reconciled> {
@@ -61,7 +63,7 @@ pub async fn reconcile(
         let Some(last) = page.last() else { break };
         cursor = last.id;
         for pending in &page {
-            reconcile_order(db, effects, provider, pending, now, &mut done).await?;
+            reconcile_order(db, effects, payments, pending, now, &mut done).await?;
         }
     }
     let mut cursor = 0;
@@ -77,7 +79,7 @@ pub async fn reconcile(
         let Some(last) = page.last() else { break };
         cursor = last.id;
         for pending in &page {
-            if refunds::reconcile_refund(db, effects, provider, pending).await? {
+            if refunds::reconcile_refund(db, effects, payments.provider.as_ref(), pending).await? {
                 done.refunds_settled += 1;
             }
         }
@@ -88,7 +90,7 @@ pub async fn reconcile(
 async fn reconcile_order(
     db: &DatabaseConnection,
     effects: &Effects,
-    provider: &dyn PaymentProvider,
+    payments: &Payments,
     pending: &order::Model,
     now: DateTime<Utc>,
     done: &mut Reconciled,
@@ -102,9 +104,9 @@ async fn reconcile_order(
         }
         return Ok(());
     }
-    match provider.query(&pending.out_trade_no).await {
+    match payments.provider.query(&pending.out_trade_no).await {
         Ok(TradeState::Success(payment)) => {
-            match notifications::complete_confirmed(db, effects, provider, pending, &payment, now)
+            match notifications::complete_confirmed(db, effects, payments, pending, &payment, now)
                 .await?
             {
                 Some(PaymentOutcome::Completed) => done.completed += 1,
@@ -113,7 +115,7 @@ async fn reconcile_order(
             }
         }
         Ok(TradeState::NotPay | TradeState::Closed | TradeState::NotFound) if expired => {
-            if settle_pending(db, effects, provider, pending, now).await? == Settled::Closed {
+            if settle_pending(db, effects, payments, pending, now).await? == Settled::Closed {
                 done.closed += 1;
             }
         }

@@ -81,6 +81,7 @@ pub(crate) async fn apply_refund_state(
     if moved.rows_affected == 1 && status == RefundStatus::Success {
         let refunded = reload(db, found.order_id).await?;
         entitlements::revoke(db, &refunded, now).await?;
+        crate::service::ledger::record_refund(db, &refunded, found, now).await?;
         let title = sellable(db, refunded.product_kind, refunded.product_id)
             .await?
             .map(|s| s.title)
