@@ -35,6 +35,10 @@
 //!   background tasks, routers); `zhiku serve` and the test harness both use it, so
 //!   tests drive exactly what production serves.
 
+// The merged root Mutation nests one type per domain; proving its futures Send goes
+// deeper than the default limit of 128.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod cli;
 pub mod config;

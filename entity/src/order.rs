@@ -38,6 +38,8 @@ pub struct Model {
     pub refunded_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The promoter (a `promoters` row) the order was made through, if any.
+    pub promoter_id: Option<i64>,
     #[sea_orm(belongs_to, from = "buyer_id", to = "id")]
     pub buyer: BelongsTo<super::user::Entity>,
 }

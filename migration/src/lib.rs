@@ -18,6 +18,7 @@ mod m20261203_000012_coupons;
 mod m20261203_000013_bundles;
 mod m20261203_000014_membership_plans;
 mod m20261203_000015_ledger;
+mod m20261203_000016_distribution;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_bundles::Migration),
             Box::new(m20261203_000014_membership_plans::Migration),
             Box::new(m20261203_000015_ledger::Migration),
+            Box::new(m20261203_000016_distribution::Migration),
         ]
     }
 }

@@ -34,6 +34,7 @@ pub mod pagination;
 pub mod payload;
 pub mod prefetch;
 pub mod pricing;
+pub mod promotion;
 pub mod rating;
 pub mod recommendation;
 pub mod response_cache;
@@ -101,6 +102,7 @@ pub struct Mutation(
     notification::NotificationMutation,
     live::LiveMutation,
     ledger::LedgerMutation,
+    promotion::PromotionMutation,
 );
 
 /// Every subscription (served over WebSocket at `/graphql`).

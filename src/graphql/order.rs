@@ -247,6 +247,9 @@ pub struct CreateOrderInput {
     /// the product page (claimed now if the viewer holds none). Without it, the best
     /// coupon the viewer holds is used, as `viewerPrice` shows.
     pub coupon: Option<ID>,
+    /// A promoter's share code (分销) the order is made through. Without it, the
+    /// promoter whose link the viewer opened for this product in the last 7 days.
+    pub promoter_code: Option<String>,
 }
 
 /// Input of `cancelOrder`.
@@ -326,6 +329,7 @@ impl OrderMutation {
                 product_id,
                 coupon,
                 idempotency_key: &input.idempotency_key,
+                promoter_code: input.promoter_code.as_deref(),
             };
             orders::create_order(
                 ctx.db()?,

@@ -56,6 +56,22 @@ impl User {
         preferences::require_self(ctx.actor()?, self.0.id)?;
         Ok(NotificationSettings::of(self.0.id))
     }
+    /// What the platform owes them as a promoter (分销): pending, available, paid out
+    /// (the user themself and admins only).
+    async fn promoter_earnings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::graphql::ledger::Earnings> {
+        crate::graphql::promotion::promoter_earnings(ctx, self.0.id).await
+    }
+    /// Their share codes, one per product they promote, newest first (the user
+    /// themself and admins only).
+    async fn promoter_codes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::promotion::PromoterCode>> {
+        crate::graphql::promotion::promoter_codes(ctx, self.0.id).await
+    }
     /// Their memberships, running or ended, with plan and end (the user themself and
     /// admins only).
     async fn memberships(

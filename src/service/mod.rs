@@ -21,6 +21,7 @@ pub mod messages;
 pub mod orders;
 pub mod page;
 pub mod pricing;
+pub mod promotions;
 pub mod ratings;
 pub mod read_cache;
 pub mod recommendations;

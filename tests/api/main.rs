@@ -26,6 +26,7 @@ mod official_account;
 mod payment_faults;
 mod payments;
 mod privacy;
+mod promoters;
 mod purchases;
 mod ratings;
 mod read_cache;

@@ -32,6 +32,7 @@ async fn orders_and_entitlements_are_forbidden_to_anonymous_visitors() {
         refunded_at: None,
         closed_at: None,
         updated_at: t0(),
+        promoter_id: None,
     }
     .into_active_model()
     .reset_id()

@@ -101,6 +101,7 @@ impl Planner {
                 refunded_at: None,
                 closed_at: None,
                 updated_at: paid,
+                promoter_id: None,
             });
             if product.kind == ProductKind::Group
                 && self.membership_pairs.insert((product.id, buyer))

@@ -31,6 +31,7 @@ use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::service::effects::{Effects, Event};
 use crate::service::orders::OrderRules;
+use crate::service::promotions;
 use crate::service::validation::{FieldError, UserErrorCode};
 
 /// The owner id of the platform's own accounts.
@@ -158,7 +159,8 @@ fn sale_reference(order_id: i64) -> String {
 
 /// Records a paid order's split in the payment's transaction: the amount paid into the
 /// merchant account, the platform's fee (the creator's own rate, else the configured
-/// one), and the creator's share, pending until the refund window ends. A free order
+/// one), the commissions of the promoters it was made through, and the creator's
+/// share, the last two pending until the refund window ends. A free order
 /// moves no money and records nothing; recording twice records once.
 pub async fn record_sale(
     db: &impl ConnectionTrait,
@@ -175,13 +177,18 @@ pub async fn record_sale(
         .await?
         .and_then(|c| c.fee_bps)
         .map_or(rules.platform_fee_bps, i64::from);
-    let parts = split::split(paid.amount_fen, fee_bps, &[]);
+    // Nobody earns a commission on their own purchase (a recruiter buying through
+    // the promoter they recruited included).
+    let mut owed =
+        promotions::commissions(db, paid.promoter_id, paid.product_kind, paid.product_id).await?;
+    owed.retain(|c| c.promoter_id != paid.buyer_id);
+    let parts = split::split(paid.amount_fen, fee_bps, &owed);
     let paid_at = paid.paid_at.unwrap_or(now);
     let available_at = paid_at + rules.refund_window;
     let cash = account(db, LedgerAccountKind::PlatformCash, PLATFORM, now).await?;
     let fees = account(db, LedgerAccountKind::PlatformFees, PLATFORM, now).await?;
     let seller = account(db, LedgerAccountKind::Creator, seller_creator_id, now).await?;
-    let lines = [
+    let mut lines = vec![
         Line {
             account_id: cash,
             amount_fen: paid.amount_fen,
@@ -198,6 +205,13 @@ pub async fn record_sale(
             available_at,
         },
     ];
+    for (promoter_user_id, commission_fen) in parts.commissions {
+        lines.push(Line {
+            account_id: account(db, LedgerAccountKind::Promoter, promoter_user_id, now).await?,
+            amount_fen: -commission_fen,
+            available_at,
+        });
+    }
     post(
         db,
         LedgerJournalKind::Sale,

@@ -86,6 +86,9 @@ pub struct OrderRequest<'a> {
     pub coupon: Option<CouponInput>,
     /// The client's key for retries.
     pub idempotency_key: &'a str,
+    /// A promoter's share code the order is made through; None: the buyer's live
+    /// referral for the product, if any.
+    pub promoter_code: Option<&'a str>,
 }
 
 /// Buys a product: the price comes from the pricing rules (with the best of the buyer's
@@ -104,6 +107,7 @@ pub async fn create_order(
         product_id,
         coupon,
         idempotency_key,
+        promoter_code,
     } = request;
     let buyer_id = actor.require_user()?;
     let pay_app = pay_app(actor);
@@ -142,6 +146,14 @@ pub async fn create_order(
             "you cannot buy your own product",
         ));
     }
+    let promoter_id = crate::service::promotions::for_order(
+        db,
+        buyer_id,
+        &item.product,
+        promoter_code,
+        Utc::now(),
+    )
+    .await?;
     let choice = match coupon {
         None => CouponChoice::Best,
         Some(CouponInput::Copy(id)) => CouponChoice::Copy(id),
@@ -163,6 +175,7 @@ pub async fn create_order(
                 product_id,
                 quote,
                 coupon_named: coupon.is_some(),
+                promoter_id,
             },
             &key,
             now,
@@ -250,6 +263,8 @@ struct Purchase {
     quote: pricing::Quote,
     /// Whether the buyer named the coupon (else the best one was picked for them).
     coupon_named: bool,
+    /// The promoter the order is made through.
+    promoter_id: Option<i64>,
 }
 
 /// The locked part of checkout: with the buyer's row locked, answer a retried key,
@@ -271,6 +286,7 @@ async fn decide(
         product_id,
         quote,
         coupon_named,
+        promoter_id,
     } = purchase;
     let txn = crate::db::begin_write(db).await?;
     user::Entity::find_by_id(buyer_id)
@@ -338,6 +354,7 @@ async fn decide(
         refunded_at: Set(None),
         closed_at: Set(None),
         updated_at: Set(now),
+        promoter_id: Set(promoter_id),
         ..Default::default()
     })
     .on_conflict(
