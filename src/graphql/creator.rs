@@ -143,12 +143,8 @@ impl Creator {
     /// The platform's fee on this creator's sales in basis points, when an admin set
     /// one of their own; null means the configured default. The creator and admins.
     async fn fee_basis_points(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
-        let actor = ctx.actor()?;
-        if actor.is_admin() || actor.creator_id() == Some(self.0.id) {
-            Ok(self.0.fee_bps)
-        } else {
-            Err(AppError::Forbidden("only the creator and admins see a creator's fee").into())
-        }
+        crate::service::ledger::balances::require_creator_or_admin(ctx.actor()?, self.0.id)?;
+        Ok(self.0.fee_bps)
     }
     /// This creator's community groups, newest first.
     #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]

@@ -171,7 +171,7 @@ pub async fn become_promoter(
     };
     // A unique code, tried again on the rare clash; one promoter per user and product.
     for _ in 0..4 {
-        let inserted = promoter::Entity::insert(promoter::ActiveModel {
+        promoter::Entity::insert(promoter::ActiveModel {
             user_id: Set(user_id),
             product_kind: Set(kind),
             product_id: Set(product_id),
@@ -185,9 +185,6 @@ pub async fn become_promoter(
         .await?;
         if let Some(mine) = promoter_of(db, user_id, kind, product_id).await? {
             return Ok(mine);
-        }
-        if inserted == 1 {
-            break;
         }
     }
     Err(AppError::internal(std::io::Error::other(

@@ -293,7 +293,7 @@ async fn admins_see_the_outbox_and_retry_a_failed_message() {
     let outbox = r#"query($s: NotificationStatus) { notifications(first: 10, filter: {status: $s}) {
         totalCount nodes { id kind status channel attempts lastError recipient { id } values { key value } } } }"#;
     let mut failed = Value::Null;
-    for _ in 0..100 {
+    for _ in 0..400 {
         let (_, body) = app
             .gql_as(&shop.admin_token, outbox, json!({ "s": "FAILED" }))
             .await;

@@ -114,12 +114,13 @@ pub async fn creator_earnings(
     earnings(db, LedgerAccountKind::Creator, creator_id, now).await
 }
 
-fn require_creator_or_admin(actor: &Actor, creator_id: i64) -> AppResult<()> {
+/// The creator themself or an admin: who sees a creator's money and fee rate.
+pub fn require_creator_or_admin(actor: &Actor, creator_id: i64) -> AppResult<()> {
     if actor.is_admin() || actor.creator_id() == Some(creator_id) {
         Ok(())
     } else {
         Err(AppError::Forbidden(
-            "only the creator and admins see a creator's earnings",
+            "only the creator and admins see a creator's earnings and fee",
         ))
     }
 }
