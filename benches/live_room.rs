@@ -124,7 +124,7 @@ async fn subscriber(
     token: String,
     livestream: String,
     subscribed: Arc<AtomicUsize>,
-    latencies: mpsc::UnboundedSender<u128>,
+    latencies: mpsc::UnboundedSender<(u128, u128)>,
 ) {
     let mut request = format!("ws://{address}/graphql")
         .into_client_request()
@@ -157,7 +157,7 @@ async fn subscriber(
         {
             let rest = &text[start + 8..];
             if let Some(sent) = rest.split('"').next().and_then(|b| b.parse::<u128>().ok()) {
-                let _ = latencies.send(now_micros().saturating_sub(sent));
+                let _ = latencies.send((sent, now_micros().saturating_sub(sent)));
             }
         }
     }
@@ -224,7 +224,7 @@ async fn fill_room(
     client: &reqwest::Client,
 ) -> (
     Vec<tokio::task::JoinHandle<()>>,
-    mpsc::UnboundedReceiver<u128>,
+    mpsc::UnboundedReceiver<(u128, u128)>,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
     let subscribed = Arc::new(AtomicUsize::new(0));
@@ -264,13 +264,41 @@ async fn fill_room(
     (tasks, rx)
 }
 
-fn drain(rx: &mut mpsc::UnboundedReceiver<u128>) -> Vec<u128> {
+/// The deliveries received so far: (send time, latency) in microseconds.
+fn drain_timed(rx: &mut mpsc::UnboundedReceiver<(u128, u128)>) -> Vec<(u128, u128)> {
     let mut all = Vec::new();
-    while let Ok(latency) = rx.try_recv() {
-        all.push(latency);
+    while let Ok(delivery) = rx.try_recv() {
+        all.push(delivery);
     }
+    all
+}
+
+/// The latencies of the deliveries received so far, sorted.
+fn drain(rx: &mut mpsc::UnboundedReceiver<(u128, u128)>) -> Vec<u128> {
+    let mut all: Vec<u128> = drain_timed(rx).into_iter().map(|(_, l)| l).collect();
     all.sort_unstable();
     all
+}
+
+/// Latency by the second the message was sent in: a backlog that grows shows here.
+fn report_by_second(deliveries: &[(u128, u128)], started_micros: u128) {
+    let mut seconds: Vec<Vec<u128>> = vec![Vec::new(); 11];
+    for &(sent, latency) in deliveries {
+        let second = (sent.saturating_sub(started_micros) / 1_000_000) as usize;
+        seconds[second.min(10)].push(latency);
+    }
+    for (second, latencies) in seconds.iter_mut().enumerate() {
+        if latencies.is_empty() {
+            continue;
+        }
+        latencies.sort_unstable();
+        println!(
+            "    sent in second {second}: {} deliveries, p50 {:.0} ms, p99 {:.0} ms",
+            latencies.len(),
+            percentile(latencies, 0.50),
+            percentile(latencies, 0.99)
+        );
+    }
 }
 
 fn report(label: &str, latencies: &[u128], expected: usize) {
@@ -381,6 +409,7 @@ async fn main() {
         .collect();
     let sent = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let started_micros = now_micros();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let mut sends = Vec::new();
     for second in 0..10 {
@@ -403,13 +432,27 @@ async fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let latencies = drain(&mut rx);
+    let deliveries = drain_timed(&mut rx);
+    let mut latencies: Vec<u128> = deliveries.iter().map(|&(_, l)| l).collect();
+    latencies.sort_unstable();
     let sent = sent.load(Ordering::Relaxed);
+    let last_arrival = deliveries
+        .iter()
+        .map(|&(s, l)| s + l)
+        .max()
+        .unwrap_or(started_micros);
+    let span = (last_arrival.saturating_sub(started_micros)) as f64 / 1e6;
     println!(
-        "  {sent} messages accepted in {elapsed:.1} s ({:.0}/s)",
-        sent as f64 / elapsed
+        "  {sent} of {} messages accepted; the last send answered after {elapsed:.1} s",
+        rate * 10
+    );
+    println!(
+        "  {} deliveries in {span:.1} s from the first send to the last arrival ({:.0}/s)",
+        deliveries.len(),
+        deliveries.len() as f64 / span
     );
     report("deliveries", &latencies, sent * room_size);
+    report_by_second(&deliveries, started_micros);
     for task in tasks {
         task.abort();
     }

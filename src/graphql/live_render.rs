@@ -5,12 +5,13 @@
 //! costs, and when the selection reads only fields that are the same for every viewer
 //! (the event, the message, the author's public profile), one result serves them all.
 //! The WebSocket handler names such a subscription's shape ([`event_shape`]); each event
-//! then keeps the first rendering per shape ([`crate::realtime::Renders`]) and the other
-//! subscribers clone it. A selection that reaches anything else (a viewer's orders, a
+//! then keeps the first rendering per shape ([`crate::realtime::Renders`]), with its
+//! `next` payload encoded once; over WebSocket the other subscribers send that payload
+//! as it is ([`FrameSlot`]), so an event is neither resolved nor encoded per socket. A selection that reaches anything else (a viewer's orders, a
 //! creator's private fields) has no shape and every subscriber resolves its own.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Field, OperationType, Selection,
@@ -123,6 +124,39 @@ pub fn event_shape(
     Some(EventShape(shape.into()))
 }
 
+/// One event rendered for one shape: the value, and the whole `next` payload
+/// (`{"data":{<key>:<value>}}`) encoded once for every WebSocket that sends it.
+struct SharedRender {
+    value: Value,
+    payload: Arc<str>,
+}
+
+/// Where a subscription's resolver leaves the encoded payload of the event it just
+/// rendered for a shared shape, for the WebSocket writer to send as it is (put in the
+/// operation's data by the writer; taken with each response the stream yields). The
+/// response itself then carries a null in its place, so nothing is encoded twice.
+#[derive(Debug, Default)]
+pub struct FrameSlot(Mutex<Option<Arc<str>>>);
+
+impl FrameSlot {
+    /// The payload the last response stands for, if it was a shared rendering.
+    pub fn take(&self) -> Option<Arc<str>> {
+        self.0.lock().ok()?.take()
+    }
+
+    fn put(&self, payload: Arc<str>) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(payload);
+        }
+    }
+}
+
+/// The `next` payload of a response whose only field `key` is `value`.
+fn encode_payload(key: &str, value: &Value) -> Option<Arc<str>> {
+    let data = serde_json::json!({ "data": { key: value } });
+    serde_json::to_string(&data).ok().map(Arc::from)
+}
+
 /// A live event as a subscription yields it: resolved like [`LivestreamEvent`], once
 /// per shape when the subscription has one.
 pub struct RenderedEvent(pub Arc<RoomEvent>);
@@ -141,31 +175,45 @@ impl OutputType for RenderedEvent {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let shape = ctx.data_opt::<EventShape>();
-        if let Some(EventShape(shape)) = shape
-            && let Some(rendered) = self.0.renders.get(shape)
-            && let Ok(value) = rendered.downcast::<Value>()
+        let Some(EventShape(shape)) = ctx.data_opt::<EventShape>() else {
+            return LivestreamEvent::from(Arc::clone(&self.0))
+                .resolve(ctx, field)
+                .await;
+        };
+        let shared = match self
+            .0
+            .renders
+            .get(shape)
+            .and_then(|rendered| rendered.downcast::<SharedRender>().ok())
         {
-            return Ok(value.as_ref().clone());
+            Some(shared) => shared,
+            None => {
+                let value = LivestreamEvent::from(Arc::clone(&self.0))
+                    .resolve(ctx, field)
+                    .await?;
+                // A rendering with field errors is this subscriber's alone.
+                let clean = ctx
+                    .query_env
+                    .errors
+                    .lock()
+                    .map(|errors| errors.is_empty())
+                    .unwrap_or(false);
+                let payload = encode_payload(field.node.response_key().node.as_str(), &value);
+                let (true, Some(payload)) = (clean, payload) else {
+                    return Ok(value);
+                };
+                let shared = Arc::new(SharedRender { value, payload });
+                self.0.renders.put(Arc::clone(shape), shared.clone());
+                shared
+            }
+        };
+        match ctx.data_opt::<Arc<FrameSlot>>() {
+            Some(slot) => {
+                slot.put(Arc::clone(&shared.payload));
+                Ok(Value::Null)
+            }
+            None => Ok(shared.value.clone()),
         }
-        let value = LivestreamEvent::from(Arc::clone(&self.0))
-            .resolve(ctx, field)
-            .await?;
-        // A rendering with field errors is this subscriber's alone.
-        let clean = ctx
-            .query_env
-            .errors
-            .lock()
-            .map(|errors| errors.is_empty())
-            .unwrap_or(false);
-        if let Some(EventShape(shape)) = shape
-            && clean
-        {
-            self.0
-                .renders
-                .put(Arc::clone(shape), Arc::new(value.clone()));
-        }
-        Ok(value)
     }
 }
 

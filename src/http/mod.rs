@@ -3,6 +3,7 @@
 
 mod graphql;
 pub mod websocket;
+pub mod ws_protocol;
 
 use graphql::refuse as graphql_refusal;
 

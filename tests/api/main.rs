@@ -39,3 +39,4 @@ mod tokens;
 mod wechatpay;
 mod wechatpay_fake;
 mod writes;
+mod ws_protocol;
