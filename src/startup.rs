@@ -145,6 +145,13 @@ impl Application {
                 chrono::Duration::minutes(settings.payments.reconcile_after_minutes.max(1)),
             )));
         }
+        if settings.payments.payout_interval_secs > 0 {
+            tasks.push(tokio::spawn(pay_out_forever(
+                db.clone(),
+                payments.clone(),
+                std::time::Duration::from_secs(settings.payments.payout_interval_secs),
+            )));
+        }
         let templates = Templates::from_config(&settings.server.messages)?;
         if settings.server.messages.outbox_interval_ms > 0 {
             let messenger = Messenger::new(
@@ -329,6 +336,31 @@ async fn remind_forever(db: sea_orm::DatabaseConnection, interval: std::time::Du
 /// The reconciliation task: every `interval`, ask the provider about pending orders and
 /// processing refunds older than `after` (so a lost notification loses neither money
 /// nor access).
+/// The scheduled payout run (`ZHIKU_PAYOUT_INTERVAL_SECS`); the first run waits one
+/// interval, so a restart does not pay out at once.
+async fn pay_out_forever(
+    db: DatabaseConnection,
+    payments: Payments,
+    interval: std::time::Duration,
+) {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    loop {
+        ticker.tick().await;
+        match crate::service::ledger::payouts::run_payouts(&db, &payments, chrono::Utc::now()).await
+        {
+            Ok(run) => tracing::info!(
+                started = run.started,
+                resumed = run.resumed,
+                succeeded = run.succeeded,
+                failed = run.failed,
+                skipped = run.skipped,
+                "payout run"
+            ),
+            Err(error) => tracing::error!(?error, "payout run failed"),
+        }
+    }
+}
+
 async fn reconcile_forever(
     db: DatabaseConnection,
     effects: Effects,

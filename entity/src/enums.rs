@@ -304,3 +304,50 @@ pub enum LedgerJournalKind {
     #[sea_orm(string_value = "PAYOUT_RETURN")]
     PayoutReturn,
 }
+
+/// Where a payout (a WeChat Pay merchant transfer) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+pub enum PayoutState {
+    /// Written with its ledger entry; the transfer request may not have reached WeChat Pay.
+    #[sea_orm(string_value = "REQUESTED")]
+    Requested,
+    /// WeChat Pay accepted the transfer and is processing it.
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    /// Waiting for the payee to confirm receipt in WeChat (`wx.requestMerchantTransfer`).
+    #[sea_orm(string_value = "WAIT_USER_CONFIRM")]
+    WaitUserConfirm,
+    /// The money reached the payee's WeChat balance.
+    #[sea_orm(string_value = "SUCCESS")]
+    Success,
+    /// The transfer failed; the amount is owed again.
+    #[sea_orm(string_value = "FAIL")]
+    Fail,
+    /// The transfer was cancelled; the amount is owed again.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+impl PayoutState {
+    /// Whether nothing more happens to the payout.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            PayoutState::Success | PayoutState::Fail | PayoutState::Cancelled
+        )
+    }
+
+    /// Reads WeChat Pay's transfer state word (PROCESSING and TRANSFERING count as
+    /// accepted).
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "ACCEPTED" | "PROCESSING" | "TRANSFERING" => Some(PayoutState::Accepted),
+            "WAIT_USER_CONFIRM" => Some(PayoutState::WaitUserConfirm),
+            "SUCCESS" => Some(PayoutState::Success),
+            "FAIL" => Some(PayoutState::Fail),
+            "CANCELLED" | "CANCELING" => Some(PayoutState::Cancelled),
+            _ => None,
+        }
+    }
+}

@@ -34,6 +34,7 @@ pub mod order;
 pub mod order_discount;
 pub mod outbox_message;
 pub mod payment_event;
+pub mod payout;
 pub mod product_sale;
 pub mod promoter;
 pub mod promotion;

@@ -19,6 +19,7 @@ mod m20261203_000013_bundles;
 mod m20261203_000014_membership_plans;
 mod m20261203_000015_ledger;
 mod m20261203_000016_distribution;
+mod m20261203_000017_payouts;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_membership_plans::Migration),
             Box::new(m20261203_000015_ledger::Migration),
             Box::new(m20261203_000016_distribution::Migration),
+            Box::new(m20261203_000017_payouts::Migration),
         ]
     }
 }

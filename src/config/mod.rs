@@ -330,6 +330,27 @@ pub struct PaymentConfig {
     )]
     pub platform_fee_bps: i64,
 
+    /// The least available balance a payout run pays, in fen (WeChat Pay transfers
+    /// start at 0.1 yuan).
+    #[arg(
+        long,
+        env = "ZHIKU_PAYOUT_MINIMUM_FEN",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(i64).range(10..),
+        global = true
+    )]
+    pub payout_minimum_fen: i64,
+
+    /// Seconds between scheduled payout runs (0, the default, leaves payouts to the
+    /// admins' `runPayouts`).
+    #[arg(
+        long,
+        env = "ZHIKU_PAYOUT_INTERVAL_SECS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub payout_interval_secs: u64,
+
     /// Seconds between reconciliation runs (0 turns the background task off).
     #[arg(
         long,

@@ -140,6 +140,16 @@ impl Creator {
     ) -> async_graphql::Result<Conn<LedgerEntry>> {
         ledger::entries_of(ctx, self, first, after).await
     }
+    /// This creator's statement for a month (`YYYY-MM`, Asia/Shanghai): opening
+    /// balance, sales, fees, commissions, refunds, payouts, closing balance (the
+    /// creator and admins).
+    async fn statement(
+        &self,
+        ctx: &Context<'_>,
+        month: String,
+    ) -> async_graphql::Result<crate::graphql::payout::CreatorStatement> {
+        crate::graphql::payout::statement_of(ctx, self, &month).await
+    }
     /// The platform's fee on this creator's sales in basis points, when an admin set
     /// one of their own; null means the configured default. The creator and admins.
     async fn fee_basis_points(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {

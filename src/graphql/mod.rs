@@ -32,6 +32,7 @@ pub mod order;
 pub mod ordering;
 pub mod pagination;
 pub mod payload;
+pub mod payout;
 pub mod prefetch;
 pub mod pricing;
 pub mod promotion;
@@ -103,6 +104,7 @@ pub struct Mutation(
     live::LiveMutation,
     ledger::LedgerMutation,
     promotion::PromotionMutation,
+    payout::PayoutMutation,
 );
 
 /// Every subscription (served over WebSocket at `/graphql`).

@@ -64,6 +64,16 @@ impl User {
     ) -> async_graphql::Result<crate::graphql::ledger::Earnings> {
         crate::graphql::promotion::promoter_earnings(ctx, self.0.id).await
     }
+    /// Their payouts (creator earnings and promoter commissions), newest first, at
+    /// most `first` (1 to 100); one waiting for confirmation carries the `packageInfo`
+    /// for `wx.requestMerchantTransfer` (the user themself and admins only).
+    async fn payouts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<crate::graphql::payout::Payout>> {
+        crate::graphql::payout::payouts_of(ctx, self.0.id, first).await
+    }
     /// Their share codes, one per product they promote, newest first (the user
     /// themself and admins only).
     async fn promoter_codes(

@@ -152,6 +152,41 @@ pub struct RefundResult {
     pub state: RefundState,
 }
 
+/// What a merchant transfer to a user's WeChat balance needs
+/// (`POST /v3/fund-app/mch-transfer/transfer-bills`).
+#[derive(Debug, Clone)]
+pub struct TransferRequest {
+    /// Our bill number (the idempotency key at WeChat Pay: 5 to 32 letters and digits).
+    pub out_bill_no: String,
+    /// The app the payee's openid belongs to.
+    pub appid: String,
+    /// The payee's openid within that app.
+    pub openid: String,
+    /// Amount in fen.
+    pub amount_fen: i64,
+    /// Shown to the payee (at most 32 characters).
+    pub remark: String,
+}
+
+/// The transfer scene: 1005, 佣金报酬 (commissions and earnings).
+pub const TRANSFER_SCENE: &str = "1005";
+
+/// A transfer bill as WeChat Pay reports it (answer, query or notification).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferBill {
+    /// Our bill number.
+    pub out_bill_no: String,
+    /// WeChat Pay's bill number.
+    pub transfer_bill_no: String,
+    /// Its state word (ACCEPTED, PROCESSING, WAIT_USER_CONFIRM, TRANSFERING, SUCCESS,
+    /// FAIL, CANCELING, CANCELLED).
+    pub state: String,
+    /// For `wx.requestMerchantTransfer` while the payee has to confirm.
+    pub package_info: Option<String>,
+    /// Why it failed.
+    pub fail_reason: Option<String>,
+}
+
 /// What verifying a notification needs: the platform keys by serial (certificate serial
 /// or `PUB_KEY_ID_...`), the APIv3 key, and our merchant and app ids to check against.
 #[derive(Clone)]
@@ -213,6 +248,13 @@ pub trait PaymentProvider: Send + Sync {
     /// (the request never reached it).
     async fn query_refund(&self, out_refund_no: &str)
     -> Result<Option<RefundResult>, PaymentError>;
+    /// Transfers money to a user's WeChat balance (scene [`TRANSFER_SCENE`]); sending
+    /// the same `out_bill_no` again answers the same bill.
+    async fn transfer(&self, request: &TransferRequest) -> Result<TransferBill, PaymentError>;
+    /// Asks the provider about a transfer; `None` when it has no bill with this number
+    /// (the request never reached it).
+    async fn query_transfer(&self, out_bill_no: &str)
+    -> Result<Option<TransferBill>, PaymentError>;
     /// The keys its notifications are verified and decrypted with.
     fn notification_keys(&self) -> &NotificationKeys;
 }

@@ -233,8 +233,29 @@ pub enum Event {
     PaymentSucceeded(Transaction),
     /// A refund reached a final state (`REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED`).
     Refund(RefundResource),
+    /// A merchant transfer reached a final state (`MCHTRANSFER.BILL.FINISHED`).
+    Transfer(TransferResource),
     /// Anything else, kept for the books only.
     Other,
+}
+
+/// The resource of a `MCHTRANSFER.BILL.FINISHED` notification.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TransferResource {
+    /// Our merchant id.
+    pub mch_id: String,
+    /// Our bill number.
+    pub out_bill_no: String,
+    /// WeChat Pay's bill number.
+    #[serde(default)]
+    pub transfer_bill_no: String,
+    /// SUCCESS, FAIL or CANCELLED.
+    pub state: String,
+    /// Amount in fen.
+    pub transfer_amount: i64,
+    /// Why it failed.
+    #[serde(default)]
+    pub fail_reason: Option<String>,
 }
 
 /// Reads the event of a verified notification.
@@ -260,6 +281,14 @@ pub fn parse_event(keys: &NotificationKeys, notice: &Notification) -> Result<Eve
             return Err(NotifyError::Mismatch("merchant id does not match"));
         }
         return Ok(Event::Refund(resource));
+    }
+    if notice.event_type == "MCHTRANSFER.BILL.FINISHED" {
+        let resource: TransferResource =
+            serde_json::from_str(&notice.resource).map_err(|_| NotifyError::Malformed)?;
+        if resource.mch_id != keys.mchid {
+            return Err(NotifyError::Mismatch("merchant id does not match"));
+        }
+        return Ok(Event::Transfer(resource));
     }
     Ok(Event::Other)
 }

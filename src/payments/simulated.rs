@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::payments::notification::SignatureHeaders;
 use crate::payments::{
     NotificationKeys, PaymentError, PaymentParams, PaymentProvider, PrepayRequest, RefundRequest,
-    RefundResult, RefundState, TradeState, crypto, wechatpay,
+    RefundResult, RefundState, TradeState, TransferBill, TransferRequest, crypto, wechatpay,
 };
 
 /// Serial of the simulated platform key.
@@ -202,6 +202,26 @@ impl PaymentProvider for Simulated {
         _out_refund_no: &str,
     ) -> Result<Option<RefundResult>, PaymentError> {
         // Simulated refunds succeed at once, so none is ever left to ask about.
+        Ok(None)
+    }
+
+    async fn transfer(&self, request: &TransferRequest) -> Result<TransferBill, PaymentError> {
+        // Simulated transfers succeed at once (no payee confirms anything locally).
+        Ok(TransferBill {
+            out_bill_no: request.out_bill_no.clone(),
+            transfer_bill_no: format!("SIM{}", request.out_bill_no),
+            state: "SUCCESS".to_owned(),
+            package_info: None,
+            fail_reason: None,
+        })
+    }
+
+    async fn query_transfer(
+        &self,
+        _out_bill_no: &str,
+    ) -> Result<Option<TransferBill>, PaymentError> {
+        // Nothing is kept here: a bill asked about again is transferred again, under
+        // the same number, which moves no money twice.
         Ok(None)
     }
 

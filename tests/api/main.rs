@@ -25,6 +25,7 @@ mod n_plus_one;
 mod official_account;
 mod payment_faults;
 mod payments;
+mod payouts;
 mod privacy;
 mod promoters;
 mod purchases;

@@ -5,7 +5,8 @@
 //! USERPAYING, SUCCESS, CLOSED; ORDER_NOT_EXIST before a prepay), refuses to close a
 //! paid order, keeps refunds and answers refund queries, and signs every answer with
 //! the platform key (`Wechatpay-Signature` over `TIMESTAMP\nNONCE\nBODY\n`), or with a
-//! wrong key when told to forge.
+//! wrong key when told to forge. Merchant transfers (`transfer-bills`) check what scene
+//! 1005 requires and answer the same bill for the same `out_bill_no`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -57,12 +58,21 @@ pub struct FakePay {
     pub lose_refunds: bool,
     /// When set, answers are signed with a key that is not the platform's.
     pub forge: bool,
+    /// Merchant transfers: out_bill_no → (the request, its state).
+    pub transfers: HashMap<String, (Value, String)>,
+    /// The state new transfers get (WAIT_USER_CONFIRM by default).
+    pub transfer_state: String,
+    /// When set, a transfer is recorded but answered with a 500 (its answer lost).
+    pub lose_transfer_answers: bool,
+    /// When set, transfer requests are refused with this code.
+    pub refuse_transfers: Option<String>,
 }
 
 /// Starts the fake; returns its base URL and its state.
 pub async fn start() -> (String, Arc<Mutex<FakePay>>) {
     let state = Arc::new(Mutex::new(FakePay {
         refund_status: "PROCESSING".into(),
+        transfer_state: "WAIT_USER_CONFIRM".into(),
         ..Default::default()
     }));
     let merchant = fixture_public_key("merchant_pub.pem");
@@ -275,7 +285,95 @@ fn route(fake: &mut FakePay, method: &Method, path: &str, body: &[u8]) -> (Statu
             None => error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "退款单不存在"),
         };
     }
+    if method == Method::POST && path == "/v3/fund-app/mch-transfer/transfer-bills" {
+        return transfer(fake, request);
+    }
+    if let Some(out_bill_no) =
+        path.strip_prefix("/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/")
+    {
+        return match fake.transfers.get(out_bill_no) {
+            Some((request, state)) => (StatusCode::OK, bill(request, state).to_string()),
+            None => error(StatusCode::NOT_FOUND, "NOT_FOUND", "记录不存在"),
+        };
+    }
     error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API")
+}
+
+/// A transfer bill as WeChat Pay answers it.
+fn bill(request: &Value, state: &str) -> Value {
+    let out_bill_no = request["out_bill_no"].as_str().unwrap_or_default();
+    let mut answer = json!({
+        "mch_id": "1230000109", "out_bill_no": out_bill_no,
+        "transfer_bill_no": format!("1330000071100999991182020050700019480001{}", out_bill_no.len()),
+        "appid": request["appid"], "state": state,
+        "transfer_amount": request["transfer_amount"], "openid": request["openid"],
+        "create_time": "2026-12-01T10:00:00+08:00",
+    });
+    if state == "WAIT_USER_CONFIRM" {
+        answer["package_info"] = json!(format!("pkg-{out_bill_no}"));
+    }
+    answer
+}
+
+/// `POST /v3/fund-app/mch-transfer/transfer-bills` with the checks WeChat Pay makes.
+fn transfer(fake: &mut FakePay, request: Value) -> (StatusCode, String) {
+    let text = |field: &str| request[field].as_str().unwrap_or_default().to_owned();
+    let out_bill_no = text("out_bill_no");
+    if !(5..=32).contains(&out_bill_no.len())
+        || !out_bill_no.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "out_bill_no 不合法");
+    }
+    if !BOUND_APPIDS.contains(&text("appid").as_str()) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "APPID_MCHID_NOT_MATCH",
+            "appid和mch_id不匹配",
+        );
+    }
+    let reports: Vec<String> = request["transfer_scene_report_infos"]
+        .as_array()
+        .map(|infos| {
+            infos
+                .iter()
+                .filter(|i| i["info_content"].as_str().is_some_and(|c| !c.is_empty()))
+                .filter_map(|i| i["info_type"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if text("transfer_scene_id") != "1005"
+        || !reports.iter().any(|r| r == "岗位类型")
+        || !reports.iter().any(|r| r == "报酬说明")
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            "转账场景报备信息不完整",
+        );
+    }
+    let amount = request["transfer_amount"].as_i64().unwrap_or(0);
+    if text("openid").is_empty() || amount < 10 || text("transfer_remark").is_empty() {
+        return error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "参数错误");
+    }
+    if let Some(code) = &fake.refuse_transfers {
+        return error(StatusCode::FORBIDDEN, code, "商户运营账户资金不足");
+    }
+    let (recorded, state) = fake
+        .transfers
+        .entry(out_bill_no)
+        .or_insert_with(|| (request.clone(), fake.transfer_state.clone()))
+        .clone();
+    if recorded["transfer_amount"] != request["transfer_amount"] {
+        return error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "同一单号参数不一致");
+    }
+    if fake.lose_transfer_answers {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYSTEM_ERROR",
+            "系统错误",
+        );
+    }
+    (StatusCode::OK, bill(&recorded, &state).to_string())
 }
 
 /// An answer with WeChat Pay's signature headers.

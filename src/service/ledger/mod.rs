@@ -16,7 +16,9 @@
 //! whole ledger sums to zero (`zhiku ledger check`).
 
 pub mod balances;
+pub mod payouts;
 pub mod split;
+pub mod statement;
 
 use chrono::{DateTime, Utc};
 use entity::enums::{LedgerAccountKind, LedgerJournalKind};

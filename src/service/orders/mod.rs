@@ -56,6 +56,8 @@ pub struct OrderRules {
     pub refund_window: Duration,
     /// The platform's fee in basis points, unless the creator has their own.
     pub platform_fee_bps: i64,
+    /// The least available balance a payout run pays, in fen.
+    pub payout_minimum_fen: i64,
 }
 
 impl OrderRules {
@@ -65,6 +67,7 @@ impl OrderRules {
             timeout: Duration::minutes(config.order_timeout_minutes.max(1)),
             refund_window: Duration::days(config.refund_window_days.max(0)),
             platform_fee_bps: config.platform_fee_bps.clamp(0, 10_000),
+            payout_minimum_fen: config.payout_minimum_fen.max(10),
         }
     }
 }

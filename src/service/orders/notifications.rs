@@ -119,6 +119,41 @@ pub async fn handle_notification(
             effects.publish(db, refunded).await;
             Ok(Some(order.buyer_id))
         }
+        Event::Transfer(resource) => {
+            let found = entity::payout::Entity::find()
+                .filter(entity::payout::Column::OutBillNo.eq(resource.out_bill_no.as_str()))
+                .one(db)
+                .await
+                .map_err(AppError::from)?
+                .ok_or(NotifyError::Mismatch("unknown out_bill_no"))?;
+            if resource.transfer_amount != found.amount_fen {
+                return Err(NotifyError::Mismatch("transfer amount does not match").into());
+            }
+            let txn = crate::db::begin_write(db).await.map_err(AppError::from)?;
+            if !record_event(
+                &txn,
+                &notice.id,
+                &notice.event_type,
+                None,
+                &notice.resource,
+                now,
+            )
+            .await?
+            {
+                return Ok(None);
+            }
+            let bill = crate::payments::TransferBill {
+                out_bill_no: resource.out_bill_no.clone(),
+                transfer_bill_no: resource.transfer_bill_no.clone(),
+                state: resource.state.clone(),
+                package_info: None,
+                fail_reason: resource.fail_reason.clone(),
+            };
+            crate::service::ledger::payouts::apply_bill_in(&txn, &found.out_bill_no, &bill, now)
+                .await?;
+            txn.commit().await.map_err(AppError::from)?;
+            Ok(None)
+        }
         Event::Other => {
             // Recorded for the books and otherwise ignored.
             record_event(
