@@ -43,14 +43,16 @@ pub struct PlatformPosition {
     pub owed_fen: i64,
 }
 
-fn entry_journal() -> RelationDef {
+/// Entries to their journal (for joins across the ledger's modules).
+pub(super) fn entry_journal() -> RelationDef {
     ledger_entry::Entity::belongs_to(ledger_journal::Entity)
         .from(ledger_entry::Column::JournalId)
         .to(ledger_journal::Column::Id)
         .into()
 }
 
-fn entry_account() -> RelationDef {
+/// Entries to their account.
+pub(super) fn entry_account() -> RelationDef {
     ledger_entry::Entity::belongs_to(ledger_account::Entity)
         .from(ledger_entry::Column::AccountId)
         .to(ledger_account::Column::Id)

@@ -17,9 +17,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationDef, SqlErr,
+    QuerySelect, SqlErr,
 };
 
+use super::balances::entry_account;
 use super::{Line, PLATFORM, account, post};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
@@ -104,13 +105,6 @@ fn tally(run: &mut PayoutRun, state: Option<PayoutState>) {
         Some(PayoutState::Fail | PayoutState::Cancelled) => run.failed += 1,
         _ => {}
     }
-}
-
-fn entry_account() -> RelationDef {
-    ledger_entry::Entity::belongs_to(ledger_account::Entity)
-        .from(ledger_entry::Column::AccountId)
-        .to(ledger_account::Column::Id)
-        .into()
 }
 
 /// Creator and promoter accounts whose available balance (entries available by now,

@@ -9,10 +9,9 @@ use entity::{ledger_account, ledger_entry, ledger_journal};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, QueryTrait,
-    RelationDef,
 };
 
-use super::balances::require_creator_or_admin;
+use super::balances::{entry_account, entry_journal, require_creator_or_admin};
 use super::find_account;
 use crate::auth::Actor;
 use crate::error::AppResult;
@@ -73,20 +72,6 @@ pub fn month_bounds(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
             .ok_or_else(invalid)
     };
     Ok((at(first)?, at(next)?))
-}
-
-fn entry_journal() -> RelationDef {
-    ledger_entry::Entity::belongs_to(ledger_journal::Entity)
-        .from(ledger_entry::Column::JournalId)
-        .to(ledger_journal::Column::Id)
-        .into()
-}
-
-fn entry_account() -> RelationDef {
-    ledger_entry::Entity::belongs_to(ledger_account::Entity)
-        .from(ledger_entry::Column::AccountId)
-        .to(ledger_account::Column::Id)
-        .into()
 }
 
 const SUM: &str = "CAST(COALESCE(SUM(ledger_entries.amount_fen), 0) AS BIGINT)";
