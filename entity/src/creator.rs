@@ -16,6 +16,8 @@ pub struct Model {
     /// The platform's fee on this creator's sales in basis points, when it differs
     /// from the configured default.
     pub fee_bps: Option<i32>,
+    /// Their own WeChat Pay merchant id, when their earnings go by profit sharing (分账).
+    pub wechat_mchid: Option<String>,
     #[sea_orm(belongs_to, from = "user_id", to = "id")]
     pub user: BelongsTo<super::user::Entity>,
 }

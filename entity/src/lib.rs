@@ -36,6 +36,7 @@ pub mod outbox_message;
 pub mod payment_event;
 pub mod payout;
 pub mod product_sale;
+pub mod profit_share;
 pub mod promoter;
 pub mod promotion;
 pub mod rating;

@@ -40,6 +40,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The promoter (a `promoters` row) the order was made through, if any.
     pub promoter_id: Option<i64>,
+    /// Whether its funds were frozen for profit sharing at prepay (the seller had a
+    /// merchant id).
+    pub profit_sharing: bool,
     #[sea_orm(belongs_to, from = "buyer_id", to = "id")]
     pub buyer: BelongsTo<super::user::Entity>,
 }

@@ -20,6 +20,7 @@ mod m20261203_000014_membership_plans;
 mod m20261203_000015_ledger;
 mod m20261203_000016_distribution;
 mod m20261203_000017_payouts;
+mod m20261203_000018_profit_sharing;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_ledger::Migration),
             Box::new(m20261203_000016_distribution::Migration),
             Box::new(m20261203_000017_payouts::Migration),
+            Box::new(m20261203_000018_profit_sharing::Migration),
         ]
     }
 }

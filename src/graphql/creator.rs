@@ -150,6 +150,12 @@ impl Creator {
     ) -> async_graphql::Result<crate::graphql::payout::CreatorStatement> {
         crate::graphql::payout::statement_of(ctx, self, &month).await
     }
+    /// Their own WeChat Pay merchant id when they are paid by profit sharing (分账);
+    /// null when paid by transfer to their WeChat balance. The creator and admins.
+    async fn wechat_merchant_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        crate::service::ledger::balances::require_creator_or_admin(ctx.actor()?, self.0.id)?;
+        Ok(self.0.wechat_mchid.as_deref())
+    }
     /// The platform's fee on this creator's sales in basis points, when an admin set
     /// one of their own; null means the configured default. The creator and admins.
     async fn fee_basis_points(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {

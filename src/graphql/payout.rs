@@ -1,14 +1,16 @@
 //! Payouts on the API: the admins' payout run, a payee's payouts (with what the
 //! mini-program needs to confirm a transfer), and a creator's monthly statement.
 
-use async_graphql::{Context, Enum, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use crate::graphql::context::ContextExt;
+use crate::graphql::ids::type_name;
 use crate::graphql::money::Money;
 use crate::graphql::objects::Creator;
-use crate::graphql::payload::payload;
+use crate::graphql::payload::{input_id, payload};
 use crate::service::ledger::payouts::{self, PayoutRun as PayoutRunRow};
+use crate::service::ledger::sharing;
 use crate::service::ledger::statement::{self, MonthStatement};
 use crate::service::orders::Payments;
 
@@ -167,6 +169,22 @@ payload!(
     RunPayoutsPayload, run: PayoutRun
 );
 
+/// Input of `setCreatorMerchant`.
+#[derive(InputObject)]
+pub struct SetCreatorMerchantInput {
+    /// The creator.
+    pub creator: ID,
+    /// Their WeChat Pay merchant id (8 to 10 digits); null goes back to transfers.
+    pub mchid: Option<String>,
+    /// The merchant's registered name (WeChat Pay checks it; sent encrypted).
+    pub name: Option<String>,
+}
+
+payload!(
+    /// Result of `setCreatorMerchant`.
+    SetCreatorMerchantPayload, creator: Creator
+);
+
 /// Payout mutations.
 #[derive(Default)]
 pub struct PayoutMutation;
@@ -189,5 +207,37 @@ impl PayoutMutation {
         }
         .await;
         RunPayoutsPayload::from_result(result)
+    }
+
+    /// Pays a creator by profit sharing (分账) to their own WeChat Pay merchant from now
+    /// on (admins). The merchant is added as a receiver at WeChat Pay, their new orders'
+    /// funds are held for sharing, and each order's share goes to the merchant once its
+    /// refund window is over. A null `mchid` goes back to transfers.
+    async fn set_creator_merchant(
+        &self,
+        ctx: &Context<'_>,
+        input: SetCreatorMerchantInput,
+    ) -> async_graphql::Result<SetCreatorMerchantPayload> {
+        let result = async {
+            let id = input_id(&input.creator, type_name::CREATOR, "creator")?;
+            let payments = ctx.data::<Payments>().map_err(|_| {
+                crate::error::AppError::internal(std::io::Error::other("payments missing"))
+            })?;
+            let merchant = input
+                .mchid
+                .map(|mchid| (mchid, input.name.unwrap_or_default()));
+            sharing::set_creator_merchant(
+                ctx.db()?,
+                ctx.effects()?,
+                payments.provider.as_ref(),
+                ctx.actor()?,
+                id,
+                merchant,
+            )
+            .await
+            .map(Creator)
+        }
+        .await;
+        SetCreatorMerchantPayload::from_result(result)
     }
 }

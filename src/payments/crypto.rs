@@ -24,6 +24,9 @@ pub enum CryptoError {
     /// Decryption failed (wrong key, tampered or truncated ciphertext).
     #[error("cannot decrypt the resource")]
     Decrypt,
+    /// Encryption failed (the text is too long for the key).
+    #[error("cannot encrypt the field")]
+    Encrypt,
 }
 
 /// Reads an RSA private key from PEM (PKCS#8 or PKCS#1), as the merchant key file is.
@@ -128,6 +131,20 @@ pub fn apiv3_key(text: &str) -> Result<[u8; 32], CryptoError> {
     text.as_bytes()
         .try_into()
         .map_err(|_| CryptoError::Key("the APIv3 key must be exactly 32 characters".into()))
+}
+
+/// Encrypts a sensitive field for WeChat Pay with its platform public key:
+/// RSA/ECB/OAEPWithSHA-1AndMGF1Padding, base64 (the request then names the key's serial
+/// in `Wechatpay-Serial`).
+pub fn encrypt_sensitive(key: &RsaPublicKey, plain: &str) -> Result<String, CryptoError> {
+    let cipher = key
+        .encrypt(
+            &mut rsa::rand_core::OsRng,
+            rsa::Oaep::new::<sha1::Sha1>(),
+            plain.as_bytes(),
+        )
+        .map_err(|_| CryptoError::Encrypt)?;
+    Ok(STANDARD.encode(cipher))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod crypto;
 pub mod notification;
+pub mod payout_answers;
 pub mod simulated;
 pub mod wechatpay;
 
@@ -53,6 +54,8 @@ pub struct PrepayRequest {
     pub payer_openid: String,
     /// When the unpaid order closes.
     pub time_expire: DateTime<Utc>,
+    /// Whether the funds are held for profit sharing (`settle_info.profit_sharing`).
+    pub profit_sharing: bool,
 }
 
 /// The parameters of `wx.requestPayment` (mini-program) or of
@@ -187,6 +190,31 @@ pub struct TransferBill {
     pub fail_reason: Option<String>,
 }
 
+/// A profit-sharing order (`POST /v3/profitsharing/orders`): part of one payment's
+/// frozen funds to one receiving merchant, the rest unfrozen to us.
+#[derive(Debug, Clone)]
+pub struct ProfitShareRequest {
+    /// The payment's WeChat Pay transaction id.
+    pub transaction_id: String,
+    /// Our number for this sharing (the idempotency key).
+    pub out_order_no: String,
+    /// The receiving merchant id (added as a receiver first).
+    pub mchid: String,
+    /// Amount to it, in fen.
+    pub amount_fen: i64,
+}
+
+/// Where a profit-sharing order stands at WeChat Pay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfitShareState {
+    /// Accepted, the receiver's share not settled yet.
+    Processing,
+    /// The share reached the receiver.
+    Finished,
+    /// The share could not be made (the reason); the funds stay with us.
+    Closed(String),
+}
+
 /// What verifying a notification needs: the platform keys by serial (certificate serial
 /// or `PUB_KEY_ID_...`), the APIv3 key, and our merchant and app ids to check against.
 #[derive(Clone)]
@@ -255,6 +283,28 @@ pub trait PaymentProvider: Send + Sync {
     /// (the request never reached it).
     async fn query_transfer(&self, out_bill_no: &str)
     -> Result<Option<TransferBill>, PaymentError>;
+    /// Adds a merchant as a profit-sharing receiver of ours (its registered name,
+    /// encrypted with the platform key).
+    async fn add_receiver(&self, mchid: &str, name: &str) -> Result<(), PaymentError>;
+    /// Sends part of a payment's frozen funds to a receiver; the same `out_order_no`
+    /// again answers the same sharing.
+    async fn share_profit(
+        &self,
+        request: &ProfitShareRequest,
+    ) -> Result<ProfitShareState, PaymentError>;
+    /// Releases all of a payment's frozen funds to us (`/v3/profitsharing/orders/unfreeze`)
+    /// when nothing is to be shared; answered like a sharing.
+    async fn unfreeze(
+        &self,
+        transaction_id: &str,
+        out_order_no: &str,
+    ) -> Result<ProfitShareState, PaymentError>;
+    /// Asks about a sharing; `None` when WeChat Pay has none with this number.
+    async fn query_profit_share(
+        &self,
+        out_order_no: &str,
+        transaction_id: &str,
+    ) -> Result<Option<ProfitShareState>, PaymentError>;
     /// The keys its notifications are verified and decrypted with.
     fn notification_keys(&self) -> &NotificationKeys;
 }

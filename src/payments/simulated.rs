@@ -16,8 +16,9 @@ use serde_json::json;
 
 use crate::payments::notification::SignatureHeaders;
 use crate::payments::{
-    NotificationKeys, PaymentError, PaymentParams, PaymentProvider, PrepayRequest, RefundRequest,
-    RefundResult, RefundState, TradeState, TransferBill, TransferRequest, crypto, wechatpay,
+    NotificationKeys, PaymentError, PaymentParams, PaymentProvider, PrepayRequest,
+    ProfitShareRequest, ProfitShareState, RefundRequest, RefundResult, RefundState, TradeState,
+    TransferBill, TransferRequest, crypto, wechatpay,
 };
 
 /// Serial of the simulated platform key.
@@ -222,6 +223,34 @@ impl PaymentProvider for Simulated {
     ) -> Result<Option<TransferBill>, PaymentError> {
         // Nothing is kept here: a bill asked about again is transferred again, under
         // the same number, which moves no money twice.
+        Ok(None)
+    }
+
+    async fn add_receiver(&self, _mchid: &str, _name: &str) -> Result<(), PaymentError> {
+        Ok(())
+    }
+
+    async fn share_profit(
+        &self,
+        _request: &ProfitShareRequest,
+    ) -> Result<ProfitShareState, PaymentError> {
+        // Simulated sharings finish at once.
+        Ok(ProfitShareState::Finished)
+    }
+
+    async fn unfreeze(
+        &self,
+        _transaction_id: &str,
+        _out_order_no: &str,
+    ) -> Result<ProfitShareState, PaymentError> {
+        Ok(ProfitShareState::Finished)
+    }
+
+    async fn query_profit_share(
+        &self,
+        _out_order_no: &str,
+        _transaction_id: &str,
+    ) -> Result<Option<ProfitShareState>, PaymentError> {
         Ok(None)
     }
 

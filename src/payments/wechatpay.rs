@@ -13,10 +13,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::payments::notification::{SignatureHeaders, verify_signature};
+use crate::payments::payout_answers::{BillAnswer, SharingAnswer};
 use crate::payments::{
     NotificationKeys, PaidTrade, PaymentError, PaymentParams, PaymentProvider, PrepayRequest,
-    RefundRequest, RefundResult, RefundState, TRANSFER_SCENE, TradeState, TransferBill,
-    TransferRequest, crypto,
+    ProfitShareRequest, ProfitShareState, RefundRequest, RefundResult, RefundState, TRANSFER_SCENE,
+    TradeState, TransferBill, TransferRequest, crypto,
 };
 
 /// Merchant identity and keys of the real provider.
@@ -145,6 +146,18 @@ impl WechatPay {
         path_and_query: &str,
         body: Option<serde_json::Value>,
     ) -> Result<(u16, String), PaymentError> {
+        self.call_naming(method, path_and_query, body, None).await
+    }
+
+    /// [`WechatPay::call`], naming in `Wechatpay-Serial` the platform key that
+    /// encrypted a field of the body.
+    async fn call_naming(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<serde_json::Value>,
+        encrypted_with: Option<&str>,
+    ) -> Result<(u16, String), PaymentError> {
         let body_text = body.map(|b| b.to_string()).unwrap_or_default();
         let signer = MerchantSigner {
             mchid: &self.config.mchid,
@@ -168,6 +181,9 @@ impl WechatPay {
             .request(method, url)
             .header("Authorization", header)
             .header("Accept", "application/json");
+        if let Some(serial) = encrypted_with {
+            request = request.header("Wechatpay-Serial", serial);
+        }
         if !body_text.is_empty() {
             request = request
                 .header("Content-Type", "application/json")
@@ -231,6 +247,7 @@ impl PaymentProvider for WechatPay {
             "notify_url": self.config.notify_url,
             "amount": { "total": request.amount_fen, "currency": "CNY" },
             "payer": { "openid": request.payer_openid },
+            "settle_info": { "profit_sharing": request.profit_sharing },
         });
         let (_, text) = self
             .call(
@@ -407,33 +424,99 @@ impl PaymentProvider for WechatPay {
         Ok(Some(parse::<BillAnswer>(&text)?.into()))
     }
 
+    async fn add_receiver(&self, mchid: &str, name: &str) -> Result<(), PaymentError> {
+        // The lowest serial, so the same key is chosen every time.
+        let (serial, key) = self
+            .config
+            .keys
+            .platform
+            .iter()
+            .min_by(|a, b| a.0.cmp(b.0))
+            .ok_or_else(|| PaymentError::Config("no platform key to encrypt with".into()))?;
+        let name = crypto::encrypt_sensitive(key, name)
+            .map_err(|e| PaymentError::Config(e.to_string()))?;
+        let body = json!({
+            "appid": self.config.appid,
+            "type": "MERCHANT_ID",
+            "account": mchid,
+            "name": name,
+            "relation_type": "PARTNER",
+        });
+        self.call_naming(
+            reqwest::Method::POST,
+            "/v3/profitsharing/receivers/add",
+            Some(body),
+            Some(serial),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn share_profit(
+        &self,
+        request: &ProfitShareRequest,
+    ) -> Result<ProfitShareState, PaymentError> {
+        let body = json!({
+            "appid": self.config.appid,
+            "transaction_id": request.transaction_id,
+            "out_order_no": request.out_order_no,
+            "receivers": [{
+                "type": "MERCHANT_ID",
+                "account": request.mchid,
+                "amount": request.amount_fen,
+                "description": "知库创作者分成",
+            }],
+            "unfreeze_unsplit": true,
+        });
+        let (_, text) = self
+            .call(
+                reqwest::Method::POST,
+                "/v3/profitsharing/orders",
+                Some(body),
+            )
+            .await?;
+        Ok(parse::<SharingAnswer>(&text)?.state())
+    }
+
+    async fn unfreeze(
+        &self,
+        transaction_id: &str,
+        out_order_no: &str,
+    ) -> Result<ProfitShareState, PaymentError> {
+        let body = json!({
+            "transaction_id": transaction_id,
+            "out_order_no": out_order_no,
+            "description": "解冻全部剩余资金",
+        });
+        let (_, text) = self
+            .call(
+                reqwest::Method::POST,
+                "/v3/profitsharing/orders/unfreeze",
+                Some(body),
+            )
+            .await?;
+        Ok(parse::<SharingAnswer>(&text)?.state())
+    }
+
+    async fn query_profit_share(
+        &self,
+        out_order_no: &str,
+        transaction_id: &str,
+    ) -> Result<Option<ProfitShareState>, PaymentError> {
+        let path =
+            format!("/v3/profitsharing/orders/{out_order_no}?transaction_id={transaction_id}");
+        let text = match self.call(reqwest::Method::GET, &path, None).await {
+            Ok((_, text)) => text,
+            Err(PaymentError::Refused { code, .. }) if code == "RESOURCE_NOT_EXISTS" => {
+                return Ok(None);
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(Some(parse::<SharingAnswer>(&text)?.state()))
+    }
+
     fn notification_keys(&self) -> &NotificationKeys {
         &self.config.keys
-    }
-}
-
-/// A transfer bill in WeChat Pay's answers and notifications.
-#[derive(Deserialize)]
-pub struct BillAnswer {
-    out_bill_no: String,
-    #[serde(default)]
-    transfer_bill_no: String,
-    state: String,
-    #[serde(default)]
-    package_info: Option<String>,
-    #[serde(default)]
-    fail_reason: Option<String>,
-}
-
-impl From<BillAnswer> for TransferBill {
-    fn from(answer: BillAnswer) -> Self {
-        TransferBill {
-            out_bill_no: answer.out_bill_no,
-            transfer_bill_no: answer.transfer_bill_no,
-            state: answer.state,
-            package_info: answer.package_info,
-            fail_reason: answer.fail_reason,
-        }
     }
 }
 

@@ -458,6 +458,7 @@ mod tests {
             bio: None,
             created_at: chrono::Utc::now(),
             fee_bps: None,
+            wechat_mchid: None,
         }
     }
 

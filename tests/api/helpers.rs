@@ -368,6 +368,7 @@ impl<'a> Fixture<'a> {
             bio: None,
             created_at: t0(),
             fee_bps: None,
+            wechat_mchid: None,
         }
         .into_active_model()
         .reset_id()

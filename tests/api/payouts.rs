@@ -91,6 +91,43 @@ async fn payouts(app: &TestApp) -> Vec<payout::Model> {
         .expect("payouts")
 }
 
+/// Refunds a paid order in full (admin) and delivers WeChat Pay's REFUND.SUCCESS.
+async fn refund(
+    app: &TestApp,
+    shop: &Shop,
+    fake: &std::sync::Mutex<crate::wechatpay_fake::FakePay>,
+    order_id: i64,
+    transaction_id: &str,
+) {
+    let refunded = app
+        .mutate(
+            &shop.admin_token,
+            REFUND,
+            json!({ "o": gid("Order", order_id), "k": format!("r{order_id}") }),
+        )
+        .await;
+    assert_eq!(refunded["userErrors"], json!([]), "{refunded}");
+    let refund_no = entity::refund::Entity::find()
+        .filter(entity::refund::Column::OrderId.eq(order_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("refund")
+        .out_refund_no;
+    fake.lock()
+        .unwrap()
+        .refunds
+        .insert(refund_no.clone(), "SUCCESS".into());
+    let (headers, body) = platform_notification(
+        "REFUND.SUCCESS",
+        "refund",
+        json!({ "mchid": "1230000109", "out_trade_no": order_row_no(app, order_id).await,
+            "transaction_id": transaction_id, "out_refund_no": refund_no, "refund_id": format!("503{order_id}"),
+            "refund_status": "SUCCESS", "amount": { "total": 9900, "refund": 9900, "payer_total": 9900, "payer_refund": 9900 } }),
+    );
+    assert_eq!(notify(app, &headers, body).await, 204);
+}
+
 /// The transfer-finished notification WeChat Pay sends for a bill.
 fn finished(
     out_bill_no: &str,
@@ -284,32 +321,7 @@ async fn a_month_statement_reconciles_to_the_ledger() {
     fixture.lesson(&other, 1, false).await;
     let second = pay(&app, &shop, other.id, "4200000002").await;
     // Two sales of 99.00, one refunded before the payout.
-    let refunded = app
-        .mutate(
-            &shop.admin_token,
-            REFUND,
-            json!({ "o": gid("Order", second), "k": "r1" }),
-        )
-        .await;
-    assert_eq!(refunded["userErrors"], json!([]), "{refunded}");
-    let refund_no = entity::refund::Entity::find()
-        .one(&app.db)
-        .await
-        .unwrap()
-        .expect("refund")
-        .out_refund_no;
-    fake.lock()
-        .unwrap()
-        .refunds
-        .insert(refund_no.clone(), "SUCCESS".into());
-    let (headers, body) = platform_notification(
-        "REFUND.SUCCESS",
-        "refund",
-        json!({ "mchid": "1230000109", "out_trade_no": order_row_no(&app, second).await,
-            "transaction_id": "4200000002", "out_refund_no": refund_no, "refund_id": "50300000002",
-            "refund_status": "SUCCESS", "amount": { "total": 9900, "refund": 9900, "payer_total": 9900, "payer_refund": 9900 } }),
-    );
-    assert_eq!(notify(&app, &headers, body).await, 204);
+    refund(&app, &shop, &fake, second, "4200000002").await;
     let paid = run(&app, &shop).await;
     assert_eq!(paid["succeeded"], 1, "{paid}");
 
@@ -387,4 +399,135 @@ async fn order_row_no(app: &TestApp, order_id: i64) -> String {
         .unwrap()
         .expect("order")
         .out_trade_no
+}
+
+#[tokio::test]
+async fn a_creator_with_a_merchant_of_their_own_is_paid_by_profit_sharing() {
+    let (base, fake) = crate::wechatpay_fake::start().await;
+    let mut config = wechatpay_config(base);
+    config.refund_window_days = 0;
+    let app = TestApp::spawn_with_payments(config).await;
+    let shop = shop(&app, 9900).await;
+    const SET: &str = r#"mutation($c: ID!, $m: String, $n: String) { setCreatorMerchant(input: {creator: $c, mchid: $m, name: $n}) { creator { wechatMerchantId } userErrors { field code } } }"#;
+    let creator = gid("Creator", shop.seller.id);
+
+    let bad = app
+        .mutate(
+            &shop.admin_token,
+            SET,
+            json!({ "c": creator, "m": "12ab", "n": "x" }),
+        )
+        .await;
+    assert_eq!(
+        bad["userErrors"],
+        json!([{ "field": ["input", "mchid"], "code": "INVALID" }])
+    );
+    assert!(fake.lock().unwrap().receivers.is_empty());
+    let set = app
+        .mutate(
+            &shop.admin_token,
+            SET,
+            json!({ "c": creator, "m": "1900000109", "n": "深圳知库科技有限公司" }),
+        )
+        .await;
+    assert_eq!(set["creator"]["wechatMerchantId"], "1900000109", "{set}");
+    // WeChat Pay got the name encrypted with its key, and could read it.
+    assert_eq!(
+        fake.lock().unwrap().receivers["1900000109"],
+        "深圳知库科技有限公司"
+    );
+
+    // The order's funds are held for sharing at prepay.
+    let first = pay(&app, &shop, shop.course.id, "4200000101").await;
+    let out_trade_no = order_row_no(&app, first).await;
+    assert!(fake.lock().unwrap().profit_sharing[&out_trade_no]);
+
+    let shared = run(&app, &shop).await;
+    assert_eq!(
+        (shared["started"].as_i64(), shared["succeeded"].as_i64()),
+        (Some(1), Some(1)),
+        "{shared}"
+    );
+    {
+        let fake = fake.lock().unwrap();
+        assert_eq!(fake.sharings.len(), 1);
+        let (request, _) = fake.sharings.values().next().unwrap();
+        assert_eq!(request["transaction_id"], "4200000101");
+        assert_eq!(request["receivers"][0]["account"], "1900000109");
+        assert_eq!(request["receivers"][0]["amount"], 8_910);
+        assert_eq!(request["unfreeze_unsplit"], true);
+        assert!(fake.transfers.is_empty(), "no transfer for a shared order");
+    }
+    let share = entity::profit_share::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (share.state.as_str(), share.amount_fen),
+        ("FINISHED", 8_910)
+    );
+    assert_eq!(earnings(&app, &shop).await, (0, 0, 8_910));
+    let again = run(&app, &shop).await;
+    assert_eq!(again["started"], 0, "an order is shared once: {again}");
+    assert_eq!(fake.lock().unwrap().sharings.len(), 1);
+    assert_balanced(&app).await;
+
+    // A sharing WeChat Pay closes returns the share, which the same run then pays by
+    // transfer to the creator's WeChat balance.
+    fake.lock().unwrap().sharing_result = "CLOSED".into();
+    fake.lock().unwrap().transfer_state = "SUCCESS".into();
+    let fixture = crate::helpers::Fixture::new(&app.db);
+    let other = fixture
+        .course(
+            &shop.seller,
+            2,
+            "第二门课",
+            "编程开发",
+            9900,
+            entity::enums::CourseStatus::Published,
+        )
+        .await;
+    fixture.lesson(&other, 1, false).await;
+    pay(&app, &shop, other.id, "4200000102").await;
+    let closed = run(&app, &shop).await;
+    assert_eq!(closed["failed"], 1, "{closed}");
+    let shares = entity::profit_share::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        shares
+            .iter()
+            .any(|s| s.state == "CLOSED" && s.fail_reason.as_deref() == Some("RECEIVER_HIGH_RISK"))
+    );
+    assert_eq!(fake.lock().unwrap().transfers.len(), 1);
+    assert_eq!(earnings(&app, &shop).await, (0, 0, 17_820));
+    assert_balanced(&app).await;
+    // A refund after the share went out leaves the creator owing 89.10; the next
+    // order's share is netted against it: nothing is shared, its funds are unfrozen
+    // to the platform, and nothing is transferred.
+    refund(&app, &shop, &fake, first, "4200000101").await;
+    assert_eq!(earnings(&app, &shop).await, (0, -8_910, 17_820));
+    let third = fixture
+        .course(
+            &shop.seller,
+            3,
+            "第三门课",
+            "编程开发",
+            9900,
+            entity::enums::CourseStatus::Published,
+        )
+        .await;
+    fixture.lesson(&third, 1, false).await;
+    let third_order = pay(&app, &shop, third.id, "4200000103").await;
+    let netted = run(&app, &shop).await;
+    assert_eq!(netted["started"], 1, "{netted}");
+    assert_eq!(
+        fake.lock().unwrap().unfrozen[&format!("ZKS{third_order}")],
+        "4200000103"
+    );
+    assert_eq!(fake.lock().unwrap().transfers.len(), 1);
+    assert_eq!(earnings(&app, &shop).await, (0, 0, 17_820));
+    assert_balanced(&app).await;
 }

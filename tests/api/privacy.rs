@@ -33,6 +33,7 @@ async fn orders_and_entitlements_are_forbidden_to_anonymous_visitors() {
         closed_at: None,
         updated_at: t0(),
         promoter_id: None,
+        profit_sharing: false,
     }
     .into_active_model()
     .reset_id()

@@ -66,6 +66,16 @@ pub struct FakePay {
     pub lose_transfer_answers: bool,
     /// When set, transfer requests are refused with this code.
     pub refuse_transfers: Option<String>,
+    /// Prepays: out_trade_no → `settle_info.profit_sharing`.
+    pub profit_sharing: HashMap<String, bool>,
+    /// Profit-sharing receivers added: merchant id → the name, decrypted.
+    pub receivers: HashMap<String, String>,
+    /// Profit-sharing orders: out_order_no → (the request, receiver result).
+    pub sharings: HashMap<String, (Value, String)>,
+    /// Unfreezes: out_order_no → the payment's transaction id.
+    pub unfrozen: HashMap<String, String>,
+    /// The receiver result new sharings get (SUCCESS by default).
+    pub sharing_result: String,
 }
 
 /// Starts the fake; returns its base URL and its state.
@@ -73,6 +83,7 @@ pub async fn start() -> (String, Arc<Mutex<FakePay>>) {
     let state = Arc::new(Mutex::new(FakePay {
         refund_status: "PROCESSING".into(),
         transfer_state: "WAIT_USER_CONFIRM".into(),
+        sharing_result: "SUCCESS".into(),
         ..Default::default()
     }));
     let merchant = fixture_public_key("merchant_pub.pem");
@@ -157,14 +168,20 @@ async fn handle(
     } else if !ok {
         error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", "签名错误")
     } else {
-        route(&mut fake, &method, &path, &body)
+        route(&mut fake, &method, &path, &body, &headers)
     };
     let forge = fake.forge;
     drop(fake);
     signed(status, text, forge)
 }
 
-fn route(fake: &mut FakePay, method: &Method, path: &str, body: &[u8]) -> (StatusCode, String) {
+fn route(
+    fake: &mut FakePay,
+    method: &Method,
+    path: &str,
+    body: &[u8],
+    headers: &HeaderMap,
+) -> (StatusCode, String) {
     let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     if method == Method::POST && path == "/v3/pay/transactions/jsapi" {
         let description = request["description"].as_str().unwrap_or_default();
@@ -197,6 +214,10 @@ fn route(fake: &mut FakePay, method: &Method, path: &str, body: &[u8]) -> (Statu
             .unwrap_or_default()
             .to_owned();
         fake.descriptions.push(description.to_owned());
+        fake.profit_sharing.insert(
+            out_trade_no.clone(),
+            request["settle_info"]["profit_sharing"] == true,
+        );
         fake.prepaid.insert(out_trade_no, openid);
         return (
             StatusCode::OK,
@@ -285,6 +306,22 @@ fn route(fake: &mut FakePay, method: &Method, path: &str, body: &[u8]) -> (Statu
             None => error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "退款单不存在"),
         };
     }
+    if method == Method::POST && path == "/v3/profitsharing/receivers/add" {
+        return add_receiver(fake, &request, headers);
+    }
+    if method == Method::POST && path == "/v3/profitsharing/orders/unfreeze" {
+        return unfreeze(fake, request);
+    }
+    if method == Method::POST && path == "/v3/profitsharing/orders" {
+        return share(fake, request);
+    }
+    if let Some(rest) = path.strip_prefix("/v3/profitsharing/orders/") {
+        let out_order_no = rest.split('?').next().unwrap_or_default();
+        return match fake.sharings.get(out_order_no) {
+            Some((request, result)) => (StatusCode::OK, sharing(request, result).to_string()),
+            None => error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "记录不存在"),
+        };
+    }
     if method == Method::POST && path == "/v3/fund-app/mch-transfer/transfer-bills" {
         return transfer(fake, request);
     }
@@ -297,6 +334,107 @@ fn route(fake: &mut FakePay, method: &Method, path: &str, body: &[u8]) -> (Statu
         };
     }
     error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API")
+}
+
+/// `receivers/add`: the name must be encrypted with the platform key the
+/// `Wechatpay-Serial` header names (RSA-OAEP, SHA-1).
+fn add_receiver(fake: &mut FakePay, request: &Value, headers: &HeaderMap) -> (StatusCode, String) {
+    let serial = headers
+        .get("wechatpay-serial")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if serial != PLATFORM_SERIAL && !serial.starts_with("PUB_KEY_ID_") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            "Wechatpay-Serial 缺失或不正确",
+        );
+    }
+    use base64::Engine;
+    let cipher = base64::engine::general_purpose::STANDARD
+        .decode(request["name"].as_str().unwrap_or_default())
+        .unwrap_or_default();
+    let name = fixture_private_key("platform_key.pem")
+        .decrypt(rsa::Oaep::new::<sha1::Sha1>(), &cipher)
+        .ok()
+        .and_then(|plain| String::from_utf8(plain).ok());
+    let Some(name) = name else {
+        return error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "name 解密失败");
+    };
+    if request["type"] != "MERCHANT_ID" || request["relation_type"].as_str().is_none() {
+        return error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "参数错误");
+    }
+    let account = request["account"].as_str().unwrap_or_default().to_owned();
+    fake.receivers.insert(account.clone(), name);
+    (
+        StatusCode::OK,
+        json!({ "type": "MERCHANT_ID", "account": account, "relation_type": request["relation_type"] }).to_string(),
+    )
+}
+
+/// A profit-sharing order as WeChat Pay answers it.
+fn sharing(request: &Value, result: &str) -> Value {
+    let receiver = &request["receivers"][0];
+    json!({
+        "transaction_id": request["transaction_id"], "out_order_no": request["out_order_no"],
+        "order_id": "3008450740201411110007820472", "state": if result == "PENDING" { "PROCESSING" } else { "FINISHED" },
+        "receivers": [{ "type": "MERCHANT_ID", "account": receiver["account"], "amount": receiver["amount"],
+            "description": receiver["description"], "result": result,
+            "fail_reason": if result == "CLOSED" { json!("RECEIVER_HIGH_RISK") } else { Value::Null } }],
+    })
+}
+
+/// `POST /v3/profitsharing/orders`: only to receivers added before, a positive amount.
+fn share(fake: &mut FakePay, request: Value) -> (StatusCode, String) {
+    let receiver = &request["receivers"][0];
+    let account = receiver["account"].as_str().unwrap_or_default();
+    if !fake.receivers.contains_key(account) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "RECEIVER_INVALID",
+            "分账接收方未添加",
+        );
+    }
+    if receiver["amount"].as_i64().unwrap_or(0) <= 0
+        || request["transaction_id"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty()
+    {
+        return error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "参数错误");
+    }
+    let out_order_no = request["out_order_no"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (recorded, result) = fake
+        .sharings
+        .entry(out_order_no)
+        .or_insert_with(|| (request.clone(), fake.sharing_result.clone()))
+        .clone();
+    (StatusCode::OK, sharing(&recorded, &result).to_string())
+}
+
+/// `POST /v3/profitsharing/orders/unfreeze`: the rest of a payment's frozen funds to
+/// the merchant itself, answered as a sharing whose one receiver is the merchant.
+fn unfreeze(fake: &mut FakePay, request: Value) -> (StatusCode, String) {
+    let (Some(transaction_id), Some(out_order_no), Some(_)) = (
+        request["transaction_id"].as_str(),
+        request["out_order_no"].as_str(),
+        request["description"].as_str(),
+    ) else {
+        return error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "参数错误");
+    };
+    fake.unfrozen
+        .insert(out_order_no.to_owned(), transaction_id.to_owned());
+    let recorded = json!({
+        "transaction_id": transaction_id, "out_order_no": out_order_no,
+        "receivers": [{ "account": "1230000109", "amount": 0, "description": "解冻给分账方" }],
+    });
+    fake.sharings
+        .entry(out_order_no.to_owned())
+        .or_insert_with(|| (recorded.clone(), "SUCCESS".into()));
+    (StatusCode::OK, sharing(&recorded, "SUCCESS").to_string())
 }
 
 /// A transfer bill as WeChat Pay answers it.

@@ -102,6 +102,7 @@ impl Planner {
                 closed_at: None,
                 updated_at: paid,
                 promoter_id: None,
+                profit_sharing: false,
             });
             if product.kind == ProductKind::Group
                 && self.membership_pairs.insert((product.id, buyer))

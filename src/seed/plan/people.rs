@@ -54,6 +54,7 @@ impl Planner {
                 )),
                 created_at: at,
                 fee_bps: None,
+                wechat_mchid: None,
             });
             self.creator_category.push(category);
         }

@@ -59,7 +59,11 @@ pub(super) fn entry_account() -> RelationDef {
         .into()
 }
 
-async fn sum(db: &impl ConnectionTrait, query: Select<ledger_entry::Entity>) -> AppResult<i64> {
+/// The sum of the entries `query` selects (debits positive, credits negative).
+pub(super) async fn sum_of(
+    db: &impl ConnectionTrait,
+    query: Select<ledger_entry::Entity>,
+) -> AppResult<i64> {
     Ok(query
         .select_only()
         .expr(Expr::cust(SUM_AMOUNT))
@@ -67,6 +71,21 @@ async fn sum(db: &impl ConnectionTrait, query: Select<ledger_entry::Entity>) -> 
         .one(db)
         .await?
         .unwrap_or(0))
+}
+
+/// What an account holds that is available at `now` (credits, what is owed, positive).
+pub(super) async fn available_balance(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(-sum_of(
+        db,
+        ledger_entry::Entity::find()
+            .filter(ledger_entry::Column::AccountId.eq(account_id))
+            .filter(ledger_entry::Column::AvailableAt.lte(now)),
+    )
+    .await?)
 }
 
 /// The earnings of the account of `kind` owed to `owner_id` at `now`.
@@ -82,13 +101,13 @@ pub async fn earnings(
     let of_account =
         || ledger_entry::Entity::find().filter(ledger_entry::Column::AccountId.eq(account_id));
     // Credits are what is owed: negate the sums.
-    let owed = -sum(db, of_account()).await?;
-    let pending = -sum(
+    let owed = -sum_of(db, of_account()).await?;
+    let pending = -sum_of(
         db,
         of_account().filter(ledger_entry::Column::AvailableAt.gt(now)),
     )
     .await?;
-    let paid_out = sum(
+    let paid_out = sum_of(
         db,
         of_account()
             .join(JoinType::InnerJoin, entry_journal())
@@ -207,9 +226,9 @@ pub async fn platform_position(
             .filter(ledger_account::Column::Kind.is_in(kinds))
     };
     Ok(PlatformPosition {
-        cash_fen: sum(db, of_kinds(vec![LedgerAccountKind::PlatformCash])).await?,
-        fees_fen: -sum(db, of_kinds(vec![LedgerAccountKind::PlatformFees])).await?,
-        owed_fen: -sum(
+        cash_fen: sum_of(db, of_kinds(vec![LedgerAccountKind::PlatformCash])).await?,
+        fees_fen: -sum_of(db, of_kinds(vec![LedgerAccountKind::PlatformFees])).await?,
+        owed_fen: -sum_of(
             db,
             of_kinds(vec![
                 LedgerAccountKind::Creator,
@@ -247,7 +266,7 @@ impl CheckReport {
 pub async fn check(db: &impl ConnectionTrait) -> AppResult<CheckReport> {
     use sea_orm::PaginatorTrait;
     let journals = ledger_journal::Entity::find().count(db).await?;
-    let total_fen = sum(db, ledger_entry::Entity::find()).await?;
+    let total_fen = sum_of(db, ledger_entry::Entity::find()).await?;
     let unbalanced_journals: Vec<i64> = ledger_entry::Entity::find()
         .select_only()
         .column(ledger_entry::Column::JournalId)

@@ -17,6 +17,7 @@
 
 pub mod balances;
 pub mod payouts;
+pub mod sharing;
 pub mod split;
 pub mod statement;
 
@@ -26,7 +27,7 @@ use entity::{creator, ledger_account, ledger_entry, ledger_journal, order, refun
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use crate::auth::Actor;
@@ -83,6 +84,18 @@ pub(crate) async fn find_account(
         .one(db)
         .await?
         .map(|a| a.id))
+}
+
+/// Locks an account's row for the rest of the transaction, so writers that read its
+/// balance and then pay out of it (transfers, profit sharing) take turns. SQLite's
+/// IMMEDIATE write transactions take turns already.
+pub(crate) async fn lock_account(txn: &DatabaseTransaction, account_id: i64) -> AppResult<()> {
+    ledger_account::Entity::find_by_id(account_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound("ledger account"))?;
+    Ok(())
 }
 
 /// One line of a journal about to be written.

@@ -20,8 +20,8 @@ use sea_orm::{
     QuerySelect, SqlErr,
 };
 
-use super::balances::entry_account;
-use super::{Line, PLATFORM, account, post};
+use super::balances::{available_balance, entry_account};
+use super::{Line, PLATFORM, account, lock_account, post};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::payments::{PaymentError, PaymentProvider, TransferBill, TransferRequest};
@@ -86,6 +86,9 @@ pub async fn run_payouts(
         };
         tally(&mut run, settle(db, &pending, answer, now).await?);
     }
+    // Creators with a merchant of their own are paid order by order first; what
+    // remains available (a sharing that closed included) goes by transfer below.
+    super::sharing::share_due(db, payments, &mut run, now).await?;
     let minimum_fen = payments.rules.payout_minimum_fen;
     for (kind, owner_id) in payable(db, minimum_fen, now).await? {
         let Some(written) = write_payout(db, kind, owner_id, minimum_fen, now).await? else {
@@ -179,18 +182,10 @@ async fn write_payout(
     }
     let txn = crate::db::begin_write(db).await?;
     let payee = account(&txn, kind, owner_id, now).await?;
-    // Re-read inside the transaction: a concurrent run may have paid it already.
-    let available_fen: i64 = -ledger_entry::Entity::find()
-        .select_only()
-        .expr(Expr::cust(
-            "CAST(COALESCE(SUM(ledger_entries.amount_fen), 0) AS BIGINT)",
-        ))
-        .filter(ledger_entry::Column::AccountId.eq(payee))
-        .filter(ledger_entry::Column::AvailableAt.lte(now))
-        .into_tuple::<i64>()
-        .one(&txn)
-        .await?
-        .unwrap_or(0);
+    // Locked and re-read inside the transaction: a concurrent run may have paid it
+    // already, or be sharing one of its orders.
+    lock_account(&txn, payee).await?;
+    let available_fen = available_balance(&txn, payee, now).await?;
     if available_fen < minimum_fen {
         return Ok(None);
     }

@@ -154,6 +154,11 @@ pub async fn create_order(
         Utc::now(),
     )
     .await?;
+    // A seller paid by profit sharing has the payment's funds frozen for it at prepay.
+    let profit_sharing = entity::creator::Entity::find_by_id(item.product.creator_id)
+        .one(db)
+        .await?
+        .is_some_and(|seller| seller.wechat_mchid.is_some());
     let choice = match coupon {
         None => CouponChoice::Best,
         Some(CouponInput::Copy(id)) => CouponChoice::Copy(id),
@@ -176,6 +181,7 @@ pub async fn create_order(
                 quote,
                 coupon_named: coupon.is_some(),
                 promoter_id,
+                profit_sharing,
             },
             &key,
             now,
@@ -265,6 +271,8 @@ struct Purchase {
     coupon_named: bool,
     /// The promoter the order is made through.
     promoter_id: Option<i64>,
+    /// Whether the payment is held for profit sharing (the seller has a merchant id).
+    profit_sharing: bool,
 }
 
 /// The locked part of checkout: with the buyer's row locked, answer a retried key,
@@ -287,6 +295,7 @@ async fn decide(
         quote,
         coupon_named,
         promoter_id,
+        profit_sharing,
     } = purchase;
     let txn = crate::db::begin_write(db).await?;
     user::Entity::find_by_id(buyer_id)
@@ -355,6 +364,7 @@ async fn decide(
         closed_at: Set(None),
         updated_at: Set(now),
         promoter_id: Set(promoter_id),
+        profit_sharing: Set(profit_sharing && !free),
         ..Default::default()
     })
     .on_conflict(
@@ -468,6 +478,7 @@ async fn checkout(
                 appid: appid.clone(),
                 payer_openid,
                 time_expire: order.expires_at,
+                profit_sharing: order.profit_sharing,
             };
             let prepay_id = provider
                 .prepay(&request)

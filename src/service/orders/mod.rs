@@ -225,6 +225,16 @@ pub fn sold_by(creator_id: i64) -> Condition {
 }
 
 /// A product as an order sees it.
+/// The creator who sells an order's product (None when the product is gone).
+pub(crate) async fn seller_of(
+    db: &impl ConnectionTrait,
+    sold: &order::Model,
+) -> AppResult<Option<i64>> {
+    Ok(sellable(db, sold.product_kind, sold.product_id)
+        .await?
+        .map(|item| item.product.creator_id))
+}
+
 struct Sellable {
     product: ProductRef,
     title: String,
