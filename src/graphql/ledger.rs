@@ -97,6 +97,19 @@ pub async fn entries_of(
     Ok(pagination::connection(db, rows, LedgerEntry))
 }
 
+/// A page of a user's promoter ledger entries, newest first (the user and admins).
+pub async fn promoter_entries_of(
+    ctx: &Context<'_>,
+    user_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<Conn<LedgerEntry>> {
+    let db = ctx.db()?;
+    let page = pagination::page_request(first, after, None, None)?;
+    let rows = balances::promoter_entries(db, ctx.actor()?, user_id, &page).await?;
+    Ok(pagination::connection(db, rows, LedgerEntry))
+}
+
 /// The platform's money (admins).
 #[derive(SimpleObject)]
 pub struct PlatformLedger {

@@ -64,6 +64,18 @@ impl User {
     ) -> async_graphql::Result<crate::graphql::ledger::Earnings> {
         crate::graphql::promotion::promoter_earnings(ctx, self.0.id).await
     }
+    /// Their promoter ledger entries (commissions, reversals by refunds, payouts),
+    /// newest first (the user themself and admins only).
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, None, child_complexity)")]
+    async fn promoter_ledger_entries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<crate::graphql::pagination::Conn<crate::graphql::ledger::LedgerEntry>>
+    {
+        crate::graphql::ledger::promoter_entries_of(ctx, self.0.id, first, after).await
+    }
     /// Their payouts (creator earnings and promoter commissions), newest first, at
     /// most `first` (1 to 100); one waiting for confirmation carries the `packageInfo`
     /// for `wx.requestMerchantTransfer` (the user themself and admins only).

@@ -158,6 +158,28 @@ async fn two_levels_of_promoters_are_paid_from_the_creators_share_and_refunds_ta
     let (_, recruiter) = app.gql_as(&first_token, MINE, json!({})).await;
     assert_eq!((pending(&mine), pending(&recruiter)), (0, 0));
     assert_balanced(&app).await;
+    // The promoter's history shows the commission and its reversal, newest first.
+    let (_, history) = app
+        .gql_as(
+            &second_token,
+            "{ viewer { promoterLedgerEntries(first: 5) { totalCount edges { node { kind amount { amount } orderId } } } } }",
+            json!({}),
+        )
+        .await;
+    let entries = &history["data"]["viewer"]["promoterLedgerEntries"];
+    assert_eq!(entries["totalCount"], 2, "{history}");
+    let kinds: Vec<(&str, i64)> = entries["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["kind"].as_str().unwrap(),
+                e["node"]["amount"]["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [("REFUND", -1_980), ("SALE", 1_980)]);
 
     // Another user's promoter earnings are not theirs to see.
     let (_, other) = app

@@ -166,10 +166,32 @@ pub async fn creator_entries(
     request: &PageRequest,
 ) -> AppResult<(Page<Statement>, Counted<ledger_entry::Entity>)> {
     require_creator_or_admin(actor, creator_id)?;
+    entries(db, LedgerAccountKind::Creator, creator_id, request).await
+}
+
+/// A page of a user's promoter ledger entries (commissions, their reversals and
+/// payouts), newest first, for the user themself and admins.
+pub async fn promoter_entries(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    user_id: i64,
+    request: &PageRequest,
+) -> AppResult<(Page<Statement>, Counted<ledger_entry::Entity>)> {
+    if actor.user_id() != Some(user_id) && !actor.is_admin() {
+        return Err(AppError::Forbidden("a promoter's earnings are their own"));
+    }
+    entries(db, LedgerAccountKind::Promoter, user_id, request).await
+}
+
+/// A page of the entries of the account of `kind` owed to `owner_id`, newest first.
+async fn entries(
+    db: &impl ConnectionTrait,
+    kind: LedgerAccountKind,
+    owner_id: i64,
+    request: &PageRequest,
+) -> AppResult<(Page<Statement>, Counted<ledger_entry::Entity>)> {
     // No account yet: id 0 matches no entry, so the page is empty.
-    let account_id = find_account(db, LedgerAccountKind::Creator, creator_id)
-        .await?
-        .unwrap_or(0);
+    let account_id = find_account(db, kind, owner_id).await?.unwrap_or(0);
     let sort = SortKey {
         key: None,
         id: ledger_entry::Column::Id,
