@@ -33,6 +33,7 @@ use crate::service::messages::{Outbox, Templates};
 use crate::service::orders::Payments;
 use crate::service::read_cache::ReadCache;
 use crate::service::recommendations::Recommendations;
+use crate::service::views::ViewCounter;
 use crate::telemetry::Metrics;
 
 /// What can go wrong while starting.
@@ -71,6 +72,8 @@ pub struct Application {
     pub effects: Effects,
     /// Live rooms: the hub, the stream signer, the chat limiter.
     pub live: LiveRooms,
+    /// Buffered product views and live-room attendance (flushed on a timer and at stop).
+    pub views: ViewCounter,
     closing: tokio::sync::watch::Sender<bool>,
     routers: Routers,
     listener: TcpListener,
@@ -123,6 +126,13 @@ impl Application {
         }
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(live.hub.clone().run_presence()));
+        let views = ViewCounter::new();
+        if settings.server.view_flush_ms > 0 {
+            tasks.push(tokio::spawn(views.clone().flush_forever(
+                db.clone(),
+                std::time::Duration::from_millis(settings.server.view_flush_ms),
+            )));
+        }
         if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
             tasks.push(tokio::spawn(crate::realtime::postgres::listen(
                 db.clone(),
@@ -196,6 +206,7 @@ impl Application {
                 read_cache: read_cache.clone(),
                 live: live.clone(),
                 templates: templates.clone(),
+                views: views.clone(),
             },
             &settings.server,
             settings.environment,
@@ -233,6 +244,7 @@ impl Application {
             recommendations,
             effects,
             live,
+            views,
             closing,
             routers,
             listener,
@@ -277,6 +289,9 @@ impl Application {
         }
         // Our viewers leave every count now rather than when the heartbeat goes stale.
         self.live.hub.withdraw().await;
+        if let Err(error) = self.views.flush(&self.db).await {
+            tracing::error!(?error, "the last views could not be written");
+        }
         served
     }
 }

@@ -43,6 +43,8 @@ pub struct Model {
     /// Whether its funds were frozen for profit sharing at prepay (the seller had a
     /// merchant id).
     pub profit_sharing: bool,
+    /// The creator selling the product (products never change hands).
+    pub seller_id: i64,
     #[sea_orm(belongs_to, from = "buyer_id", to = "id")]
     pub buyer: BelongsTo<super::user::Entity>,
 }

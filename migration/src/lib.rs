@@ -21,6 +21,7 @@ mod m20261203_000015_ledger;
 mod m20261203_000016_distribution;
 mod m20261203_000017_payouts;
 mod m20261203_000018_profit_sharing;
+mod m20261204_000019_analytics;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_distribution::Migration),
             Box::new(m20261203_000017_payouts::Migration),
             Box::new(m20261203_000018_profit_sharing::Migration),
+            Box::new(m20261204_000019_analytics::Migration),
         ]
     }
 }

@@ -81,6 +81,12 @@ pub struct ServerConfig {
     #[arg(long, env = "ZHIKU_READ_CACHE_TTL_MS", default_value_t = 1_000)]
     pub read_cache_ttl_ms: u64,
 
+    /// How often, in milliseconds, buffered product views and live-room attendance are
+    /// written to the database (a crash loses at most this much); 0 writes them only
+    /// when the server stops.
+    #[arg(long, env = "ZHIKU_VIEW_FLUSH_MS", default_value_t = 5_000)]
+    pub view_flush_ms: u64,
+
     /// Live rooms: stream addresses and WebSocket limits.
     #[command(flatten)]
     pub live: LiveConfig,

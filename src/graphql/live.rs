@@ -367,14 +367,17 @@ impl LiveSubscription {
             ))?),
             None => None,
         };
-        let events = crate::service::live_rooms::watch(
-            ctx.db()?,
-            ctx.live()?,
-            ctx.actor()?,
-            id,
-            after_sequence,
-        )
-        .await?;
+        let actor = ctx.actor()?;
+        let events =
+            crate::service::live_rooms::watch(ctx.db()?, ctx.live()?, actor, id, after_sequence)
+                .await?;
+        // Entering the room counts as attendance (for the dashboard's live funnel).
+        if let (Some(user_id), Ok(views)) = (
+            actor.user_id(),
+            ctx.data::<crate::service::views::ViewCounter>(),
+        ) {
+            views.record_attendance(id, user_id, chrono::Utc::now());
+        }
         Ok(events.map(move |event| {
             let _held = &slot;
             RenderedEvent(event)

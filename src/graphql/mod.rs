@@ -6,6 +6,7 @@
 //! are development conveniences. Body size and batching are limited in `http`.
 
 pub mod access;
+pub mod analytics;
 pub mod bundle;
 pub mod context;
 pub mod coupon;
@@ -80,6 +81,7 @@ pub struct Query(
     notification::NotificationQuery,
     coupon::CouponQuery,
     ledger::LedgerQuery,
+    analytics::AnalyticsQuery,
 );
 
 /// Every mutation.
@@ -105,6 +107,7 @@ pub struct Mutation(
     ledger::LedgerMutation,
     promotion::PromotionMutation,
     payout::PayoutMutation,
+    analytics::AnalyticsMutation,
 );
 
 /// Every subscription (served over WebSocket at `/graphql`).
@@ -132,6 +135,8 @@ pub struct SharedData {
     pub live: LiveRooms,
     /// The configured message templates.
     pub templates: crate::service::messages::Templates,
+    /// Buffered product views and live-room attendance.
+    pub views: crate::service::views::ViewCounter,
 }
 
 /// Builds the schema with its limits over the data every request shares.
@@ -144,6 +149,7 @@ pub fn schema(shared: SharedData, config: &ServerConfig, environment: Environmen
         Subscription::default(),
     )
     .data(shared.db)
+    .data(shared.views)
     .data(shared.live)
     .data(shared.recommendations)
     .data(shared.effects)

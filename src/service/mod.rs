@@ -2,6 +2,7 @@
 //! visibility or permission depends on it, so authorisation holds whatever the caller.
 
 pub mod access;
+pub mod analytics;
 pub mod bundles;
 pub mod coupons;
 pub mod courses;
@@ -28,6 +29,7 @@ pub mod recommendations;
 pub mod sessions;
 pub mod users;
 pub mod validation;
+pub mod views;
 
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};

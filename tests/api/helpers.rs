@@ -45,6 +45,8 @@ pub struct TestApp {
     pub payments: Payments,
     /// Its subscribers to committed changes (for calling services directly).
     pub effects: zhiku::service::effects::Effects,
+    /// Its buffered views (tests flush them by hand).
+    pub views: zhiku::service::views::ViewCounter,
     /// HTTP client.
     pub client: reqwest::Client,
     /// Its database's URL (for a second server process on the same database).
@@ -232,18 +234,21 @@ impl TestApp {
                     reminder_interval_ms: 0,
                     ..zhiku::config::MessagesConfig::default()
                 },
+                // Views are flushed by the tests that count them.
+                view_flush_ms: 0,
                 ..ServerConfig::default()
             },
         };
         edit(&mut settings);
         let application = Application::build(&settings).await.expect("build the app");
         let addr = application.address().expect("address");
-        let (db, auth, payments, metrics, effects) = (
+        let (db, auth, payments, metrics, effects, views) = (
             application.db.clone(),
             application.auth.clone(),
             application.payments.clone(),
             application.metrics.clone(),
             application.effects.clone(),
+            application.views.clone(),
         );
         tokio::spawn(async move {
             application
@@ -258,6 +263,7 @@ impl TestApp {
             payments,
             effects,
             metrics,
+            views,
             client: reqwest::Client::new(),
             database_url,
             _sqlite_dir: dir,

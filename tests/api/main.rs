@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access_rules;
+mod analytics;
 mod bundles;
 mod catalogue;
 mod cli;

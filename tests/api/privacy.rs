@@ -34,6 +34,7 @@ async fn orders_and_entitlements_are_forbidden_to_anonymous_visitors() {
         updated_at: t0(),
         promoter_id: None,
         profit_sharing: false,
+        seller_id: 0,
     }
     .into_active_model()
     .reset_id()

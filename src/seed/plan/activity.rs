@@ -103,6 +103,7 @@ impl Planner {
                 updated_at: paid,
                 promoter_id: None,
                 profit_sharing: false,
+                seller_id: product.creator_id,
             });
             if product.kind == ProductKind::Group
                 && self.membership_pairs.insert((product.id, buyer))

@@ -86,6 +86,7 @@ impl Planner {
                 self.sellables.push(Sellable {
                     kind: ProductKind::Course,
                     id,
+                    creator_id: creator_index as i64 + 1,
                     price_fen,
                     category,
                 });
@@ -165,6 +166,7 @@ impl Planner {
                     self.sellables.push(Sellable {
                         kind: ProductKind::Livestream,
                         id,
+                        creator_id: creator_index as i64 + 1,
                         price_fen,
                         category,
                     });
@@ -202,6 +204,7 @@ impl Planner {
                 self.sellables.push(Sellable {
                     kind: ProductKind::Group,
                     id,
+                    creator_id: creator_index as i64 + 1,
                     price_fen,
                     category,
                 });

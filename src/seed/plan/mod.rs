@@ -105,6 +105,8 @@ pub(super) struct PlannedRating {
 struct Sellable {
     kind: ProductKind,
     id: i64,
+    /// The creator selling it.
+    creator_id: i64,
     price_fen: i64,
     category: usize,
 }

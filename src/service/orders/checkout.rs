@@ -182,6 +182,7 @@ pub async fn create_order(
                 coupon_named: coupon.is_some(),
                 promoter_id,
                 profit_sharing,
+                seller_id: item.product.creator_id,
             },
             &key,
             now,
@@ -273,6 +274,8 @@ struct Purchase {
     promoter_id: Option<i64>,
     /// Whether the payment is held for profit sharing (the seller has a merchant id).
     profit_sharing: bool,
+    /// The creator selling the product.
+    seller_id: i64,
 }
 
 /// The locked part of checkout: with the buyer's row locked, answer a retried key,
@@ -296,6 +299,7 @@ async fn decide(
         coupon_named,
         promoter_id,
         profit_sharing,
+        seller_id,
     } = purchase;
     let txn = crate::db::begin_write(db).await?;
     user::Entity::find_by_id(buyer_id)
@@ -365,6 +369,7 @@ async fn decide(
         updated_at: Set(now),
         promoter_id: Set(promoter_id),
         profit_sharing: Set(profit_sharing && !free),
+        seller_id: Set(seller_id),
         ..Default::default()
     })
     .on_conflict(

@@ -224,7 +224,6 @@ pub fn sold_by(creator_id: i64) -> Condition {
         ))
 }
 
-/// A product as an order sees it.
 /// The creator who sells an order's product (None when the product is gone).
 pub(crate) async fn seller_of(
     db: &impl ConnectionTrait,
@@ -235,6 +234,18 @@ pub(crate) async fn seller_of(
         .map(|item| item.product.creator_id))
 }
 
+/// A product and whether it is on sale now; None when there is no such product.
+pub async fn product_on_sale(
+    db: &impl ConnectionTrait,
+    kind: ProductKind,
+    id: i64,
+) -> AppResult<Option<(ProductRef, bool)>> {
+    Ok(sellable(db, kind, id)
+        .await?
+        .map(|item| (item.product, item.on_sale)))
+}
+
+/// A product as an order sees it.
 struct Sellable {
     product: ProductRef,
     title: String,

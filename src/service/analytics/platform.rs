@@ -1,0 +1,148 @@
+//! The platform's statistics for admins: money (GMV, net revenue, refund rate), orders,
+//! buyers, new users and creators, views, top creators and products, and sales by
+//! course category, over a range and bucket by bucket.
+
+use sea_orm::ConnectionTrait;
+
+use super::{
+    Buckets, ProductRevenue, Ratio, SALE, Series, Sql, count_per_bucket, int, sales, sum,
+    top_products,
+};
+use crate::auth::Actor;
+use crate::error::AppResult;
+
+/// The platform over a range.
+#[derive(Debug, Clone)]
+pub struct PlatformStats {
+    /// The buckets every series follows.
+    pub buckets: Buckets,
+    /// What buyers paid (gross − discounts), when paid.
+    pub gmv: Series,
+    /// List prices of sales.
+    pub gross_sales: Series,
+    /// Taken off sales by discounts.
+    pub discounts: Series,
+    /// Refunded, when refunded.
+    pub refunds: Series,
+    /// GMV − refunds.
+    pub net_revenue: Series,
+    /// Refunds ÷ GMV.
+    pub refund_rate: Ratio,
+    /// Sales (paid orders).
+    pub sales: Series,
+    /// Distinct buyers in each bucket (daily active buyers with DAY buckets).
+    pub active_buyers: Series,
+    /// Buyers whose first purchase on the platform was in the bucket.
+    pub new_buyers: Series,
+    /// Users who signed up.
+    pub new_users: Series,
+    /// Creator profiles opened.
+    pub new_creators: Series,
+    /// Product views.
+    pub views: Series,
+    /// Sales ÷ views.
+    pub conversion: Ratio,
+    /// The creators with the most net revenue from sales in the range.
+    pub top_creators: Vec<CreatorRevenue>,
+    /// The products with the most net revenue from sales in the range.
+    pub top_products: Vec<ProductRevenue>,
+    /// Course sales by category, most net revenue first.
+    pub categories: Vec<CategoryRevenue>,
+}
+
+/// A creator's sales over the range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatorRevenue {
+    /// The creator.
+    pub creator_id: i64,
+    /// Their sales paid in the range.
+    pub sales: i64,
+    /// What those sales brought, less what of them was refunded, in fen.
+    pub net_revenue_fen: i64,
+}
+
+/// A course category's sales over the range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryRevenue {
+    /// The category.
+    pub category: String,
+    /// Course sales in it paid in the range.
+    pub sales: i64,
+    /// What those sales brought, less what of them was refunded, in fen.
+    pub net_revenue_fen: i64,
+}
+
+/// No condition: the whole platform.
+fn everything(_: &mut Sql) -> String {
+    String::new()
+}
+
+/// The platform's statistics (admins only).
+pub async fn platform_stats(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    buckets: Buckets,
+) -> AppResult<PlatformStats> {
+    actor.require_console_admin()?;
+    let sold = sales(db, &buckets, &everything).await?;
+    let gmv = sold.gross.minus(&sold.discounts);
+    let views =
+        count_per_bucket(db, &buckets, "product_views v", "v.viewed_at", &everything).await?;
+    let new_users = count_per_bucket(db, &buckets, "users u", "u.created_at", &everything).await?;
+    let new_creators =
+        count_per_bucket(db, &buckets, "creators c", "c.created_at", &everything).await?;
+    let net = sum("CASE WHEN o.status = 'REFUNDED' THEN 0 ELSE o.amount_fen END");
+
+    let mut sql = Sql::new();
+    let (start, end) = super::range_binds(&mut sql, &buckets);
+    sql.text = format!(
+        "SELECT o.seller_id, COUNT(*), {net} AS net FROM orders o \
+         WHERE o.paid_at >= {start} AND o.paid_at < {end} AND {SALE} \
+         GROUP BY o.seller_id ORDER BY net DESC, o.seller_id ASC LIMIT 10"
+    );
+    let mut top_creators = Vec::new();
+    for row in sql.rows(db).await? {
+        top_creators.push(CreatorRevenue {
+            creator_id: int(&row, 0)?,
+            sales: int(&row, 1)?,
+            net_revenue_fen: int(&row, 2)?,
+        });
+    }
+
+    let mut sql = Sql::new();
+    let (start, end) = super::range_binds(&mut sql, &buckets);
+    sql.text = format!(
+        "SELECT c.category, COUNT(*), {net} AS net FROM orders o \
+         JOIN courses c ON o.product_kind = 'COURSE' AND c.id = o.product_id \
+         WHERE o.paid_at >= {start} AND o.paid_at < {end} AND {SALE} \
+         GROUP BY c.category ORDER BY net DESC, c.category ASC"
+    );
+    let mut categories = Vec::new();
+    for row in sql.rows(db).await? {
+        categories.push(CategoryRevenue {
+            category: row.try_get_by_index(0)?,
+            sales: int(&row, 1)?,
+            net_revenue_fen: int(&row, 2)?,
+        });
+    }
+    let top_products = top_products(db, &buckets, &everything, 10).await?;
+    Ok(PlatformStats {
+        refund_rate: Ratio::of(&sold.refunds, &gmv),
+        net_revenue: gmv.minus(&sold.refunds),
+        conversion: Ratio::of(&sold.sales, &views),
+        gmv,
+        gross_sales: sold.gross,
+        discounts: sold.discounts,
+        refunds: sold.refunds,
+        sales: sold.sales,
+        active_buyers: sold.unique_buyers,
+        new_buyers: sold.new_buyers,
+        new_users,
+        new_creators,
+        views,
+        top_creators,
+        top_products,
+        categories,
+        buckets,
+    })
+}
