@@ -7,6 +7,7 @@ use entity::{coupon, user_coupon};
 
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
+use crate::graphql::enums::ProductKind;
 use crate::graphql::ids::{self, type_name};
 use crate::graphql::loaders::CreatorById;
 use crate::graphql::money::Money;
@@ -40,22 +41,6 @@ pub enum CouponScope {
     Products,
     /// Every product of one kind.
     Kind,
-}
-
-/// A kind of product.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "entity::enums::ProductKind")]
-pub enum ProductKind {
-    /// A course.
-    Course,
-    /// A livestream ticket.
-    Livestream,
-    /// A group membership.
-    Group,
-    /// A bundle of courses.
-    Bundle,
-    /// A period of a membership plan.
-    Membership,
 }
 
 /// Where a learner's coupon is.

@@ -162,6 +162,7 @@ impl Course {
         };
         let rows = ratings::list(
             db,
+            ctx.actor()?,
             filter,
             order.field.into(),
             order.direction.into(),

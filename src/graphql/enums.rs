@@ -68,6 +68,22 @@ pub enum OrderStatus {
     Closed,
 }
 
+/// A kind of product.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::ProductKind")]
+pub enum ProductKind {
+    /// A course.
+    Course,
+    /// A livestream ticket.
+    Livestream,
+    /// A group membership.
+    Group,
+    /// A bundle of courses.
+    Bundle,
+    /// A period of a membership plan.
+    Membership,
+}
+
 /// Sort direction of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
 pub enum OrderDirection {

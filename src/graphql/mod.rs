@@ -82,6 +82,7 @@ pub struct Query(
     coupon::CouponQuery,
     ledger::LedgerQuery,
     analytics::AnalyticsQuery,
+    user::UserQuery,
 );
 
 /// Every mutation.

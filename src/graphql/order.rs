@@ -149,11 +149,81 @@ impl Entitlement {
     }
 }
 
-/// Filters of the order list.
+/// Filters of the order list; every one given must hold.
 #[derive(async_graphql::InputObject, Default)]
 pub struct OrderFilter {
-    /// Only orders in this status.
+    /// In this status.
     pub status: Option<OrderStatus>,
+    /// Made at or after this instant.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Made before this instant.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Amount charged at least this many fen.
+    pub min_amount_fen: Option<i64>,
+    /// Amount charged at most this many fen.
+    pub max_amount_fen: Option<i64>,
+    /// Of this kind of product.
+    pub product_kind: Option<crate::graphql::enums::ProductKind>,
+    /// Sold by this creator.
+    pub creator: Option<ID>,
+    /// Bought by this user (others than oneself: admins only).
+    pub buyer: Option<ID>,
+    /// Priced with this coupon.
+    pub coupon: Option<ID>,
+}
+
+impl OrderFilter {
+    /// The service filter, with IDs decoded.
+    pub fn into_service(self) -> crate::error::AppResult<orders::OrderListFilter> {
+        let decode =
+            |id: &Option<ID>, kind: &str| id.as_ref().map(|id| ids::decode(id, kind)).transpose();
+        Ok(orders::OrderListFilter {
+            status: self.status.map(Into::into),
+            created_from: self.created_from,
+            created_before: self.created_before,
+            min_amount_fen: self.min_amount_fen,
+            max_amount_fen: self.max_amount_fen,
+            product_kind: self.product_kind.map(Into::into),
+            seller_id: decode(&self.creator, type_name::CREATOR)?,
+            buyer_id: decode(&self.buyer, type_name::USER)?,
+            coupon_id: decode(&self.coupon, type_name::COUPON)?,
+        })
+    }
+}
+
+/// What the order list is ordered by.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderOrderField {
+    /// Creation order.
+    #[default]
+    Newest,
+    /// Amount charged.
+    Amount,
+}
+
+/// Ordering of the order list.
+#[derive(async_graphql::InputObject, Default)]
+pub struct OrderOrder {
+    /// Key to order by.
+    #[graphql(default)]
+    pub field: OrderOrderField,
+    /// Direction (default DESC).
+    #[graphql(default)]
+    pub direction: crate::graphql::enums::OrderDirection,
+}
+
+impl OrderOrder {
+    /// The service ordering and whether it runs largest first.
+    pub fn into_service(self) -> (orders::OrderSort, bool) {
+        let sort = match self.field {
+            OrderOrderField::Newest => orders::OrderSort::Newest,
+            OrderOrderField::Amount => orders::OrderSort::Amount,
+        };
+        (
+            sort,
+            self.direction == crate::graphql::enums::OrderDirection::Desc,
+        )
+    }
 }
 
 /// Order queries.
@@ -163,20 +233,26 @@ pub struct OrderQuery;
 /// Order queries: personal, never anonymous.
 #[Object]
 impl OrderQuery {
-    /// Orders, newest first: every order for admins, what they sold for creators, their
-    /// own for learners. Never anonymous.
-    #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
+    /// Orders, newest first unless ordered otherwise: every order for admins on the
+    /// console, what they sold for creators, their own for learners; narrowed by
+    /// `filter`. Never anonymous.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn orders(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         filter: Option<OrderFilter>,
+        order_by: Option<OrderOrder>,
     ) -> async_graphql::Result<Conn<Order>> {
         let db = ctx.db()?;
-        let page = pagination::page_request(first, after, None, None)?;
-        let status = filter.and_then(|f| f.status).map(Into::into);
-        let rows = orders::list(db, ctx.actor()?, None, status, &page).await?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let (sort, descending) = order_by.unwrap_or_default().into_service();
+        let rows = orders::list(db, ctx.actor()?, &filter, sort, descending, &page).await?;
         let page_rows: Vec<_> = rows.0.items.iter().map(|(_, o)| o).collect();
         prefetch::order_products(ctx, &page_rows).await?;
         Ok(pagination::connection(db, rows, Order))

@@ -37,6 +37,15 @@ impl Rating {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// When a moderator hid it; null while visible. Only admins on the console see it
+    /// (null for everyone else).
+    async fn hidden_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(if ctx.actor()?.is_console_admin() {
+            self.0.hidden_at
+        } else {
+            None
+        })
+    }
     /// Who wrote it.
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         ctx.loader()?
@@ -59,6 +68,9 @@ pub struct RatingFilter {
     pub course: Option<ID>,
     /// Only ratings with this many stars.
     pub stars: Option<i32>,
+    /// true: only hidden ratings (admins on the console, for moderation); otherwise
+    /// only visible ones.
+    pub hidden: Option<bool>,
 }
 
 /// Rating queries.
@@ -91,10 +103,12 @@ impl RatingQuery {
                 .map(|id| ids::decode(id, type_name::COURSE))
                 .transpose()?,
             stars: filter.stars,
+            hidden: filter.hidden.unwrap_or(false),
         };
         let order = order_by.unwrap_or_default();
         let rows = ratings::list(
             db,
+            ctx.actor()?,
             filter,
             order.field.into(),
             order.direction.into(),

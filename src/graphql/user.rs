@@ -39,6 +39,15 @@ impl User {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When they were banned; null when they are not. Only admins on the console see
+    /// it (null for everyone else).
+    async fn banned_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(if ctx.actor()?.is_console_admin() {
+            self.0.banned_at
+        } else {
+            None
+        })
+    }
     /// Their creator profile, if they sell.
     async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Creator>> {
         Ok(ctx
@@ -136,7 +145,19 @@ impl User {
     ) -> async_graphql::Result<Conn<Order>> {
         let db = ctx.db()?;
         let page = pagination::page_request(first, after, None, None)?;
-        let rows = orders::list(db, ctx.actor()?, Some(self.0.id), None, &page).await?;
+        let filter = orders::OrderListFilter {
+            buyer_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let rows = orders::list(
+            db,
+            ctx.actor()?,
+            &filter,
+            orders::OrderSort::Newest,
+            true,
+            &page,
+        )
+        .await?;
         let page_rows: Vec<_> = rows.0.items.iter().map(|(_, o)| o).collect();
         prefetch::order_products(ctx, &page_rows).await?;
         Ok(pagination::connection(db, rows, Order))
@@ -210,5 +231,90 @@ impl UserMutation {
         }
         .await;
         UserPayload::from_result(result)
+    }
+}
+
+/// Filters of the console's user list; every one given must hold.
+#[derive(InputObject, Default)]
+pub struct UserFilter {
+    /// With this role.
+    pub role: Option<Role>,
+    /// Banned (true) or not (false).
+    pub banned: Option<bool>,
+    /// Signed up at or after this instant.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Signed up before this instant.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Text the nickname contains (case-insensitive).
+    pub nickname_contains: Option<String>,
+}
+
+/// What the user list is ordered by.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserOrderField {
+    /// Sign-up order.
+    #[default]
+    Newest,
+    /// Nickname.
+    Nickname,
+}
+
+/// Ordering of the user list.
+#[derive(InputObject, Default)]
+pub struct UserOrder {
+    /// Key to order by.
+    #[graphql(default)]
+    pub field: UserOrderField,
+    /// Direction (default DESC).
+    #[graphql(default)]
+    pub direction: crate::graphql::enums::OrderDirection,
+}
+
+/// User queries.
+#[derive(Default)]
+pub struct UserQuery;
+
+/// User queries (the console's).
+#[Object]
+impl UserQuery {
+    /// Every user, newest first unless ordered otherwise, narrowed by `filter` (admins
+    /// on the console).
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<UserFilter>,
+        order_by: Option<UserOrder>,
+    ) -> async_graphql::Result<Conn<User>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let filter = users::UserListFilter {
+            role: filter.role.map(Into::into),
+            banned: filter.banned,
+            created_from: filter.created_from,
+            created_before: filter.created_before,
+            nickname_contains: filter.nickname_contains,
+        };
+        let order = order_by.unwrap_or_default();
+        let sort = match order.field {
+            UserOrderField::Newest => users::UserSort::Newest,
+            UserOrderField::Nickname => users::UserSort::Nickname,
+        };
+        let rows = users::list(
+            db,
+            ctx.actor()?,
+            &filter,
+            sort,
+            order.direction.into(),
+            &page,
+        )
+        .await?;
+        Ok(pagination::connection(db, rows, User))
     }
 }

@@ -1,6 +1,7 @@
-//! HTTP surface: `/graphql`, `/healthz`, `/metrics`, with request ids, tracing and
-//! request metrics on every route.
+//! HTTP surface: `/graphql`, `/healthz`, `/metrics`, `/exports/orders.csv`, with
+//! request ids, tracing and request metrics on every route.
 
+mod exports;
 mod graphql;
 pub mod websocket;
 pub mod ws_protocol;
@@ -113,6 +114,7 @@ pub fn router(state: AppState, metrics_apart: bool) -> Routers {
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
         .route("/healthz", get(healthz))
+        .route("/exports/orders.csv", get(exports::orders_csv))
         .route("/payments/wechat/notify", post(payment_notification));
     if !metrics_apart {
         routes = routes.route("/metrics", get(metrics));

@@ -19,6 +19,8 @@ pub struct RatingFilter {
     pub course_id: Option<i64>,
     /// Only ratings with this many stars.
     pub stars: Option<i32>,
+    /// Only hidden ratings (moderation: admins on the console) instead of visible ones.
+    pub hidden: bool,
 }
 
 /// Orderings of the rating list.
@@ -45,12 +47,19 @@ pub struct RatingSummary {
 /// One page of visible ratings.
 pub async fn list(
     db: &impl ConnectionTrait,
+    actor: &crate::auth::Actor,
     filter: RatingFilter,
     sort: RatingSort,
     direction: Direction,
     page: &PageRequest,
 ) -> AppResult<(Page<rating::Model>, Counted<rating::Entity>)> {
-    let mut query = rating::Entity::find().filter(rating::Column::HiddenAt.is_null());
+    let mut query = rating::Entity::find();
+    if filter.hidden {
+        actor.require_console_admin()?;
+        query = query.filter(rating::Column::HiddenAt.is_not_null());
+    } else {
+        query = query.filter(rating::Column::HiddenAt.is_null());
+    }
     if let Some(course_id) = filter.course_id {
         query = query.filter(rating::Column::CourseId.eq(course_id));
     }

@@ -235,3 +235,81 @@ pub async fn find_for_operator(
     };
     found.ok_or(AppError::NotFound("user"))
 }
+
+/// Filters of the console's user list; every one given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserListFilter {
+    /// With this role.
+    pub role: Option<entity::enums::Role>,
+    /// Banned (true) or not (false).
+    pub banned: Option<bool>,
+    /// Signed up at or after this instant.
+    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Signed up before this instant.
+    pub created_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Text the nickname contains (case-insensitive).
+    pub nickname_contains: Option<String>,
+}
+
+/// Orderings of the user list (then by id).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UserSort {
+    /// Sign-up order.
+    #[default]
+    Newest,
+    /// Nickname.
+    Nickname,
+}
+
+/// One page of users for admins on the console, filtered and ordered.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    actor: &crate::auth::Actor,
+    filter: &UserListFilter,
+    sort: UserSort,
+    direction: crate::service::Direction,
+    request: &crate::service::page::PageRequest,
+) -> AppResult<(
+    crate::service::page::Page<user::Model>,
+    crate::service::page::Counted<user::Entity>,
+)> {
+    use crate::service::page::{self, SortKey, SortValue};
+    use sea_orm::sea_query::Expr;
+    actor.require_console_admin()?;
+    let mut query = user::Entity::find();
+    if let Some(role) = filter.role {
+        query = query.filter(user::Column::Role.eq(role));
+    }
+    match filter.banned {
+        Some(true) => query = query.filter(user::Column::BannedAt.is_not_null()),
+        Some(false) => query = query.filter(user::Column::BannedAt.is_null()),
+        None => {}
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(user::Column::CreatedAt.gte(from));
+    }
+    if let Some(before) = filter.created_before {
+        query = query.filter(user::Column::CreatedAt.lt(before));
+    }
+    if let Some(text) = filter
+        .nickname_contains
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        query = query.filter(page::column_contains(user::Column::Nickname, text));
+    }
+    let key: Option<page::KeyExpr<user::Model>> = match sort {
+        UserSort::Newest => None,
+        // COALESCE: a keyset cursor cannot compare NULLs.
+        UserSort::Nickname => Some((Expr::cust("COALESCE(users.nickname, '')"), |u| {
+            SortValue::Text(u.nickname.clone().unwrap_or_default())
+        })),
+    };
+    let sort = SortKey {
+        key,
+        id: user::Column::Id,
+        descending: direction.descending(),
+    };
+    page::fetch(db, query, &sort, request, |u| u.id).await
+}

@@ -70,18 +70,22 @@ async fn order(
     .expect("order");
 }
 
-struct World {
-    admin: String,
-    seller_token: String,
-    seller: i64,
-    other_seller: i64,
-    learner_token: String,
-    course_a: i64,
-    course_b: i64,
-    livestream: i64,
+/// The fixture's people, products and tokens.
+pub struct World {
+    pub admin: String,
+    pub seller_token: String,
+    pub seller: i64,
+    pub other_seller: i64,
+    pub learner_token: String,
+    pub course_a: i64,
+    pub course_b: i64,
+    pub livestream: i64,
+    /// The learners u1, u2, u3.
+    pub learners: [i64; 3],
 }
 
-async fn world(app: &TestApp) -> World {
+/// Writes the fixture (see the module's comment) and answers its ids.
+pub async fn world(app: &TestApp) -> World {
     let fixture = Fixture::new(&app.db);
     let admin = fixture.user("admin", Role::Admin).await;
     let seller = fixture.creator("S").await;
@@ -334,6 +338,7 @@ async fn world(app: &TestApp) -> World {
         course_a: a.id,
         course_b: b.id,
         livestream: live.id,
+        learners: [u1.id, u2.id, u3.id],
     }
 }
 

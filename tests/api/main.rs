@@ -9,6 +9,7 @@ mod bundles;
 mod catalogue;
 mod cli;
 mod community_writes;
+mod console_lists;
 mod coupons;
 mod database;
 mod graphql_over_http;

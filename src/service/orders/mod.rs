@@ -18,11 +18,13 @@
 //! completed, or refunded automatically when the product can no longer be had.
 
 pub mod checkout;
+pub mod listing;
 pub mod notifications;
 pub mod reconcile;
 pub mod refunds;
 
 pub use checkout::{Checkout, CouponInput, OrderRequest, cancel_order, create_order};
+pub use listing::{OrderListFilter, OrderSort, list};
 pub use notifications::{NotificationFailure, handle_notification};
 pub use reconcile::{Reconciled, reconcile};
 pub use refunds::refund_order;
@@ -30,10 +32,9 @@ pub use refunds::refund_order;
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::{OrderStatus, ProductKind, RefundStatus};
 use entity::{community_group, course, livestream, order, payment_event, refund};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
 use crate::auth::Actor;
@@ -43,7 +44,6 @@ use crate::service::PRIVATE_PURCHASES as PRIVATE;
 use crate::service::access::ProductRef;
 use crate::service::effects::Effects;
 use crate::service::entitlements;
-use crate::service::page::{self, Counted, Page, PageRequest, SortKey};
 use crate::service::validation::{FieldError, UserErrorCode};
 
 /// Order and refund rules from configuration.
@@ -96,40 +96,6 @@ impl Payments {
     }
 }
 
-/// One page of orders visible to the actor, newest first: one buyer's (themself, or
-/// anyone's for admins); without a buyer, every order for admins, what they sold for
-/// creators, their own for learners. Never anonymous.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    buyer_id: Option<i64>,
-    status: Option<entity::enums::OrderStatus>,
-    page: &PageRequest,
-) -> AppResult<(Page<order::Model>, Counted<order::Entity>)> {
-    let user_id = actor.user_id().ok_or(PRIVATE)?;
-    let mut query = order::Entity::find();
-    match buyer_id {
-        Some(buyer) if actor.is_console_admin() || buyer == user_id => {
-            query = query.filter(order::Column::BuyerId.eq(buyer));
-        }
-        Some(_) => return Err(PRIVATE),
-        None if actor.is_console_admin() => {}
-        None => match actor.creator_id() {
-            Some(creator_id) => query = query.filter(sold_by(creator_id)),
-            None => query = query.filter(order::Column::BuyerId.eq(user_id)),
-        },
-    }
-    if let Some(status) = status {
-        query = query.filter(order::Column::Status.eq(status));
-    }
-    let sort = SortKey {
-        key: None,
-        id: order::Column::Id,
-        descending: true,
-    };
-    page::fetch(db, query, &sort, page, |o| o.id).await
-}
-
 /// The discounts of some orders, by order, each in the order applied (orders the
 /// caller may see; the caller checked).
 pub async fn discounts_of(
@@ -172,56 +138,6 @@ pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: i64) -> AppResult
     } else {
         Err(PRIVATE)
     }
-}
-
-/// Orders sold by a creator: a condition over the three product tables.
-pub fn sold_by(creator_id: i64) -> Condition {
-    let of = |kind: ProductKind, subquery: sea_orm::sea_query::SelectStatement| {
-        Condition::all()
-            .add(order::Column::ProductKind.eq(kind))
-            .add(order::Column::ProductId.in_subquery(subquery))
-    };
-    Condition::any()
-        .add(of(
-            ProductKind::Course,
-            Query::select()
-                .column(course::Column::Id)
-                .from(course::Entity)
-                .and_where(course::Column::CreatorId.eq(creator_id))
-                .to_owned(),
-        ))
-        .add(of(
-            ProductKind::Livestream,
-            Query::select()
-                .column(livestream::Column::Id)
-                .from(livestream::Entity)
-                .and_where(livestream::Column::CreatorId.eq(creator_id))
-                .to_owned(),
-        ))
-        .add(of(
-            ProductKind::Group,
-            Query::select()
-                .column(community_group::Column::Id)
-                .from(community_group::Entity)
-                .and_where(community_group::Column::CreatorId.eq(creator_id))
-                .to_owned(),
-        ))
-        .add(of(
-            ProductKind::Bundle,
-            Query::select()
-                .column(entity::bundle::Column::Id)
-                .from(entity::bundle::Entity)
-                .and_where(entity::bundle::Column::CreatorId.eq(creator_id))
-                .to_owned(),
-        ))
-        .add(of(
-            ProductKind::Membership,
-            Query::select()
-                .column(entity::membership_plan::Column::Id)
-                .from(entity::membership_plan::Entity)
-                .and_where(entity::membership_plan::Column::CreatorId.eq(creator_id))
-                .to_owned(),
-        ))
 }
 
 /// The creator who sells an order's product (None when the product is gone).
