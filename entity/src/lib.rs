@@ -42,6 +42,7 @@ pub mod profit_share;
 pub mod promoter;
 pub mod promotion;
 pub mod rating;
+pub mod recommendation_impression;
 pub mod referral;
 pub mod refresh_token;
 pub mod refund;

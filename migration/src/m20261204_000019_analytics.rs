@@ -1,5 +1,6 @@
 //! Analytics: who viewed which product on which day (`product_views`), who entered which
-//! live room (`livestream_attendances`), and the seller of every order
+//! live room (`livestream_attendances`), which recommended courses a learner was shown
+//! on which day (`recommendation_impressions`), and the seller of every order
 //! (`orders.seller_id`, copied from its product, which never changes hands), so a
 //! creator's figures are index range scans over `(seller_id, paid_at)` instead of a
 //! union over every product table.
@@ -102,6 +103,29 @@ impl MigrationTrait for Migration {
             .await?;
 
         manager
+            .create_table(
+                Table::create()
+                    .table("recommendation_impressions")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("user_id"))
+                    .col(big_integer("course_id"))
+                    // The platform day (Asia/Shanghai) it was shown, YYYY-MM-DD.
+                    .col(string_len("day", 10))
+                    .col(timestamp_with_time_zone("shown_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "recommendation_impressions",
+                &["user_id", "course_id", "day"],
+                true,
+            ))
+            .await?;
+        manager
+            .create_index(index("recommendation_impressions", &["shown_at"], false))
+            .await?;
+        manager
             .alter_table(
                 Table::alter()
                     .table("orders")
@@ -162,6 +186,9 @@ impl MigrationTrait for Migration {
                     .drop_column("seller_id")
                     .to_owned(),
             )
+            .await?;
+        manager
+            .drop_table(Table::drop().table("recommendation_impressions").to_owned())
             .await?;
         manager
             .drop_table(Table::drop().table("livestream_attendances").to_owned())

@@ -15,7 +15,7 @@ use crate::graphql::loaders::{CreatorById, LivestreamById};
 use crate::graphql::money::Money;
 use crate::graphql::objects::{Creator, Livestream};
 use crate::graphql::order::{Product, load_product, product_of};
-use crate::graphql::payload::payload;
+use crate::graphql::payload::{input_ids, payload};
 use crate::service::analytics::buckets::{self, Bucket};
 use crate::service::analytics::creator::{self as dashboard, LiveFunnelRow};
 use crate::service::analytics::platform::{self, CategoryRevenue, CreatorRevenue};
@@ -492,6 +492,27 @@ impl PlatformStats {
     async fn categories(&self) -> Vec<CategorySales> {
         self.row.categories.iter().map(Into::into).collect()
     }
+    /// The recommendation funnel: recommended courses shown (reported by the feed with
+    /// `recordRecommendationImpressions`), opened and bought within seven days.
+    async fn recommendation_funnel(&self) -> RecommendationFunnel {
+        let buckets = &self.row.buckets;
+        RecommendationFunnel {
+            shown: count(buckets, &self.row.recommendations_shown),
+            clicked: count(buckets, &self.row.recommendations_clicked),
+            bought: count(buckets, &self.row.recommendations_bought),
+        }
+    }
+}
+
+/// Recommended courses shown, then opened, then bought, by the bucket they were shown in.
+#[derive(SimpleObject)]
+pub struct RecommendationFunnel {
+    /// Shown (once per learner, course and day).
+    pub shown: CountFigure,
+    /// Of those, opened by the learner within seven days.
+    pub clicked: CountFigure,
+    /// Of those, bought by the learner within seven days.
+    pub bought: CountFigure,
 }
 
 /// The platform's time zone, where none is given (null included).
@@ -563,6 +584,18 @@ payload!(
     RecordViewPayload, counted: bool
 );
 
+/// Input of `recordRecommendationImpressions`.
+#[derive(InputObject)]
+pub struct RecordRecommendationImpressionsInput {
+    /// The recommended courses the feed showed (1 to 100).
+    pub courses: Vec<ID>,
+}
+
+payload!(
+    /// Result of `recordRecommendationImpressions`: how many courses were counted.
+    RecordRecommendationImpressionsPayload, counted: i32
+);
+
 /// Analytics mutations.
 #[derive(Default)]
 pub struct AnalyticsMutation;
@@ -595,5 +628,25 @@ impl AnalyticsMutation {
         }
         .await;
         RecordViewPayload::from_result(result)
+    }
+
+    /// Counts the recommended courses the signed-in learner was shown (by the feed or
+    /// `recommendations`), once per course and day, for the recommendation funnel.
+    async fn record_recommendation_impressions(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordRecommendationImpressionsInput,
+    ) -> async_graphql::Result<RecordRecommendationImpressionsPayload> {
+        let result = async {
+            let course_ids = input_ids(&input.courses, type_name::COURSE, "courses")?;
+            let counter = ctx.data::<ViewCounter>().map_err(|_| {
+                AppError::internal(std::io::Error::other("the view counter is missing"))
+            })?;
+            let counted =
+                views::record_impressions(ctx.db()?, counter, ctx.actor()?, &course_ids).await?;
+            Ok(i32::try_from(counted).unwrap_or(i32::MAX))
+        }
+        .await;
+        RecordRecommendationImpressionsPayload::from_result(result)
     }
 }

@@ -1,8 +1,10 @@
-//! The view counter: product views (`recordView`) and live-room attendance, kept in
-//! memory and written in batches, so a burst of views costs a few statements.
+//! The view counter: product views (`recordView`), live-room attendance and
+//! recommendation impressions (`recordRecommendationImpressions`), kept in memory and
+//! written in batches, so a burst of views costs a few statements.
 //!
 //! A view counts once per viewer (a user, else a device), product and platform day
-//! (Asia/Shanghai); attendance once per user and livestream. Both are deduplicated in
+//! (Asia/Shanghai); attendance once per user and livestream; an impression once per
+//! learner, course and day. Both are deduplicated in
 //! memory and again by the tables' unique indexes (`ON CONFLICT DO NOTHING`), so
 //! replicas and restarts never count twice. The buffer is written every flush interval
 //! (`ZHIKU_VIEW_FLUSH_MS`) and when the server stops; a crash loses at most the views
@@ -14,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use entity::enums::ProductKind;
-use entity::{livestream_attendance, product_view};
+use entity::{livestream_attendance, product_view, recommendation_impression};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 
@@ -60,12 +62,14 @@ struct Pending {
     views: HashMap<ViewKey, DateTime<Utc>>,
     /// Each (livestream, user) with its first time.
     attendances: HashMap<(i64, i64), DateTime<Utc>>,
+    /// Each (user, course, day) shown with its first time.
+    impressions: HashMap<(i64, i64, String), DateTime<Utc>>,
     dropped: u64,
 }
 
 impl Pending {
     fn len(&self) -> usize {
-        self.views.len() + self.attendances.len()
+        self.views.len() + self.attendances.len() + self.impressions.len()
     }
 }
 
@@ -76,6 +80,8 @@ pub struct Flushed {
     pub views: usize,
     /// Attendances handed to the database.
     pub attendances: usize,
+    /// Impressions handed to the database.
+    pub impressions: usize,
 }
 
 /// The buffer of views and attendances; clones share it.
@@ -135,6 +141,21 @@ impl ViewCounter {
         });
     }
 
+    /// Counts recommended `course_ids` shown to `user_id` at `at` (once a day each).
+    pub fn record_impressions(&self, user_id: i64, course_ids: &[i64], at: DateTime<Utc>) {
+        let day = platform_day(at);
+        self.with_pending(|pending| {
+            for &course_id in course_ids {
+                let key = (user_id, course_id, day.clone());
+                if pending.len() >= MAX_PENDING && !pending.impressions.contains_key(&key) {
+                    pending.dropped += 1;
+                    continue;
+                }
+                pending.impressions.entry(key).or_insert(at);
+            }
+        });
+    }
+
     /// Writes what is buffered. On failure the entries go back into the buffer for the
     /// next flush (still bounded).
     pub async fn flush(&self, db: &DatabaseConnection) -> AppResult<Flushed> {
@@ -148,6 +169,7 @@ impl ViewCounter {
         let flushed = Flushed {
             views: taken.views.len(),
             attendances: taken.attendances.len(),
+            impressions: taken.impressions.len(),
         };
         match write(db, &taken).await {
             Ok(()) => Ok(flushed),
@@ -161,6 +183,11 @@ impl ViewCounter {
                     for (key, at) in taken.attendances {
                         if pending.len() < MAX_PENDING {
                             pending.attendances.entry(key).or_insert(at);
+                        }
+                    }
+                    for (key, at) in taken.impressions {
+                        if pending.len() < MAX_PENDING {
+                            pending.impressions.entry(key).or_insert(at);
                         }
                     }
                 });
@@ -233,6 +260,39 @@ pub async fn record_view(
     Ok(true)
 }
 
+/// Most courses in one `recordRecommendationImpressions` (a feed page or two).
+pub const MAX_IMPRESSIONS: usize = 100;
+
+/// Counts recommended courses shown to the signed-in actor; unknown ids are left out.
+/// Answers how many were counted.
+pub async fn record_impressions(
+    db: &impl sea_orm::ConnectionTrait,
+    counter: &ViewCounter,
+    actor: &crate::auth::Actor,
+    course_ids: &[i64],
+) -> AppResult<usize> {
+    use crate::service::validation::{FieldError, UserErrorCode};
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let user_id = actor.require_user()?;
+    if course_ids.is_empty() || course_ids.len() > MAX_IMPRESSIONS {
+        return Err(FieldError::new(
+            "courses",
+            UserErrorCode::OutOfRange,
+            format!("1 to {MAX_IMPRESSIONS} courses"),
+        )
+        .into());
+    }
+    let known: Vec<i64> = entity::course::Entity::find()
+        .select_only()
+        .column(entity::course::Column::Id)
+        .filter(entity::course::Column::Id.is_in(course_ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    counter.record_impressions(user_id, &known, Utc::now());
+    Ok(known.len())
+}
+
 /// Inserts the entries in batches, skipping those the database holds already.
 async fn write(db: &DatabaseConnection, pending: &Pending) -> AppResult<()> {
     let views: Vec<product_view::ActiveModel> = pending
@@ -281,6 +341,33 @@ async fn write(db: &DatabaseConnection, pending: &Pending) -> AppResult<()> {
                 OnConflict::columns([
                     livestream_attendance::Column::LivestreamId,
                     livestream_attendance::Column::UserId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    let impressions: Vec<recommendation_impression::ActiveModel> = pending
+        .impressions
+        .iter()
+        .map(
+            |((user_id, course_id, day), at)| recommendation_impression::ActiveModel {
+                user_id: Set(*user_id),
+                course_id: Set(*course_id),
+                day: Set(day.clone()),
+                shown_at: Set(*at),
+                ..Default::default()
+            },
+        )
+        .collect();
+    for chunk in impressions.chunks(BATCH) {
+        recommendation_impression::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    recommendation_impression::Column::UserId,
+                    recommendation_impression::Column::CourseId,
+                    recommendation_impression::Column::Day,
                 ])
                 .do_nothing()
                 .to_owned(),

@@ -215,16 +215,16 @@ pub async fn world(app: &TestApp) -> World {
 
     // Views of S's products on 1 Dec (Shanghai): four.
     for (product, viewer) in [
-        (a.id, "u1"),
-        (a.id, "u2"),
-        (a.id, "ddevice-1"),
-        (b.id, "u1"),
+        (a.id, format!("u{}", u1.id)),
+        (a.id, format!("u{}", u2.id)),
+        (a.id, "ddevice-1".to_owned()),
+        (b.id, format!("u{}", u1.id)),
     ] {
         entity::product_view::ActiveModel {
             product_kind: Set(ProductKind::Course),
             product_id: Set(product),
             seller_id: Set(seller.id),
-            viewer_key: Set(viewer.into()),
+            viewer_key: Set(viewer),
             day: Set("2026-12-01".into()),
             viewed_at: Set(at("2026-12-01T03:00:00Z")),
             ..Default::default()
@@ -594,6 +594,7 @@ const PLATFORM: &str = r#"query($from: Date!, $to: Date!) {
     newBuyers { total }
     views { total }
     topCreators { creator { id } sales netRevenue { amount } }
+    recommendationFunnel { shown { total series { value } } clicked { total series { value } } bought { total series { value } } }
     categories { category sales netRevenue { amount } }
   } }"#;
 
@@ -601,6 +602,25 @@ const PLATFORM: &str = r#"query($from: Date!, $to: Date!) {
 async fn platform_statistics_add_every_creator() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
+    // Recommendations shown: u1 was shown A (then viewed and bought it), u2 was shown
+    // B (neither), u3 was shown A on 2 Dec (only an unpaid order).
+    let [u1, u2, u3] = w.learners;
+    for (user, course, shown) in [
+        (u1, w.course_a, "2026-11-30T20:00:00Z"),
+        (u2, w.course_b, "2026-12-01T05:00:00Z"),
+        (u3, w.course_a, "2026-12-02T00:00:00Z"),
+    ] {
+        entity::recommendation_impression::ActiveModel {
+            user_id: Set(user),
+            course_id: Set(course),
+            day: Set(zhiku::service::views::platform_day(at(shown))),
+            shown_at: Set(at(shown)),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+    }
     let (_, body) = app
         .gql_as(
             &w.admin,
@@ -630,6 +650,10 @@ async fn platform_statistics_add_every_creator() {
             { "creator": { "id": gid("Creator", w.other_seller) }, "sales": 1, "netRevenue": { "amount": 2_990 } },
         ])
     );
+    let funnel = &p["recommendationFunnel"];
+    assert_eq!(count(&funnel["shown"]), (3, vec![0, 0, 0, 2, 1, 0]));
+    assert_eq!(count(&funnel["clicked"]), (1, vec![0, 0, 0, 1, 0, 0]));
+    assert_eq!(count(&funnel["bought"]), (1, vec![0, 0, 0, 1, 0, 0]));
     assert_eq!(
         p["categories"],
         json!([
@@ -722,4 +746,40 @@ async fn a_view_is_counted_once_per_viewer_and_day_and_written_in_a_batch() {
     )
     .await;
     assert_eq!(count(&d["views"]), (3, vec![3]));
+}
+
+#[tokio::test]
+async fn the_feed_reports_recommendations_shown_once_a_day() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    const SHOWN: &str = r#"mutation($c: [ID!]!) { recordRecommendationImpressions(input: {courses: $c}) { counted userErrors { field code } } }"#;
+    let courses = json!([
+        gid("Course", w.course_a),
+        gid("Course", w.course_b),
+        gid("Course", 999_999)
+    ]);
+    let shown = app
+        .mutate(&w.learner_token, SHOWN, json!({ "c": courses }))
+        .await;
+    assert_eq!(shown, json!({ "counted": 2, "userErrors": [] }));
+    app.mutate(&w.learner_token, SHOWN, json!({ "c": courses }))
+        .await;
+    let too_many: Vec<String> = (1..=101).map(|n| gid("Course", n)).collect();
+    let refused = app
+        .mutate(&w.learner_token, SHOWN, json!({ "c": too_many }))
+        .await;
+    assert_eq!(refused["userErrors"][0]["code"], "OUT_OF_RANGE");
+    let anonymous = app.gql(SHOWN, json!({ "c": courses })).await;
+    assert_eq!(
+        anonymous["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    let flushed = app.views.flush(&app.db).await.expect("flush");
+    assert_eq!(flushed.impressions, 2);
+    let rows = entity::recommendation_impression::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.user_id == w.learners[0]));
 }

@@ -340,6 +340,17 @@ async fn a_live_room_end_to_end() {
     let mut alice_socket = WsClient::connect(&app, Some(&alice_token)).await.unwrap();
     alice_socket.subscribe("room", &id, None).await;
     alice_socket.until_viewers(1).await;
+    // Entering the room is attendance (the dashboard's live funnel); the refused
+    // stranger did not enter.
+    app.views.flush(&app.db).await.expect("flush");
+    let attended: Vec<i64> = entity::livestream_attendance::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.user_id)
+        .collect();
+    assert_eq!(attended, [alice.id]);
 
     // Chat is closed until the livestream is live.
     let early = send(&app, &alice_token, &id, "hello?", "early").await;

@@ -4,8 +4,10 @@
 
 use sea_orm::ConnectionTrait;
 
+use super::buckets::epoch_sql;
+use super::creator::LIVE_FUNNEL_WINDOW_SECS as WINDOW_SECS;
 use super::{
-    Buckets, ProductRevenue, Ratio, SALE, Series, Sql, count_per_bucket, int, sales, sum,
+    Buckets, ProductRevenue, Ratio, SALE, Series, Sql, count_per_bucket, fill, int, sales, sum,
     top_products,
 };
 use crate::auth::Actor;
@@ -48,6 +50,12 @@ pub struct PlatformStats {
     pub top_products: Vec<ProductRevenue>,
     /// Course sales by category, most net revenue first.
     pub categories: Vec<CategoryRevenue>,
+    /// Recommended courses shown (once per learner, course and day).
+    pub recommendations_shown: Series,
+    /// Of those, opened by the learner within seven days (a product view).
+    pub recommendations_clicked: Series,
+    /// Of those, bought by the learner within seven days.
+    pub recommendations_bought: Series,
 }
 
 /// A creator's sales over the range.
@@ -126,7 +134,11 @@ pub async fn platform_stats(
         });
     }
     let top_products = top_products(db, &buckets, &everything, 10).await?;
+    let [shown, clicked, bought] = recommendation_funnel(db, &buckets).await?;
     Ok(PlatformStats {
+        recommendations_shown: shown,
+        recommendations_clicked: clicked,
+        recommendations_bought: bought,
         refund_rate: Ratio::of(&sold.refunds, &gmv),
         net_revenue: gmv.minus(&sold.refunds),
         conversion: Ratio::of(&sold.sales, &views),
@@ -145,4 +157,47 @@ pub async fn platform_stats(
         categories,
         buckets,
     })
+}
+
+/// The recommendation funnel per bucket of the impression: shown, then opened (a view
+/// of the course by the learner), then bought, each within seven days of being shown.
+async fn recommendation_funnel(
+    db: &impl ConnectionTrait,
+    buckets: &Buckets,
+) -> AppResult<[Series; 3]> {
+    let backend = db.get_database_backend();
+    let shown_at = epoch_sql(backend, "i.shown_at");
+    let within = |time: &str| {
+        let at = epoch_sql(backend, time);
+        format!("{at} >= {shown_at} AND {at} < {shown_at} + {WINDOW_SECS}")
+    };
+    let clicked = format!(
+        "SUM(CASE WHEN EXISTS (SELECT 1 FROM product_views v WHERE v.product_kind = 'COURSE' \
+         AND v.product_id = i.course_id AND v.viewer_key = 'u' || i.user_id AND {}) \
+         THEN 1 ELSE 0 END)",
+        within("v.viewed_at")
+    );
+    let bought = format!(
+        "SUM(CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.product_kind = 'COURSE' \
+         AND o.product_id = i.course_id AND o.buyer_id = i.user_id AND {SALE} AND {}) \
+         THEN 1 ELSE 0 END)",
+        within("o.paid_at")
+    );
+    let mut funnel = [
+        Series::zeros(buckets.len()),
+        Series::zeros(buckets.len()),
+        Series::zeros(buckets.len()),
+    ];
+    let query = super::bucketed(
+        Sql::new(),
+        buckets,
+        backend,
+        &format!("COUNT(*), {clicked}, {bought}"),
+        "recommendation_impressions i",
+        "i.shown_at",
+        "",
+    );
+    let [shown, opened, paid] = &mut funnel;
+    fill(db, query, [shown, opened, paid]).await?;
+    Ok(funnel)
 }
