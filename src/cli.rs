@@ -70,6 +70,10 @@ pub enum Command {
         /// Deterministic demo data at the scale of a small real platform.
         #[arg(long)]
         demo: bool,
+        /// Then this many more paid orders (with their sales in the ledger) over the
+        /// last year, for measuring analytics at scale (needs the demo data).
+        #[arg(long)]
+        orders: Option<usize>,
     },
     /// Print an access token for a user (for local use and scripts); prints only the token.
     Token {
@@ -350,17 +354,27 @@ async fn run_command(mut cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             eval::predict_pairs(&dataset, pairs, &cli.recommend.engine(), &mut out)?;
             Ok(out.flush()?)
         }
-        Command::Seed { demo } => {
-            if !demo {
-                return Err("nothing to seed: pass --demo".into());
+        Command::Seed { demo, orders } => {
+            if !demo && orders.is_none() {
+                return Err("nothing to seed: pass --demo and/or --orders N".into());
             }
             let started = Instant::now();
             let db = crate::db::connect_and_migrate(&cli.database).await?;
-            let counts = crate::seed::demo(&db).await?;
-            println!(
-                "seeded demo data in {:.1}s: {counts}",
-                started.elapsed().as_secs_f64()
-            );
+            if demo {
+                let counts = crate::seed::demo(&db).await?;
+                println!(
+                    "seeded demo data in {:.1}s: {counts}",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            if let Some(count) = orders {
+                let started = Instant::now();
+                let written = crate::seed::bulk::orders(&db, count).await?;
+                println!(
+                    "seeded {written} more paid orders in {:.1}s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
             Ok(())
         }
     }

@@ -14,6 +14,7 @@
 //! `groups::add_free_member`, `ratings::save_verified`), all in one transaction: seconds
 //! on SQLite, under a minute on PostgreSQL (a round trip per write).
 
+pub mod bulk;
 mod ledger;
 mod plan;
 mod text;
@@ -124,6 +125,8 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
     insert_all(&txn, plan.bundles).await?;
     insert_all(&txn, plan.bundle_courses).await?;
     insert_all(&txn, plan.plans).await?;
+    insert_all(&txn, plan.views).await?;
+    insert_all(&txn, plan.attendances).await?;
     insert_all(&txn, ledger.accounts).await?;
     insert_all(&txn, ledger.journals).await?;
     insert_all(&txn, ledger.entries).await?;
@@ -158,6 +161,8 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
             "ledger_accounts",
             "ledger_journals",
             "ledger_entries",
+            "product_views",
+            "livestream_attendances",
         ] {
             txn.execute_raw(Statement::from_string(
                 DbBackend::Postgres,

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use entity::enums::{OrderStatus, ProductKind};
 use entity::{group_post, order};
 use rand::Rng;
@@ -251,5 +251,70 @@ fn review_text(stars: i32) -> &'static str {
         3 => "中规中矩，部分内容有点浅。",
         2 => "和预期有差距，节奏偏慢。",
         _ => "不太适合我，内容比较基础。",
+    }
+}
+
+impl Planner {
+    /// Views and attendance for the dashboards: every buyer viewed the product a few
+    /// minutes before paying, two other learners viewed it that day without buying,
+    /// and the ticket holders of live and ended livestreams entered their rooms.
+    pub(super) fn views(&mut self) {
+        let first_learner = self.first_learner;
+        let learners = LEARNERS as i64;
+        let mut seen = HashSet::new();
+        let sellers: std::collections::HashMap<(ProductKind, i64), i64> = self
+            .sellables
+            .iter()
+            .map(|s| ((s.kind, s.id), s.creator_id))
+            .collect();
+        let orders = self.plan.orders.clone();
+        for paid in &orders {
+            let Some(&seller_id) = sellers.get(&(paid.product_kind, paid.product_id)) else {
+                continue;
+            };
+            let at = paid.created_at - Duration::minutes(5);
+            let day = crate::service::views::platform_day(at);
+            let browsers = [
+                paid.buyer_id,
+                first_learner + self.rng.random_range(0..learners),
+                first_learner + self.rng.random_range(0..learners),
+            ];
+            for viewer in browsers {
+                if seen.insert((paid.product_kind, paid.product_id, viewer, day.clone())) {
+                    self.plan.views.push(entity::product_view::Model {
+                        id: self.plan.views.len() as i64 + 1,
+                        product_kind: paid.product_kind,
+                        product_id: paid.product_id,
+                        seller_id,
+                        viewer_key: format!("u{viewer}"),
+                        day: day.clone(),
+                        viewed_at: at,
+                    });
+                }
+            }
+        }
+        let entered: Vec<(i64, DateTime<Utc>)> = self
+            .plan
+            .livestreams
+            .iter()
+            .filter_map(|l| l.started_at.map(|at| (l.id, at)))
+            .collect();
+        let started: std::collections::HashMap<i64, DateTime<Utc>> = entered.into_iter().collect();
+        for paid in &orders {
+            if paid.product_kind != ProductKind::Livestream {
+                continue;
+            }
+            let Some(&at) = started.get(&paid.product_id) else {
+                continue;
+            };
+            self.plan
+                .attendances
+                .push(entity::livestream_attendance::Model {
+                    id: self.plan.attendances.len() as i64 + 1,
+                    livestream_id: paid.product_id,
+                    user_id: paid.buyer_id,
+                    first_seen_at: at + Duration::minutes(self.rng.random_range(0..20)),
+                });
+        }
     }
 }

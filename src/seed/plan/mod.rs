@@ -72,6 +72,10 @@ pub struct DemoPlan {
     pub(super) bundle_courses: Vec<entity::bundle_course::Model>,
     /// The planned `membership_plans` rows.
     pub(super) plans: Vec<entity::membership_plan::Model>,
+    /// The planned `product_views` rows (the dashboards' views and conversion).
+    pub(super) views: Vec<entity::product_view::Model>,
+    /// The planned `livestream_attendances` rows (the live funnel).
+    pub(super) attendances: Vec<entity::livestream_attendance::Model>,
 }
 
 /// A learner joining a free group.
@@ -177,5 +181,6 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
     planner.posts();
     planner.ratings();
     planner.selling();
+    planner.views();
     planner.plan
 }

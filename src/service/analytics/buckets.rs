@@ -178,17 +178,26 @@ impl Buckets {
         self.buckets.is_empty()
     }
 
-    /// SQL for the bucket index (0-based) of a row whose `column` lies in the range.
-    /// It holds only integers computed here, never input text.
-    pub fn index_sql(&self, backend: DbBackend, column: &str) -> String {
-        let epoch = epoch_sql(backend, column);
+    /// SQL for the bucket index (0-based) of a row whose `column` lies in the range:
+    /// arithmetic on its Unix time for days and weeks at one offset, else a `CASE` that
+    /// compares the column itself with each bucket's first instant (bound through
+    /// `bind`, which answers the placeholder), so no row's time is converted more than
+    /// once. It holds only integers computed here and placeholders, never input text.
+    pub fn index_sql(
+        &self,
+        backend: DbBackend,
+        column: &str,
+        bind: &mut dyn FnMut(DateTime<Utc>) -> String,
+    ) -> String {
         let first = self.buckets.first().map(|b| b.first_day);
         match (self.fixed_offset, self.granularity, first) {
             (Some(offset), Granularity::Day, Some(first)) => {
+                let epoch = epoch_sql(backend, column);
                 let first_index = days_since_epoch(first);
                 format!("((({epoch}) + {offset}) / 86400 - {first_index})")
             }
             (Some(offset), Granularity::Week, Some(first)) => {
+                let epoch = epoch_sql(backend, column);
                 // Day 0 (1970-01-01) was a Thursday: +3 makes weeks start on Monday.
                 let first_index = (days_since_epoch(first) + 3).div_euclid(7);
                 format!("(((({epoch}) + {offset}) / 86400 + 3) / 7 - {first_index})")
@@ -196,11 +205,8 @@ impl Buckets {
             _ => {
                 let mut sql = String::from("CASE");
                 for (index, bucket) in self.buckets.iter().enumerate().skip(1) {
-                    sql.push_str(&format!(
-                        " WHEN ({epoch}) < {} THEN {}",
-                        bucket.starts_at.timestamp(),
-                        index - 1
-                    ));
+                    let edge = bind(bucket.starts_at);
+                    sql.push_str(&format!(" WHEN {column} < {edge} THEN {}", index - 1));
                 }
                 sql.push_str(&format!(
                     " ELSE {} END",
@@ -251,7 +257,7 @@ mod tests {
         assert_eq!(b.ends_at().to_rfc3339(), "2026-12-03T16:00:00+00:00");
         assert_eq!(b.fixed_offset, Some(8 * 3600));
         assert_eq!(
-            b.index_sql(DbBackend::Postgres, "t"),
+            b.index_sql(DbBackend::Postgres, "t", &mut |_| unreachable!()),
             "(((CAST(FLOOR(EXTRACT(EPOCH FROM t)) AS BIGINT)) + 28800) / 86400 - 20788)"
         );
     }
@@ -283,12 +289,13 @@ mod tests {
         .expect("valid");
         let firsts: Vec<String> = b.buckets.iter().map(|b| b.first_day.to_string()).collect();
         assert_eq!(firsts, ["2026-01-15", "2026-02-01", "2026-03-01"]);
-        let sql = b.index_sql(DbBackend::Sqlite, "t");
-        assert!(
-            sql.starts_with("CASE WHEN (CAST(strftime('%s', t) AS INTEGER)) < "),
-            "{sql}"
-        );
-        assert!(sql.ends_with(" ELSE 2 END"), "{sql}");
+        let mut edges = Vec::new();
+        let sql = b.index_sql(DbBackend::Sqlite, "t", &mut |at| {
+            edges.push(at);
+            format!("${}", edges.len())
+        });
+        assert_eq!(sql, "CASE WHEN t < $1 THEN 0 WHEN t < $2 THEN 1 ELSE 2 END");
+        assert_eq!(edges[0].to_rfc3339(), "2026-01-31T16:00:00+00:00");
 
         // New York springs forward on 2026-03-08: the days around it are 24, 23, 24 hours.
         let ny = Buckets::new(

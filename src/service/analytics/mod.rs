@@ -170,7 +170,7 @@ fn bucketed(
     time: &str,
     extra: &str,
 ) -> Sql {
-    let bucket = buckets.index_sql(backend, time);
+    let bucket = buckets.index_sql(backend, time, &mut |at| sql.bind(at));
     let (start, end) = range_binds(&mut sql, buckets);
     sql.text = format!(
         "SELECT CAST({bucket} AS BIGINT) AS b, {figures} FROM {from} \
