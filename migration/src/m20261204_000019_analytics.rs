@@ -41,39 +41,36 @@ const PRODUCT_TABLES: [(&str, &str); 5] = [
 
 /// The orders indexes the sales figures are read through: a creator's sales by time,
 /// the platform's by time, and each buyer's first purchase from a creator.
-const SALES_INDEXES: [(&str, [&str; 6]); 3] = [
+const SALES_INDEXES: [(&str, &[&str]); 3] = [
     (
         "ix_orders_seller_sales",
-        [
+        &[
             "seller_id",
             "paid_at",
             "status",
             "amount_fen",
             "list_price_fen",
             "buyer_id",
+            "product_kind",
+            "product_id",
         ],
     ),
     (
         "ix_orders_paid_sales",
-        [
+        &[
             "paid_at",
             "status",
             "amount_fen",
             "list_price_fen",
             "buyer_id",
             "seller_id",
+            "product_kind",
+            "product_id",
         ],
     ),
     (
         "ix_orders_seller_buyers",
-        [
-            "seller_id",
-            "buyer_id",
-            "paid_at",
-            "status",
-            "amount_fen",
-            "list_price_fen",
-        ],
+        &["seller_id", "buyer_id", "paid_at", "status", "amount_fen"],
     ),
 ];
 
@@ -192,8 +189,8 @@ impl MigrationTrait for Migration {
         for (name, columns) in SALES_INDEXES {
             let mut covering = Index::create();
             covering.name(name).table(Alias::new("orders"));
-            for column in columns {
-                covering.col(Alias::new(column));
+            for column in columns.iter() {
+                covering.col(Alias::new(*column));
             }
             manager.create_index(covering.take()).await?;
         }
