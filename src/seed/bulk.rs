@@ -14,9 +14,7 @@ use entity::enums::{
 use entity::{course, ledger_account, ledger_entry, ledger_journal, order, user};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Statement};
 use sea_orm::{ConnectionTrait, QueryOrder};
 
 use super::insert_all;
@@ -180,18 +178,7 @@ pub async fn orders(db: &DatabaseConnection, count: usize) -> AppResult<usize> {
         txn.commit().await?;
         written += size;
     }
-    if db.get_database_backend() == DbBackend::Postgres {
-        for table in ["orders", "ledger_journals", "ledger_entries"] {
-            db.execute_raw(Statement::from_string(
-                DbBackend::Postgres,
-                format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                     COALESCE((SELECT MAX(id) FROM {table}), 1))"
-                ),
-            ))
-            .await?;
-        }
-    }
+    super::reset_sequences(db, &["orders", "ledger_journals", "ledger_entries"]).await?;
     super::refresh_statistics(db).await?;
     Ok(written)
 }

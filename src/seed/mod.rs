@@ -141,9 +141,10 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
         )
         .await?;
     }
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // These tables' ids were given explicitly; move each sequence past them.
-        for table in [
+    // These tables' ids were given explicitly; move each sequence past them.
+    reset_sequences(
+        &txn,
+        &[
             "users",
             "creators",
             "courses",
@@ -163,21 +164,32 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
             "ledger_entries",
             "product_views",
             "livestream_attendances",
-        ] {
-            txn.execute_raw(Statement::from_string(
-                DbBackend::Postgres,
-                format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                     COALESCE((SELECT MAX(id) FROM {table}), 1))"
-                ),
-            ))
-            .await?;
-        }
-    }
+        ],
+    )
+    .await?;
     let counts = SeedCounts::written(&txn).await?;
     txn.commit().await?;
     refresh_statistics(db).await?;
     Ok(counts)
+}
+
+/// On PostgreSQL, moves each table's id sequence past the largest id, after rows were
+/// written with explicit ids (SQLite needs nothing).
+async fn reset_sequences(db: &impl ConnectionTrait, tables: &[&str]) -> AppResult<()> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    for table in tables {
+        db.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 COALESCE((SELECT MAX(id) FROM {table}), 1))"
+            ),
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// After a bulk load, gives the planner fresh statistics (and, on PostgreSQL, clears

@@ -98,59 +98,47 @@ pub async fn creator_dashboard(
     creator_id: i64,
     buckets: Buckets,
 ) -> AppResult<CreatorDashboard> {
-    let sold = sales(db, &buckets, &of_creator("o.seller_id", creator_id)).await?;
-    let views = count_per_bucket(
-        db,
-        &buckets,
-        "product_views v",
-        "v.viewed_at",
-        &of_creator("v.seller_id", creator_id),
-    )
-    .await?;
-    let (mut ratings, mut stars) = (Series::zeros(buckets.len()), Series::zeros(buckets.len()));
-    let mut sql = Sql::new();
-    let extra = format!(
-        " AND r.hidden_at IS NULL{}",
-        of_creator("c.creator_id", creator_id)(&mut sql)
+    let (seller, viewed, rated_course, followed, group_owner, host) = (
+        of_creator("o.seller_id", creator_id),
+        of_creator("v.seller_id", creator_id),
+        of_creator("c.creator_id", creator_id),
+        of_creator("f.creator_id", creator_id),
+        of_creator("g.creator_id", creator_id),
+        of_creator("l.creator_id", creator_id),
     );
-    let query = super::bucketed(
-        sql,
-        &buckets,
-        db.get_database_backend(),
-        &format!("COUNT(*), {}", sum("r.stars")),
-        "ratings r JOIN courses c ON c.id = r.course_id",
-        "r.created_at",
-        &extra,
-    );
-    fill(db, query, [&mut ratings, &mut stars]).await?;
-    let new_followers = count_per_bucket(
-        db,
-        &buckets,
-        "follows f",
-        "f.created_at",
-        &of_creator("f.creator_id", creator_id),
-    )
-    .await?;
-    let new_group_members = count_per_bucket(
-        db,
-        &buckets,
-        "group_memberships m JOIN community_groups g ON g.id = m.group_id",
-        "m.joined_at",
-        &of_creator("g.creator_id", creator_id),
-    )
-    .await?;
-    let livestream_attendance = count_per_bucket(
-        db,
-        &buckets,
-        "livestream_attendances a JOIN livestreams l ON l.id = a.livestream_id \
-         JOIN creators c ON c.id = l.creator_id AND a.user_id <> c.user_id",
-        "a.first_seen_at",
-        &of_creator("l.creator_id", creator_id),
-    )
-    .await?;
-    let live_funnel = live_funnel(db, &buckets, creator_id).await?;
-    let top_products =
-        top_products(db, &buckets, &of_creator("o.seller_id", creator_id), 10).await?;
+    // Independent statements, run at once on the pool.
+    let (
+        sold,
+        views,
+        (ratings, stars),
+        new_followers,
+        new_group_members,
+        livestream_attendance,
+        live_funnel,
+        top_products,
+    ) = tokio::try_join!(
+        sales(db, &buckets, &seller),
+        count_per_bucket(db, &buckets, "product_views v", "v.viewed_at", &viewed),
+        ratings(db, &buckets, &rated_course),
+        count_per_bucket(db, &buckets, "follows f", "f.created_at", &followed),
+        count_per_bucket(
+            db,
+            &buckets,
+            "group_memberships m JOIN community_groups g ON g.id = m.group_id",
+            "m.joined_at",
+            &group_owner,
+        ),
+        count_per_bucket(
+            db,
+            &buckets,
+            "livestream_attendances a JOIN livestreams l ON l.id = a.livestream_id \
+             JOIN creators c ON c.id = l.creator_id AND a.user_id <> c.user_id",
+            "a.first_seen_at",
+            &host,
+        ),
+        live_funnel(db, &buckets, creator_id),
+        top_products(db, &buckets, &seller, 10),
+    )?;
     Ok(CreatorDashboard {
         creator_id,
         conversion: Ratio::of(&sold.sales, &views),
@@ -172,6 +160,28 @@ pub async fn creator_dashboard(
         top_products,
         buckets,
     })
+}
+
+/// Ratings (visible ones) of the creator's courses and their stars, per bucket.
+async fn ratings(
+    db: &impl ConnectionTrait,
+    buckets: &Buckets,
+    rated_course: &(dyn Fn(&mut Sql) -> String + Sync),
+) -> AppResult<(Series, Series)> {
+    let (mut ratings, mut stars) = (Series::zeros(buckets.len()), Series::zeros(buckets.len()));
+    let mut sql = Sql::new();
+    let extra = format!(" AND r.hidden_at IS NULL{}", rated_course(&mut sql));
+    let query = super::bucketed(
+        sql,
+        buckets,
+        db.get_database_backend(),
+        &format!("COUNT(*), {}", sum("r.stars")),
+        "ratings r JOIN courses c ON c.id = r.course_id",
+        "r.created_at",
+        &extra,
+    );
+    fill(db, query, [&mut ratings, &mut stars]).await?;
+    Ok((ratings, stars))
 }
 
 /// The creator's livestreams that went live in the range, in the order they did, each

@@ -148,7 +148,11 @@ async fn fill<const N: usize>(
     sql: Sql,
     series: [&mut Series; N],
 ) -> AppResult<()> {
-    let rows = sql.rows(db).await?;
+    fill_from(sql.rows(db).await?, series)
+}
+
+/// Adds rows of (bucket index, `N` integers) into `series` (one per column).
+fn fill_from<const N: usize>(rows: Vec<QueryResult>, series: [&mut Series; N]) -> AppResult<()> {
     let mut series = series;
     for row in rows {
         let bucket = int(&row, 0)?;
@@ -227,6 +231,7 @@ async fn sales(
         Series::zeros(n),
         Series::zeros(n),
     );
+    // Four independent statements, run at once on the pool.
     let mut sql = Sql::new();
     let extra = format!(" AND {SALE}{}", scope(&mut sql));
     let figures = format!(
@@ -234,7 +239,7 @@ async fn sales(
         sum("o.list_price_fen"),
         sum("o.list_price_fen - o.amount_fen")
     );
-    let query = bucketed(
+    let per_bucket = bucketed(
         sql,
         buckets,
         backend,
@@ -243,29 +248,17 @@ async fn sales(
         "o.paid_at",
         &extra,
     );
-    fill(
-        db,
-        query,
-        [&mut gross, &mut discounts, &mut sales, &mut unique_buyers],
-    )
-    .await?;
     // Distinct buyers over the range are not the sum of the buckets' distinct buyers.
-    let mut sql = Sql::new();
-    let extra = scope(&mut sql);
-    let (start, end) = range_binds(&mut sql, buckets);
-    sql.text = format!(
+    let mut distinct = Sql::new();
+    let extra = scope(&mut distinct);
+    let (start, end) = range_binds(&mut distinct, buckets);
+    distinct.text = format!(
         "SELECT COUNT(DISTINCT o.buyer_id) FROM orders o \
          WHERE o.paid_at >= {start} AND o.paid_at < {end} AND {SALE}{extra}"
     );
-    unique_buyers.total = match sql.rows(db).await?.first() {
-        Some(row) => int(row, 0)?,
-        None => 0,
-    };
-
-    let mut refunds = Series::zeros(n);
     let mut sql = Sql::new();
     let extra = format!(" AND o.status = 'REFUNDED'{}", scope(&mut sql));
-    let query = bucketed(
+    let refunded = bucketed(
         sql,
         buckets,
         backend,
@@ -274,17 +267,14 @@ async fn sales(
         "o.refunded_at",
         &extra,
     );
-    fill(db, query, [&mut refunds]).await?;
-
     // New buyers: those whose first sale in scope ever falls in the bucket.
-    let mut new_buyers = Series::zeros(n);
     let mut sql = Sql::new();
     let extra = scope(&mut sql);
     let firsts = format!(
         "(SELECT o.buyer_id, MIN(o.paid_at) AS first_paid FROM orders o \
          WHERE {SALE}{extra} GROUP BY o.buyer_id) f"
     );
-    let query = bucketed(
+    let first_purchases = bucketed(
         sql,
         buckets,
         backend,
@@ -293,7 +283,24 @@ async fn sales(
         "f.first_paid",
         "",
     );
-    fill(db, query, [&mut new_buyers]).await?;
+    let (per_bucket, distinct, refunded, first_purchases) = tokio::try_join!(
+        per_bucket.rows(db),
+        distinct.rows(db),
+        refunded.rows(db),
+        first_purchases.rows(db)
+    )?;
+    fill_from(
+        per_bucket,
+        [&mut gross, &mut discounts, &mut sales, &mut unique_buyers],
+    )?;
+    unique_buyers.total = match distinct.first() {
+        Some(row) => int(row, 0)?,
+        None => 0,
+    };
+    let mut refunds = Series::zeros(n);
+    fill_from(refunded, [&mut refunds])?;
+    let mut new_buyers = Series::zeros(n);
+    fill_from(first_purchases, [&mut new_buyers])?;
     let returning_buyers = unique_buyers.minus(&new_buyers);
     let net_revenue = gross.minus(&discounts).minus(&refunds);
     Ok(Sales {

@@ -98,6 +98,40 @@ pub(crate) async fn lock_account(txn: &DatabaseTransaction, account_id: i64) -> 
     Ok(())
 }
 
+/// Money leaving the platform for a payee (`PAYOUT`: out of the payee's balance into
+/// the transfer or sharing) or coming back when that failed (`PAYOUT_RETURN`), as one
+/// two-line journal against the platform's cash, written once per `reference`.
+pub(crate) async fn post_payout(
+    txn: &DatabaseTransaction,
+    kind: LedgerJournalKind,
+    reference: String,
+    order_id: Option<i64>,
+    payee: i64,
+    amount_fen: i64,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    // A payout debits what the platform owed the payee; a return credits it again.
+    let owed_change = if kind == LedgerJournalKind::PayoutReturn {
+        -amount_fen
+    } else {
+        amount_fen
+    };
+    let cash = account(txn, LedgerAccountKind::PlatformCash, PLATFORM, now).await?;
+    let lines = [
+        Line {
+            account_id: payee,
+            amount_fen: owed_change,
+            available_at: now,
+        },
+        Line {
+            account_id: cash,
+            amount_fen: -owed_change,
+            available_at: now,
+        },
+    ];
+    post(txn, kind, reference, order_id, &lines, now).await
+}
+
 /// One line of a journal about to be written.
 #[derive(Debug, Clone, Copy)]
 struct Line {

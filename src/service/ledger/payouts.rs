@@ -21,7 +21,7 @@ use sea_orm::{
 };
 
 use super::balances::{available_balance, entry_account};
-use super::{Line, PLATFORM, account, lock_account, post};
+use super::{account, lock_account, post_payout};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::payments::{PaymentError, PaymentProvider, TransferBill, TransferRequest};
@@ -211,25 +211,13 @@ async fn write_payout(
         }
         Err(error) => return Err(error.into()),
     };
-    let cash = account(&txn, LedgerAccountKind::PlatformCash, PLATFORM, now).await?;
-    let lines = [
-        Line {
-            account_id: payee,
-            amount_fen: available_fen,
-            available_at: now,
-        },
-        Line {
-            account_id: cash,
-            amount_fen: -available_fen,
-            available_at: now,
-        },
-    ];
-    post(
+    post_payout(
         &txn,
         LedgerJournalKind::Payout,
         format!("payout:{out_bill_no}"),
         None,
-        &lines,
+        payee,
+        available_fen,
         now,
     )
     .await?;
@@ -343,25 +331,13 @@ pub async fn apply_bill_in(
     change.update(txn).await?;
     if matches!(state, PayoutState::Fail | PayoutState::Cancelled) {
         let payee = account(txn, kind, owner_id, now).await?;
-        let cash = account(txn, LedgerAccountKind::PlatformCash, PLATFORM, now).await?;
-        let lines = [
-            Line {
-                account_id: payee,
-                amount_fen: -amount_fen,
-                available_at: now,
-            },
-            Line {
-                account_id: cash,
-                amount_fen,
-                available_at: now,
-            },
-        ];
-        post(
+        post_payout(
             txn,
             LedgerJournalKind::PayoutReturn,
             format!("payout-return:{out_bill_no}"),
             None,
-            &lines,
+            payee,
+            amount_fen,
             now,
         )
         .await?;

@@ -18,7 +18,7 @@ use sea_orm::{
 
 use super::balances::{available_balance, sum_of};
 use super::payouts::PayoutRun;
-use super::{Line, PLATFORM, account, lock_account, post, sale_reference};
+use super::{account, lock_account, post_payout, sale_reference};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::payments::{PaymentError, PaymentProvider, ProfitShareRequest, ProfitShareState};
@@ -240,24 +240,13 @@ async fn write_share(
         Err(error) => return Err(error.into()),
     };
     if amount_fen > 0 {
-        let cash = account(&txn, LedgerAccountKind::PlatformCash, PLATFORM, now).await?;
-        post(
+        post_payout(
             &txn,
             LedgerJournalKind::Payout,
             format!("share:{out_order_no}"),
             Some(paid.id),
-            &[
-                Line {
-                    account_id: payee,
-                    amount_fen,
-                    available_at: now,
-                },
-                Line {
-                    account_id: cash,
-                    amount_fen: -amount_fen,
-                    available_at: now,
-                },
-            ],
+            payee,
+            amount_fen,
             now,
         )
         .await?;
@@ -303,24 +292,13 @@ async fn settle(
     change.update(&txn).await?;
     if state == CLOSED && current.amount_fen > 0 {
         let payee = account(&txn, LedgerAccountKind::Creator, current.creator_id, now).await?;
-        let cash = account(&txn, LedgerAccountKind::PlatformCash, PLATFORM, now).await?;
-        post(
+        post_payout(
             &txn,
             LedgerJournalKind::PayoutReturn,
             format!("share-return:{}", current.out_order_no),
             Some(current.order_id),
-            &[
-                Line {
-                    account_id: payee,
-                    amount_fen: -current.amount_fen,
-                    available_at: now,
-                },
-                Line {
-                    account_id: cash,
-                    amount_fen: current.amount_fen,
-                    available_at: now,
-                },
-            ],
+            payee,
+            current.amount_fen,
             now,
         )
         .await?;
