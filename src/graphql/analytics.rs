@@ -292,6 +292,14 @@ impl CreatorDashboard {
     async fn net_revenue(&self) -> MoneyFigure {
         money(&self.row.buckets, &self.row.net_revenue)
     }
+    /// The platform's fees on their sales, net of refunds, when booked (the ledger).
+    async fn fees(&self) -> MoneyFigure {
+        money(&self.row.buckets, &self.row.fees)
+    }
+    /// Paid out to them, by transfer or profit sharing, net of failed payouts.
+    async fn payouts(&self) -> MoneyFigure {
+        money(&self.row.buckets, &self.row.payouts)
+    }
     /// Sales: orders paid with money.
     async fn paid_orders(&self) -> CountFigure {
         count(&self.row.buckets, &self.row.sales)
@@ -437,6 +445,10 @@ impl PlatformStats {
     /// GMV − refunds.
     async fn net_revenue(&self) -> MoneyFigure {
         money(&self.row.buckets, &self.row.net_revenue)
+    }
+    /// The platform's own revenue: fees on sales, net of refunds (the ledger).
+    async fn fee_revenue(&self) -> MoneyFigure {
+        money(&self.row.buckets, &self.row.fee_revenue)
     }
     /// Refunds ÷ GMV.
     async fn refund_rate(&self) -> RatioFigure {

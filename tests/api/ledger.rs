@@ -74,6 +74,10 @@ async fn a_sale_is_split_and_pending_and_a_refund_reverses_it() {
         json!({ "kind": "SALE", "amount": { "amount": 8910, "formatted": "¥89.10" }, "orderId": gid("Order", order_id) })
     );
     assert_eq!(platform(&app, &shop.admin_token).await, (9_900, 990, 8_910));
+    assert_eq!(
+        fees_today(&app, &seller_token, &shop.admin_token).await,
+        (990, 990)
+    );
     assert_balanced(&app).await;
 
     // Nobody else sees a creator's money.
@@ -119,7 +123,41 @@ async fn a_sale_is_split_and_pending_and_a_refund_reverses_it() {
         -8_910
     );
     assert_eq!(platform(&app, &shop.admin_token).await, (0, 0, 0));
+    // The dashboards book the fee when charged and give it back when refunded.
+    assert_eq!(
+        fees_today(&app, &seller_token, &shop.admin_token).await,
+        (0, 0)
+    );
     assert_balanced(&app).await;
+}
+
+/// Today's fees (Shanghai) as the creator's dashboard and the platform's statistics
+/// show them, from the ledger.
+async fn fees_today(app: &TestApp, seller_token: &str, admin_token: &str) -> (i64, i64) {
+    let today = zhiku::service::views::platform_day(chrono::Utc::now());
+    let range = json!({ "d": today });
+    let (_, creator) = app
+        .gql_as(
+            seller_token,
+            r#"query($d: Date!) { creatorDashboard(range: {from: $d, to: $d}, granularity: DAY) { fees { total { amount } } } }"#,
+            range.clone(),
+        )
+        .await;
+    let (_, platform) = app
+        .gql_as(
+            admin_token,
+            r#"query($d: Date!) { platformStats(range: {from: $d, to: $d}, granularity: DAY) { feeRevenue { total { amount } } } }"#,
+            range,
+        )
+        .await;
+    (
+        creator["data"]["creatorDashboard"]["fees"]["total"]["amount"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{creator}")),
+        platform["data"]["platformStats"]["feeRevenue"]["total"]["amount"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{platform}")),
+    )
 }
 
 #[tokio::test]

@@ -294,6 +294,19 @@ async fn a_failed_transfer_returns_the_money_and_two_runs_at_once_pay_once() {
     assert_eq!(all.len(), 3);
     assert_ne!(all[2].out_bill_no, all[0].out_bill_no);
     assert_eq!(earnings(&app, &shop).await, (0, 0, 8_910));
+    // The creator's dashboard shows what was paid out (the failed payout nets to 0).
+    let today = zhiku::service::views::platform_day(Utc::now());
+    let (_, dashboard) = app
+        .gql_as(
+            &shop.admin_token,
+            r#"query($c: ID!, $d: Date!) { creatorDashboard(creator: $c, range: {from: $d, to: $d}, granularity: DAY) { payouts { total { amount } } } }"#,
+            json!({ "c": gid("Creator", shop.seller.id), "d": today }),
+        )
+        .await;
+    assert_eq!(
+        dashboard["data"]["creatorDashboard"]["payouts"]["total"]["amount"], 8_910,
+        "{dashboard}"
+    );
     let succeeded = payout::Entity::find()
         .filter(payout::Column::State.eq(PayoutState::Success))
         .count(&app.db)

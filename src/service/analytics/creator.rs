@@ -31,6 +31,10 @@ pub struct CreatorDashboard {
     pub refunds: Series,
     /// Gross − discounts − refunds.
     pub net_revenue: Series,
+    /// The platform's fees on their sales, net of refunds (from the ledger).
+    pub fees: Series,
+    /// Paid out to them (transfers and profit sharing, net of failed ones).
+    pub payouts: Series,
     /// Sales (paid orders).
     pub sales: Series,
     /// Distinct buyers.
@@ -116,6 +120,8 @@ pub async fn creator_dashboard(
         livestream_attendance,
         live_funnel,
         top_products,
+        fees,
+        payouts,
     ) = tokio::try_join!(
         sales(db, &buckets, &seller),
         count_per_bucket(db, &buckets, "product_views v", "v.viewed_at", &viewed),
@@ -138,6 +144,8 @@ pub async fn creator_dashboard(
         ),
         live_funnel(db, &buckets, creator_id),
         top_products(db, &buckets, &seller, 10),
+        super::fees(db, &buckets, &seller),
+        payouts(db, &buckets, creator_id),
     )?;
     Ok(CreatorDashboard {
         creator_id,
@@ -147,6 +155,8 @@ pub async fn creator_dashboard(
         discounts: sold.discounts,
         refunds: sold.refunds,
         net_revenue: sold.net_revenue,
+        fees,
+        payouts,
         sales: sold.sales,
         unique_buyers: sold.unique_buyers,
         new_buyers: sold.new_buyers,
@@ -160,6 +170,33 @@ pub async fn creator_dashboard(
         top_products,
         buckets,
     })
+}
+
+/// What was paid out to the creator per bucket (PAYOUT journals less PAYOUT_RETURN).
+async fn payouts(
+    db: &impl ConnectionTrait,
+    buckets: &Buckets,
+    creator_id: i64,
+) -> AppResult<Series> {
+    let mut series = Series::zeros(buckets.len());
+    let mut sql = Sql::new();
+    let extra = format!(
+        " AND a.kind = 'CREATOR' AND a.owner_id = {} AND j.kind IN ('PAYOUT', 'PAYOUT_RETURN')",
+        sql.bind(creator_id)
+    );
+    // A payout debits the creator's account (positive), a return credits it back.
+    let query = super::bucketed(
+        sql,
+        buckets,
+        db.get_database_backend(),
+        &sum("e.amount_fen"),
+        "ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id \
+         JOIN ledger_journals j ON j.id = e.journal_id",
+        "e.created_at",
+        &extra,
+    );
+    fill(db, query, [&mut series]).await?;
+    Ok(series)
 }
 
 /// Ratings (visible ones) of the creator's courses and their stars, per bucket.

@@ -350,6 +350,31 @@ async fn top_products(
     Ok(top)
 }
 
+/// The platform's fees on sales (net of those refunds gave back), per bucket of when
+/// they were booked, from the ledger, where `scope` holds over `o`, the order.
+async fn fees(
+    db: &impl ConnectionTrait,
+    buckets: &Buckets,
+    scope: &(dyn Fn(&mut Sql) -> String + Sync),
+) -> AppResult<Series> {
+    let mut series = Series::zeros(buckets.len());
+    let mut sql = Sql::new();
+    let extra = format!(" AND a.kind = 'PLATFORM_FEES'{}", scope(&mut sql));
+    // Fees are credits to the platform's fee account: negative amounts.
+    let query = bucketed(
+        sql,
+        buckets,
+        db.get_database_backend(),
+        &sum("-e.amount_fen"),
+        "ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id \
+         JOIN ledger_journals j ON j.id = e.journal_id JOIN orders o ON o.id = j.order_id",
+        "e.created_at",
+        &extra,
+    );
+    fill(db, query, [&mut series]).await?;
+    Ok(series)
+}
+
 /// Counts rows of `from` per bucket of `time`, where `extra` holds.
 async fn count_per_bucket(
     db: &impl ConnectionTrait,

@@ -28,6 +28,8 @@ pub struct PlatformStats {
     pub refunds: Series,
     /// GMV − refunds.
     pub net_revenue: Series,
+    /// The platform's own revenue: fees on sales, net of refunds (from the ledger).
+    pub fee_revenue: Series,
     /// Refunds ÷ GMV.
     pub refund_rate: Ratio,
     /// Sales (paid orders).
@@ -93,7 +95,17 @@ pub async fn platform_stats(
 ) -> AppResult<PlatformStats> {
     actor.require_console_admin()?;
     // Independent statements, run at once on the pool.
-    let (sold, views, new_users, new_creators, top_creators, categories, top_products, funnel) = tokio::try_join!(
+    let (
+        sold,
+        views,
+        new_users,
+        new_creators,
+        top_creators,
+        categories,
+        top_products,
+        funnel,
+        fee_revenue,
+    ) = tokio::try_join!(
         sales(db, &buckets, &everything),
         count_per_bucket(db, &buckets, "product_views v", "v.viewed_at", &everything),
         count_per_bucket(db, &buckets, "users u", "u.created_at", &everything),
@@ -102,6 +114,7 @@ pub async fn platform_stats(
         categories(db, &buckets),
         top_products(db, &buckets, &everything, 10),
         recommendation_funnel(db, &buckets),
+        super::fees(db, &buckets, &everything),
     )?;
     let gmv = sold.gross.minus(&sold.discounts);
     let [shown, clicked, bought] = funnel;
@@ -111,6 +124,7 @@ pub async fn platform_stats(
         recommendations_bought: bought,
         refund_rate: Ratio::of(&sold.refunds, &gmv),
         net_revenue: gmv.minus(&sold.refunds),
+        fee_revenue,
         conversion: Ratio::of(&sold.sales, &views),
         gmv,
         gross_sales: sold.gross,
