@@ -544,3 +544,62 @@ async fn a_creator_with_a_merchant_of_their_own_is_paid_by_profit_sharing() {
     assert_eq!(earnings(&app, &shop).await, (0, 0, 17_820));
     assert_balanced(&app).await;
 }
+
+#[tokio::test]
+async fn sharing_and_transfer_racing_for_one_creator_pay_each_fen_once() {
+    // 99.00 paid before the creator had a merchant (paid by transfer), and 99.00 after
+    // (paid by sharing); then runs race, four at a time.
+    let (app, shop, fake) = paid_shop().await;
+    fake.lock().unwrap().transfer_state = "SUCCESS".into();
+    app.mutate(
+        &shop.admin_token,
+        r#"mutation($c: ID!) { setCreatorMerchant(input: {creator: $c, mchid: "1900000109", name: "深圳知库科技有限公司"}) { userErrors { code } } }"#,
+        json!({ "c": gid("Creator", shop.seller.id) }),
+    )
+    .await;
+    let fixture = crate::helpers::Fixture::new(&app.db);
+    let other = fixture
+        .course(
+            &shop.seller,
+            2,
+            "第二门课",
+            "编程开发",
+            9900,
+            entity::enums::CourseStatus::Published,
+        )
+        .await;
+    fixture.lesson(&other, 1, false).await;
+    pay(&app, &shop, other.id, "4200000201").await;
+
+    let (a, b, c, d) = tokio::join!(
+        run(&app, &shop),
+        run(&app, &shop),
+        run(&app, &shop),
+        run(&app, &shop)
+    );
+    // Whichever run locks the creator's account first decides how: the sharing of
+    // the second order, then a transfer of the first; or a transfer of both, and the
+    // second order's funds unfrozen. Either way every fen is paid once.
+    let _ = (a, b, c, d);
+    let shared: i64 = entity::profit_share::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.amount_fen)
+        .sum();
+    let transferred: i64 = payouts(&app).await.iter().map(|p| p.amount_fen).sum();
+    assert_eq!(shared + transferred, 17_820, "{shared} + {transferred}");
+    {
+        let fake = fake.lock().unwrap();
+        let sent_shares: i64 = fake
+            .sharings
+            .values()
+            .map(|(request, _)| request["receivers"][0]["amount"].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(sent_shares, shared, "WeChat Pay got what the ledger says");
+        assert!(fake.sharings.len() <= 1);
+    }
+    assert_eq!(earnings(&app, &shop).await, (0, 0, 17_820));
+    assert_balanced(&app).await;
+}

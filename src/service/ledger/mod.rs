@@ -117,16 +117,21 @@ pub(crate) async fn post_payout(
         amount_fen
     };
     let cash = account(txn, LedgerAccountKind::PlatformCash, PLATFORM, now).await?;
+    // Money paid out (or back) moves the available balance for every reader at once.
+    // Dated `now`, a run that began a moment earlier and reads the balance after this
+    // commit (it waited for the account's lock) would not count it yet, and would pay
+    // the same money again; dated at the epoch, every cut-off counts it.
+    let at_once = DateTime::<Utc>::UNIX_EPOCH;
     let lines = [
         Line {
             account_id: payee,
             amount_fen: owed_change,
-            available_at: now,
+            available_at: at_once,
         },
         Line {
             account_id: cash,
             amount_fen: -owed_change,
-            available_at: now,
+            available_at: at_once,
         },
     ];
     post(txn, kind, reference, order_id, &lines, now).await
