@@ -13,6 +13,8 @@ pub struct Model {
     pub body: String,
     pub pinned: bool,
     pub created_at: DateTimeUtc,
+    /// How many users like it (kept with `post_likes`).
+    pub like_count: i64,
     #[sea_orm(belongs_to, from = "group_id", to = "id")]
     pub group: BelongsTo<super::community_group::Entity>,
     #[sea_orm(belongs_to, from = "author_id", to = "id")]

@@ -36,6 +36,7 @@ pub mod order_discount;
 pub mod outbox_message;
 pub mod payment_event;
 pub mod payout;
+pub mod post_like;
 pub mod product_sale;
 pub mod product_view;
 pub mod profit_share;

@@ -14,7 +14,7 @@ use crate::graphql::money::Money;
 use crate::graphql::objects::{CommunityGroup, Creator, GroupPost, User};
 use crate::graphql::pagination::{self, Conn};
 use crate::service::access::ProductRef;
-use crate::service::groups;
+use crate::service::{community, groups};
 
 /// A free or paid community group run by a creator.
 #[Object]
@@ -142,6 +142,17 @@ impl GroupPost {
     /// Pinned to the top by the group's creator.
     async fn pinned(&self) -> bool {
         self.post.pinned
+    }
+    /// How many users like it.
+    async fn like_count(&self) -> i64 {
+        self.post.like_count
+    }
+    /// Whether the viewer likes it (false when signed out).
+    async fn viewer_has_liked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(match ctx.actor()?.user_id() {
+            Some(user_id) => community::likes(ctx.db()?, user_id, self.post.id).await?,
+            None => false,
+        })
     }
     /// When it was posted.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -291,6 +302,13 @@ pub struct PinPostInput {
     pub pinned: bool,
 }
 
+/// Input of `likePost` and `unlikePost`.
+#[derive(InputObject)]
+pub struct LikePostInput {
+    /// The post.
+    pub post: ID,
+}
+
 /// Group mutations.
 #[derive(Default)]
 pub struct GroupMutation;
@@ -421,4 +439,35 @@ impl GroupMutation {
         .await;
         GroupPostPayload::from_result(result)
     }
+
+    /// Likes a post (members of its group); liking twice changes nothing.
+    async fn like_post(
+        &self,
+        ctx: &Context<'_>,
+        input: LikePostInput,
+    ) -> async_graphql::Result<GroupPostPayload> {
+        like(ctx, &input.post, true).await
+    }
+
+    /// Takes back the viewer's like of a post; unliking twice changes nothing.
+    async fn unlike_post(
+        &self,
+        ctx: &Context<'_>,
+        input: LikePostInput,
+    ) -> async_graphql::Result<GroupPostPayload> {
+        like(ctx, &input.post, false).await
+    }
+}
+
+async fn like(ctx: &Context<'_>, post: &ID, like: bool) -> async_graphql::Result<GroupPostPayload> {
+    let result = async {
+        let id = input_id(post, type_name::GROUP_POST, "post")?;
+        let (post, group) = community::set_like(ctx.db()?, ctx.actor()?, id, like).await?;
+        Ok(GroupPost {
+            post,
+            group: ProductRef::group(&group),
+        })
+    }
+    .await;
+    GroupPostPayload::from_result(result)
 }

@@ -348,7 +348,7 @@ pub async fn leave(
 
 /// Whether the user may read and write in the group: its owner, an admin, a member of
 /// a free group, or the holder of a live entitlement to a paid one.
-async fn is_member(
+pub(crate) async fn is_member(
     db: &impl ConnectionTrait,
     actor: &Actor,
     group: &community_group::Model,

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod analytics;
 pub mod bundles;
+pub mod community;
 pub mod coupons;
 pub mod courses;
 pub mod creators;

@@ -8,6 +8,7 @@ mod analytics;
 mod bundles;
 mod catalogue;
 mod cli;
+mod community;
 mod community_writes;
 mod console_lists;
 mod coupons;

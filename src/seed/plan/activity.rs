@@ -163,6 +163,7 @@ impl Planner {
                     body: format!("第{}天打卡：今天学习了新内容，收获很大！", n + 1),
                     pinned: n == 0,
                     created_at: group.created_at + Duration::days(n as i64 + 1),
+                    like_count: 0,
                 });
             }
         }
