@@ -15,6 +15,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// How many users like it (kept with `post_likes`).
     pub like_count: i64,
+    /// How many replies it has (kept with `group_replies`).
+    pub reply_count: i64,
     #[sea_orm(belongs_to, from = "group_id", to = "id")]
     pub group: BelongsTo<super::community_group::Entity>,
     #[sea_orm(belongs_to, from = "author_id", to = "id")]

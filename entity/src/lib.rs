@@ -16,6 +16,7 @@ pub mod enums;
 pub mod follow;
 pub mod group_membership;
 pub mod group_post;
+pub mod group_reply;
 pub mod ledger_account;
 pub mod ledger_entry;
 pub mod ledger_journal;

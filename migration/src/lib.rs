@@ -23,6 +23,7 @@ mod m20261203_000017_payouts;
 mod m20261203_000018_profit_sharing;
 mod m20261204_000019_analytics;
 mod m20261204_000020_post_likes;
+mod m20261204_000021_group_replies;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_profit_sharing::Migration),
             Box::new(m20261204_000019_analytics::Migration),
             Box::new(m20261204_000020_post_likes::Migration),
+            Box::new(m20261204_000021_group_replies::Migration),
         ]
     }
 }

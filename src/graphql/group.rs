@@ -147,6 +147,24 @@ impl GroupPost {
     async fn like_count(&self) -> i64 {
         self.post.like_count
     }
+    /// How many replies it has.
+    async fn reply_count(&self) -> i64 {
+        self.post.reply_count
+    }
+    /// Its replies in time order, flat (a reply to a reply names it in `replyTo`); for
+    /// those who may open the group.
+    #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
+    async fn replies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<GroupReply>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, None, None)?;
+        let rows = community::replies(db, ctx.actor()?, self.post.id, &page).await?;
+        Ok(pagination::connection(db, rows, GroupReply))
+    }
     /// Whether the viewer likes it (false when signed out).
     async fn viewer_has_liked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         Ok(match ctx.actor()?.user_id() {
@@ -302,6 +320,56 @@ pub struct PinPostInput {
     pub pinned: bool,
 }
 
+/// A reply to a group post.
+pub struct GroupReply(pub entity::group_reply::Model);
+
+/// A reply to a group post (read through its post, not a `Node`).
+#[Object]
+impl GroupReply {
+    /// Its ID (`GroupReply`), to answer it with `replyTo`.
+    async fn id(&self) -> ID {
+        ids::encode(type_name::GROUP_REPLY, self.0.id)
+    }
+    /// The text.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// The reply it answers, of the same post.
+    async fn reply_to(&self) -> Option<ID> {
+        self.0
+            .reply_to_id
+            .map(|id| ids::encode(type_name::GROUP_REPLY, id))
+    }
+    /// When it was written.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Who wrote it.
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        ctx.loader()?
+            .load_one(UserById(self.0.author_id))
+            .await?
+            .map(User)
+            .ok_or_else(|| AppError::NotFound("user").into())
+    }
+}
+
+/// Input of `replyToPost`.
+#[derive(InputObject)]
+pub struct ReplyToPostInput {
+    /// The post.
+    pub post: ID,
+    /// The text, 1 to 2,000 characters after trimming.
+    pub body: String,
+    /// The reply of the same post this one answers.
+    pub reply_to: Option<ID>,
+}
+
+payload!(
+    /// Result of `replyToPost`.
+    ReplyToPostPayload, reply: GroupReply
+);
+
 /// Input of `likePost` and `unlikePost`.
 #[derive(InputObject)]
 pub struct LikePostInput {
@@ -438,6 +506,27 @@ impl GroupMutation {
         }
         .await;
         GroupPostPayload::from_result(result)
+    }
+
+    /// Replies to a post (members of its group), optionally answering another reply.
+    async fn reply_to_post(
+        &self,
+        ctx: &Context<'_>,
+        input: ReplyToPostInput,
+    ) -> async_graphql::Result<ReplyToPostPayload> {
+        let result = async {
+            let post = input_id(&input.post, type_name::GROUP_POST, "post")?;
+            let reply_to = input
+                .reply_to
+                .as_ref()
+                .map(|id| input_id(id, type_name::GROUP_REPLY, "replyTo"))
+                .transpose()?;
+            community::reply(ctx.db()?, ctx.actor()?, post, &input.body, reply_to)
+                .await
+                .map(GroupReply)
+        }
+        .await;
+        ReplyToPostPayload::from_result(result)
     }
 
     /// Likes a post (members of its group); liking twice changes nothing.

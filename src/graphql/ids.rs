@@ -42,6 +42,8 @@ pub mod type_name {
     pub const NOTIFICATION: &str = "Notification";
     /// `LivestreamMessage` (not a `Node`: messages are read through their livestream).
     pub const LIVESTREAM_MESSAGE: &str = "LivestreamMessage";
+    /// `GroupReply` (not a `Node`: replies are read through their post).
+    pub const GROUP_REPLY: &str = "GroupReply";
     /// Every one of them.
     pub const ALL: [&str; 15] = [
         USER,

@@ -97,3 +97,153 @@ async fn likes_are_counted_exactly_once_per_member() {
     );
     assert_eq!(post_like::Entity::find().count(&app.db).await.unwrap(), 10);
 }
+
+const REPLY: &str = r#"mutation($p: ID!, $b: String!, $r: ID) { replyToPost(input: {post: $p, body: $b, replyTo: $r}) { reply { id body replyTo author { nickname } } userErrors { field code } } }"#;
+const REPLIES: &str = r#"query($p: ID!, $after: String) { node(id: $p) { ... on GroupPost { replyCount replies(first: 4, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { body replyTo } } } } } }"#;
+
+#[tokio::test]
+async fn replies_are_counted_exactly_and_answer_replies_of_the_same_post() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (_, _, owner_token) = creator(&app, "Host").await;
+    let create_group =
+        r#"mutation($n: String!) { createGroup(input: {name: $n}) { group { id } } }"#;
+    let group = app
+        .mutate(&owner_token, create_group, json!({ "n": "读书会" }))
+        .await["group"]["id"]
+        .clone();
+    let new_post = r#"mutation($g: ID!) { createPost(input: {group: $g, body: "今天读什么？"}) { post { id } } }"#;
+    let post = app
+        .mutate(&owner_token, new_post, json!({ "g": group }))
+        .await["post"]["id"]
+        .clone();
+    let member = fixture.user("member", Role::Learner).await;
+    let member_token = app.token(member.id);
+    app.mutate(
+        &member_token,
+        r#"mutation($g: ID!) { joinGroup(input: {group: $g}) { userErrors { code } } }"#,
+        json!({ "g": group }),
+    )
+    .await;
+
+    // Ten replies at once: ten counted.
+    let writes: Vec<_> = (0..10)
+        .map(|n| {
+            app.mutate(
+                &member_token,
+                REPLY,
+                json!({ "p": post, "b": format!("第{n}条") }),
+            )
+        })
+        .collect();
+    let written: Vec<Value> = futures_util::future::join_all(writes).await;
+    assert!(written.iter().all(|w| w["userErrors"] == json!([])));
+    // The owner answers one of them.
+    let answered = written
+        .iter()
+        .map(|w| w["reply"]["id"].clone())
+        .min_by_key(|id| id.as_str().unwrap().to_owned())
+        .unwrap();
+    let answer = app
+        .mutate(
+            &owner_token,
+            REPLY,
+            json!({ "p": post, "b": "欢迎！", "r": answered }),
+        )
+        .await;
+    assert_eq!(answer["reply"]["replyTo"], answered, "{answer}");
+    assert_eq!(answer["reply"]["author"]["nickname"], "nick-creator-Host");
+
+    // Listed in time order, four at a time; the count is exact.
+    let (mut bodies, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let page = app
+            .data(REPLIES, json!({ "p": post, "after": after }))
+            .await;
+        let node = &page["node"];
+        assert_eq!(node["replyCount"], 11);
+        assert_eq!(node["replies"]["totalCount"], 11);
+        for edge in node["replies"]["edges"].as_array().unwrap() {
+            bodies.push(edge["node"]["body"].as_str().unwrap().to_owned());
+        }
+        if !node["replies"]["pageInfo"]["hasNextPage"]
+            .as_bool()
+            .unwrap()
+        {
+            break;
+        }
+        after = node["replies"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(bodies.len(), 11);
+    assert_eq!(bodies.last().map(String::as_str), Some("欢迎！"));
+    let stored = entity::group_post::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.reply_count, 11);
+
+    // Refused, with nothing written: a blank body, a reply of another post, a stranger.
+    let other = app
+        .mutate(&owner_token, new_post, json!({ "g": group }))
+        .await["post"]["id"]
+        .clone();
+    let blank = app
+        .mutate(&member_token, REPLY, json!({ "p": post, "b": "  " }))
+        .await;
+    assert_eq!(blank["userErrors"][0]["code"], "REQUIRED");
+    let elsewhere = app
+        .mutate(
+            &member_token,
+            REPLY,
+            json!({ "p": other, "b": "跑题", "r": answered }),
+        )
+        .await;
+    assert_eq!(
+        elsewhere["userErrors"],
+        json!([{ "field": ["input", "replyTo"], "code": "NOT_FOUND" }])
+    );
+    let stranger = fixture.user("stranger", Role::Learner).await;
+    let (_, refused) = app
+        .gql_as(
+            &app.token(stranger.id),
+            REPLY,
+            json!({ "p": post, "b": "你好" }),
+        )
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    assert_eq!(
+        entity::group_reply::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        11
+    );
+
+    // A paid group's replies are for its members.
+    let paid = app
+        .mutate(
+            &owner_token,
+            r#"mutation { createGroup(input: {name: "私享会", priceFen: 9900, membershipDays: 30}) { group { id } } }"#,
+            json!({}),
+        )
+        .await["group"]["id"]
+        .clone();
+    let private = app
+        .mutate(&owner_token, new_post, json!({ "g": paid }))
+        .await["post"]["id"]
+        .clone();
+    app.mutate(
+        &owner_token,
+        REPLY,
+        json!({ "p": private, "b": "仅会员可见" }),
+    )
+    .await;
+    let (_, hidden) = app
+        .gql_as(&app.token(stranger.id), REPLIES, json!({ "p": private }))
+        .await;
+    assert_eq!(
+        hidden["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{hidden}"
+    );
+}

@@ -164,6 +164,7 @@ impl Planner {
                     pinned: n == 0,
                     created_at: group.created_at + Duration::days(n as i64 + 1),
                     like_count: 0,
+                    reply_count: 0,
                 });
             }
         }
