@@ -206,6 +206,24 @@ pub enum OutboxStatus {
     Skipped,
 }
 
+/// What a group post is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum PostKind {
+    /// Conversation.
+    #[sea_orm(string_value = "TALK")]
+    Talk,
+    /// A question to the group or its creator.
+    #[sea_orm(string_value = "QUESTION")]
+    Question,
+    /// Homework or a check-in challenge.
+    #[sea_orm(string_value = "TASK")]
+    Task,
+    /// The creator's announcement.
+    #[sea_orm(string_value = "ANNOUNCEMENT")]
+    Announcement,
+}
+
 /// Why an order costs less than the list price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]

@@ -1,5 +1,6 @@
 //! Table `group_posts`: posts inside a group; members-only content in paid groups.
 
+use crate::enums::PostKind;
 use sea_orm::entity::prelude::*;
 
 #[sea_orm::model]
@@ -17,6 +18,8 @@ pub struct Model {
     pub like_count: i64,
     /// How many replies it has (kept with `group_replies`).
     pub reply_count: i64,
+    /// Talk, question, task or announcement.
+    pub kind: PostKind,
     #[sea_orm(belongs_to, from = "group_id", to = "id")]
     pub group: BelongsTo<super::community_group::Entity>,
     #[sea_orm(belongs_to, from = "author_id", to = "id")]

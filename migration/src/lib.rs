@@ -24,6 +24,7 @@ mod m20261203_000018_profit_sharing;
 mod m20261204_000019_analytics;
 mod m20261204_000020_post_likes;
 mod m20261204_000021_group_replies;
+mod m20261204_000022_post_kinds;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000019_analytics::Migration),
             Box::new(m20261204_000020_post_likes::Migration),
             Box::new(m20261204_000021_group_replies::Migration),
+            Box::new(m20261204_000022_post_kinds::Migration),
         ]
     }
 }

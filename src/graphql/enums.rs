@@ -84,6 +84,21 @@ pub enum ProductKind {
     Membership,
 }
 
+/// What a group post is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+#[graphql(remote = "entity::enums::PostKind")]
+pub enum PostKind {
+    /// Conversation.
+    #[default]
+    Talk,
+    /// A question to the group or its creator.
+    Question,
+    /// Homework or a check-in challenge.
+    Task,
+    /// The creator's announcement (the group's creator and admins only).
+    Announcement,
+}
+
 /// Sort direction of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
 pub enum OrderDirection {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::error::AppError;
 use crate::graphql::access;
 use crate::graphql::context::ContextExt;
-use crate::graphql::enums::OrderDirection;
+use crate::graphql::enums::{OrderDirection, PostKind};
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
 use crate::graphql::loaders::{CreatorById, GroupById, UserById};
@@ -110,10 +110,11 @@ impl CommunityGroup {
         last: Option<i32>,
         before: Option<String>,
         pinned: Option<bool>,
+        kind: Option<PostKind>,
     ) -> async_graphql::Result<Conn<GroupPost>> {
         let db = ctx.db()?;
         let page = pagination::page_request(first, after, last, before)?;
-        let rows = groups::posts(db, self.0.id, pinned, &page).await?;
+        let rows = groups::posts(db, self.0.id, pinned, kind.map(Into::into), &page).await?;
         let group = ProductRef::group(&self.0);
         Ok(pagination::connection(db, rows, |post| GroupPost {
             post,
@@ -138,6 +139,10 @@ impl GroupPost {
     /// True when the viewer is not a member of this paid group.
     async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         Ok(!access::can_open(ctx, &self.group).await?)
+    }
+    /// Talk, question, task or announcement.
+    async fn kind(&self) -> PostKind {
+        self.post.kind.into()
     }
     /// Pinned to the top by the group's creator.
     async fn pinned(&self) -> bool {
@@ -301,6 +306,9 @@ pub struct CreatePostInput {
     pub group: ID,
     /// Text, 1 to 5,000 characters.
     pub body: String,
+    /// What it is: TALK when omitted or null; ANNOUNCEMENT for the group's creator and
+    /// admins only.
+    pub kind: Option<PostKind>,
 }
 
 /// Input of `deletePost`.
@@ -463,7 +471,14 @@ impl GroupMutation {
         let result = async {
             let id = input_id(&input.group, type_name::COMMUNITY_GROUP, "group")?;
             let db = ctx.db()?;
-            let (post, group) = groups::create_post(db, ctx.actor()?, id, &input.body).await?;
+            let (post, group) = groups::create_post(
+                db,
+                ctx.actor()?,
+                id,
+                &input.body,
+                input.kind.unwrap_or_default().into(),
+            )
+            .await?;
             Ok(GroupPost {
                 post,
                 group: ProductRef::group(&group),

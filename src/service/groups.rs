@@ -102,16 +102,21 @@ pub async fn members(
     page::fetch(db, query, &sort, page, |m| m.id).await
 }
 
-/// One page of a group's posts, newest first; `pinned` keeps only (un)pinned posts.
+/// One page of a group's posts, newest first; `pinned` keeps only (un)pinned posts,
+/// `kind` only posts of that kind.
 pub async fn posts(
     db: &impl ConnectionTrait,
     group_id: i64,
     pinned: Option<bool>,
+    kind: Option<entity::enums::PostKind>,
     page: &PageRequest,
 ) -> AppResult<(Page<group_post::Model>, Counted<group_post::Entity>)> {
     let mut query = group_post::Entity::find().filter(group_post::Column::GroupId.eq(group_id));
     if let Some(pinned) = pinned {
         query = query.filter(group_post::Column::Pinned.eq(pinned));
+    }
+    if let Some(kind) = kind {
+        query = query.filter(group_post::Column::Kind.eq(kind));
     }
     let sort = SortKey {
         key: Some((
@@ -377,11 +382,16 @@ pub async fn create_post(
     actor: &Actor,
     group_id: i64,
     body: &str,
+    kind: entity::enums::PostKind,
 ) -> AppResult<(group_post::Model, community_group::Model)> {
     let user_id = actor.require_user()?;
     let group = get(db, group_id).await?.ok_or_else(|| not_found("group"))?;
     if !is_member(db, actor, &group).await? {
         return Err(AppError::Forbidden("join the group before posting"));
+    }
+    if kind == entity::enums::PostKind::Announcement {
+        // Announcements speak for the group: its creator's (or an admin's) alone.
+        require_owner(actor, group.creator_id)?;
     }
     let mut checks = Checks::new();
     let body = checks.text("body", body, 5_000);
@@ -391,6 +401,7 @@ pub async fn create_post(
         author_id: Set(user_id),
         body: Set(body),
         pinned: Set(false),
+        kind: Set(kind),
         created_at: Set(Utc::now()),
         ..Default::default()
     }

@@ -247,3 +247,61 @@ async fn replies_are_counted_exactly_and_answer_replies_of_the_same_post() {
         "{hidden}"
     );
 }
+
+#[tokio::test]
+async fn posts_have_kinds_and_only_the_creator_announces() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (_, _, owner_token) = creator(&app, "Host").await;
+    let group = app
+        .mutate(
+            &owner_token,
+            r#"mutation { createGroup(input: {name: "读书会"}) { group { id } } }"#,
+            json!({}),
+        )
+        .await["group"]["id"]
+        .clone();
+    let member = fixture.user("member", Role::Learner).await;
+    let member_token = app.token(member.id);
+    app.mutate(
+        &member_token,
+        r#"mutation($g: ID!) { joinGroup(input: {group: $g}) { userErrors { code } } }"#,
+        json!({ "g": group }),
+    )
+    .await;
+    const POST: &str = r#"mutation($g: ID!, $k: PostKind) { createPost(input: {group: $g, body: "内容", kind: $k}) { post { kind } userErrors { code } } }"#;
+    let talk = app.mutate(&member_token, POST, json!({ "g": group })).await;
+    assert_eq!(talk["post"]["kind"], "TALK");
+    let question = app
+        .mutate(&member_token, POST, json!({ "g": group, "k": "QUESTION" }))
+        .await;
+    assert_eq!(question["post"]["kind"], "QUESTION");
+    let (_, refused) = app
+        .gql_as(
+            &member_token,
+            POST,
+            json!({ "g": group, "k": "ANNOUNCEMENT" }),
+        )
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let announced = app
+        .mutate(
+            &owner_token,
+            POST,
+            json!({ "g": group, "k": "ANNOUNCEMENT" }),
+        )
+        .await;
+    assert_eq!(announced["post"]["kind"], "ANNOUNCEMENT");
+    const BY_KIND: &str = r#"query($g: ID!, $k: PostKind) { node(id: $g) { ... on CommunityGroup { posts(kind: $k) { totalCount } } } }"#;
+    for (kind, expected) in [(Value::Null, 3), (json!("QUESTION"), 1), (json!("TASK"), 0)] {
+        let page = app.data(BY_KIND, json!({ "g": group, "k": kind })).await;
+        assert_eq!(page["node"]["posts"]["totalCount"], expected, "{kind}");
+    }
+    assert_eq!(
+        entity::group_post::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        3
+    );
+}

@@ -165,6 +165,7 @@ impl Planner {
                     created_at: group.created_at + Duration::days(n as i64 + 1),
                     like_count: 0,
                     reply_count: 0,
+                    kind: entity::enums::PostKind::Talk,
                 });
             }
         }
