@@ -41,6 +41,7 @@ pub mod rating;
 pub mod recommendation;
 pub mod response_cache;
 pub mod selection;
+pub mod series;
 pub mod session;
 pub mod user;
 

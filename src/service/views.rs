@@ -90,9 +90,9 @@ pub struct ViewCounter {
     pending: Arc<Mutex<Pending>>,
 }
 
-/// The platform day of an instant, `YYYY-MM-DD` in Asia/Shanghai (+08:00 all year).
+/// The platform day of an instant, `YYYY-MM-DD` in Asia/Shanghai.
 pub fn platform_day(at: DateTime<Utc>) -> String {
-    (at + chrono::Duration::hours(8))
+    at.with_timezone(&chrono_tz::Asia::Shanghai)
         .format("%Y-%m-%d")
         .to_string()
 }

@@ -9,14 +9,9 @@ use serde_json::{Value, json};
 use crate::helpers::{Fixture, TestApp};
 use crate::writes::creator;
 
-const LIKE: &str = r#"mutation($p: ID!) { likePost(input: {post: $p}) { post { likeCount viewerHasLiked } userErrors { code } } }"#;
-const UNLIKE: &str = r#"mutation($p: ID!) { unlikePost(input: {post: $p}) { post { likeCount viewerHasLiked } userErrors { code } } }"#;
-
-#[tokio::test]
-async fn likes_are_counted_exactly_once_per_member() {
-    let app = TestApp::spawn().await;
-    let fixture = Fixture::new(&app.db);
-    let (_, _, owner_token) = creator(&app, "Host").await;
+/// A creator's free group: the creator's token and the group's ID.
+async fn free_group(app: &TestApp) -> (String, Value) {
+    let (_, _, owner_token) = creator(app, "Host").await;
     let group = app
         .mutate(
             &owner_token,
@@ -25,6 +20,30 @@ async fn likes_are_counted_exactly_once_per_member() {
         )
         .await["group"]["id"]
         .clone();
+    (owner_token, group)
+}
+
+/// A new learner who joined `group`: their token.
+async fn member_of(app: &TestApp, fixture: &Fixture<'_>, name: &str, group: &Value) -> String {
+    let user = fixture.user(name, Role::Learner).await;
+    let token = app.token(user.id);
+    app.mutate(
+        &token,
+        r#"mutation($g: ID!) { joinGroup(input: {group: $g}) { userErrors { code } } }"#,
+        json!({ "g": group }),
+    )
+    .await;
+    token
+}
+
+const LIKE: &str = r#"mutation($p: ID!) { likePost(input: {post: $p}) { post { likeCount viewerHasLiked } userErrors { code } } }"#;
+const UNLIKE: &str = r#"mutation($p: ID!) { unlikePost(input: {post: $p}) { post { likeCount viewerHasLiked } userErrors { code } } }"#;
+
+#[tokio::test]
+async fn likes_are_counted_exactly_once_per_member() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (owner_token, group) = free_group(&app).await;
     let post = app
         .mutate(
             &owner_token,
@@ -35,15 +54,7 @@ async fn likes_are_counted_exactly_once_per_member() {
         .clone();
     let mut members = Vec::new();
     for n in 0..20 {
-        let user = fixture.user(&format!("member-{n}"), Role::Learner).await;
-        let token = app.token(user.id);
-        app.mutate(
-            &token,
-            r#"mutation($g: ID!) { joinGroup(input: {group: $g}) { userErrors { code } } }"#,
-            json!({ "g": group }),
-        )
-        .await;
-        members.push(token);
+        members.push(member_of(&app, &fixture, &format!("member-{n}"), &group).await);
     }
 
     // Twenty members like at once, and the first likes three more times at once.
@@ -105,26 +116,13 @@ const REPLIES: &str = r#"query($p: ID!, $after: String) { node(id: $p) { ... on 
 async fn replies_are_counted_exactly_and_answer_replies_of_the_same_post() {
     let app = TestApp::spawn().await;
     let fixture = Fixture::new(&app.db);
-    let (_, _, owner_token) = creator(&app, "Host").await;
-    let create_group =
-        r#"mutation($n: String!) { createGroup(input: {name: $n}) { group { id } } }"#;
-    let group = app
-        .mutate(&owner_token, create_group, json!({ "n": "读书会" }))
-        .await["group"]["id"]
-        .clone();
+    let (owner_token, group) = free_group(&app).await;
     let new_post = r#"mutation($g: ID!) { createPost(input: {group: $g, body: "今天读什么？"}) { post { id } } }"#;
     let post = app
         .mutate(&owner_token, new_post, json!({ "g": group }))
         .await["post"]["id"]
         .clone();
-    let member = fixture.user("member", Role::Learner).await;
-    let member_token = app.token(member.id);
-    app.mutate(
-        &member_token,
-        r#"mutation($g: ID!) { joinGroup(input: {group: $g}) { userErrors { code } } }"#,
-        json!({ "g": group }),
-    )
-    .await;
+    let member_token = member_of(&app, &fixture, "member", &group).await;
 
     // Ten replies at once: ten counted.
     let writes: Vec<_> = (0..10)
@@ -252,23 +250,8 @@ async fn replies_are_counted_exactly_and_answer_replies_of_the_same_post() {
 async fn posts_have_kinds_and_only_the_creator_announces() {
     let app = TestApp::spawn().await;
     let fixture = Fixture::new(&app.db);
-    let (_, _, owner_token) = creator(&app, "Host").await;
-    let group = app
-        .mutate(
-            &owner_token,
-            r#"mutation { createGroup(input: {name: "读书会"}) { group { id } } }"#,
-            json!({}),
-        )
-        .await["group"]["id"]
-        .clone();
-    let member = fixture.user("member", Role::Learner).await;
-    let member_token = app.token(member.id);
-    app.mutate(
-        &member_token,
-        r#"mutation($g: ID!) { joinGroup(input: {group: $g}) { userErrors { code } } }"#,
-        json!({ "g": group }),
-    )
-    .await;
+    let (owner_token, group) = free_group(&app).await;
+    let member_token = member_of(&app, &fixture, "member", &group).await;
     const POST: &str = r#"mutation($g: ID!, $k: PostKind) { createPost(input: {group: $g, body: "内容", kind: $k}) { post { kind } userErrors { code } } }"#;
     let talk = app.mutate(&member_token, POST, json!({ "g": group })).await;
     assert_eq!(talk["post"]["kind"], "TALK");

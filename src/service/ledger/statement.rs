@@ -3,7 +3,8 @@
 //! at its end. The figures reconcile to the fen:
 //! `closing = opening + sales - fees - commissions - refunds - payouts`.
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Asia::Shanghai;
 use entity::enums::{LedgerAccountKind, LedgerJournalKind};
 use entity::{ledger_account, ledger_entry, ledger_journal};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -40,11 +41,6 @@ pub struct MonthStatement {
     pub closing_fen: i64,
 }
 
-/// China keeps one offset all year (no daylight saving), so Asia/Shanghai is +08:00.
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
-}
-
 /// The instants a month (`YYYY-MM`) begins and ends in Asia/Shanghai.
 pub fn month_bounds(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
     let invalid = || {
@@ -64,14 +60,8 @@ pub fn month_bounds(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
         NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
     }
     .ok_or_else(invalid)?;
-    let at = |day: NaiveDate| {
-        shanghai()
-            .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .single()
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(invalid)
-    };
-    Ok((at(first)?, at(next)?))
+    let at = |day: NaiveDate| crate::service::analytics::buckets::start_of_day(Shanghai, day);
+    Ok((at(first), at(next)))
 }
 
 const SUM: &str = "CAST(COALESCE(SUM(ledger_entries.amount_fen), 0) AS BIGINT)";
