@@ -20,6 +20,21 @@ pub struct Model {
     pub reply_count: i64,
     /// Talk, question, task or announcement.
     pub kind: PostKind,
+    /// Image URLs, a JSON array of strings (at most nine).
+    pub images: String,
+    /// Hashtags without `#`, a JSON array of strings (at most five; `post_hashtags`
+    /// holds them too, to list by tag).
+    pub hashtags: String,
+    /// Marked as digest (精华) by the group's owner.
+    pub digest: bool,
+    /// Last edited by its author (within 24 hours of posting).
+    pub edited_at: Option<DateTimeUtc>,
+    /// Removed (soft delete): hidden from everyone, kept with its reason.
+    pub deleted_at: Option<DateTimeUtc>,
+    /// Who removed it: the author, the group's owner or an admin.
+    pub deleted_by_id: Option<i64>,
+    /// Why a moderator removed it.
+    pub delete_reason: Option<String>,
     #[sea_orm(belongs_to, from = "group_id", to = "id")]
     pub group: BelongsTo<super::community_group::Entity>,
     #[sea_orm(belongs_to, from = "author_id", to = "id")]

@@ -15,6 +15,12 @@ pub struct Model {
     pub reply_to_id: Option<i64>,
     pub body: String,
     pub created_at: DateTimeUtc,
+    /// Removed (soft delete): hidden, kept with its reason.
+    pub deleted_at: Option<DateTimeUtc>,
+    /// Who removed it: the author, the group's owner or an admin.
+    pub deleted_by_id: Option<i64>,
+    /// Why a moderator removed it.
+    pub delete_reason: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -25,6 +25,7 @@ mod m20261204_000019_analytics;
 mod m20261204_000020_post_likes;
 mod m20261204_000021_group_replies;
 mod m20261204_000022_post_kinds;
+mod m20261204_000023_threads_and_moderation;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_post_likes::Migration),
             Box::new(m20261204_000021_group_replies::Migration),
             Box::new(m20261204_000022_post_kinds::Migration),
+            Box::new(m20261204_000023_threads_and_moderation::Migration),
         ]
     }
 }

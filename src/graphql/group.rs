@@ -1,6 +1,7 @@
-//! Community groups: `CommunityGroup`, `GroupPost`, members and the groups list.
+//! Community groups: `CommunityGroup`, its members and posts, the viewer's membership,
+//! and the groups list (posts themselves are in [`super::community`]).
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::error::AppError;
@@ -9,12 +10,13 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{OrderDirection, PostKind};
 use crate::graphql::ids;
 use crate::graphql::ids::type_name;
-use crate::graphql::loaders::{CreatorById, GroupById, UserById};
+use crate::graphql::loaders::{CreatorById, UserById};
 use crate::graphql::money::Money;
 use crate::graphql::objects::{CommunityGroup, Creator, GroupPost, User};
 use crate::graphql::pagination::{self, Conn};
 use crate::service::access::ProductRef;
-use crate::service::{community, groups};
+use crate::service::community::posts;
+use crate::service::groups;
 
 /// A free or paid community group run by a creator.
 #[Object]
@@ -99,7 +101,10 @@ impl CommunityGroup {
             users.get(&UserById(m.user_id)).cloned().map(User)
         }))
     }
-    /// Posts, newest first; bodies are null when locked.
+    /// Posts, newest first unless `orderBy` says otherwise; removed posts left out.
+    /// Those who may not read the group (strangers, lapsed members) get the digest
+    /// posts' titles only, without bodies. `pinned` and `kind` are the same as in
+    /// `filter`.
     #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn posts(
@@ -111,91 +116,101 @@ impl CommunityGroup {
         before: Option<String>,
         pinned: Option<bool>,
         kind: Option<PostKind>,
+        filter: Option<GroupPostFilter>,
+        order_by: Option<PostOrder>,
     ) -> async_graphql::Result<Conn<GroupPost>> {
         let db = ctx.db()?;
         let page = pagination::page_request(first, after, last, before)?;
-        let rows = groups::posts(db, self.0.id, pinned, kind.map(Into::into), &page).await?;
+        let filter = filter.unwrap_or_default();
+        let filter = posts::PostFilter {
+            pinned: filter.pinned.or(pinned),
+            digest: filter.digest,
+            kind: filter.kind.or(kind).map(Into::into),
+            hashtag: filter.hashtag,
+            author_is_owner: filter.author_is_owner,
+        };
+        let order = match order_by.unwrap_or_default() {
+            PostOrder::Newest => posts::PostOrder::Newest,
+            PostOrder::MostReplied => posts::PostOrder::MostReplied,
+        };
+        let rows = posts::list(db, ctx.actor()?, &self.0, filter, order, &page).await?;
         let group = ProductRef::group(&self.0);
         Ok(pagination::connection(db, rows, |post| GroupPost {
             post,
             group,
         }))
     }
-}
-
-/// A post in a group.
-#[Object]
-impl GroupPost {
-    /// Global ID.
-    pub async fn id(&self) -> ID {
-        ids::encode(type_name::GROUP_POST, self.post.id)
-    }
-    /// Text of the post; null when locked.
-    async fn body(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        Ok(access::can_open(ctx, &self.group)
-            .await?
-            .then_some(self.post.body.as_str()))
-    }
-    /// True when the viewer is not a member of this paid group.
-    async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(!access::can_open(ctx, &self.group).await?)
-    }
-    /// Talk, question, task or announcement.
-    async fn kind(&self) -> PostKind {
-        self.post.kind.into()
-    }
-    /// Pinned to the top by the group's creator.
-    async fn pinned(&self) -> bool {
-        self.post.pinned
-    }
-    /// How many users like it.
-    async fn like_count(&self) -> i64 {
-        self.post.like_count
-    }
-    /// How many replies it has.
-    async fn reply_count(&self) -> i64 {
-        self.post.reply_count
-    }
-    /// Its replies in time order, flat (a reply to a reply names it in `replyTo`); for
-    /// those who may open the group.
-    #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
-    async fn replies(
+    /// The viewer's membership, running or lapsed, with when it ends and what renewing
+    /// costs them now; null when signed out or never a member.
+    async fn viewer_membership(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<Conn<GroupReply>> {
-        let db = ctx.db()?;
-        let page = pagination::page_request(first, after, None, None)?;
-        let rows = community::replies(db, ctx.actor()?, self.post.id, &page).await?;
-        Ok(pagination::connection(db, rows, GroupReply))
-    }
-    /// Whether the viewer likes it (false when signed out).
-    async fn viewer_has_liked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(match ctx.actor()?.user_id() {
-            Some(user_id) => community::likes(ctx.db()?, user_id, self.post.id).await?,
-            None => false,
-        })
-    }
-    /// When it was posted.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.post.created_at
-    }
-    /// Who wrote it.
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        ctx.loader()?
-            .load_one(UserById(self.post.author_id))
+    ) -> async_graphql::Result<Option<GroupMembershipInfo>> {
+        let Some(user_id) = ctx.actor()?.user_id() else {
+            return Ok(None);
+        };
+        Ok(groups::membership(ctx.db()?, self.0.id, user_id)
             .await?
-            .map(User)
-            .ok_or_else(|| AppError::NotFound("user").into())
+            .map(|membership| GroupMembershipInfo {
+                membership,
+                group: ProductRef::group(&self.0),
+            }))
     }
-    /// The group it was posted in.
-    async fn group(&self, ctx: &Context<'_>) -> async_graphql::Result<CommunityGroup> {
-        ctx.loader()?
-            .load_one(GroupById(self.post.group_id))
+}
+
+/// Filters of a group's posts; each one given narrows the list.
+#[derive(InputObject, Default)]
+pub struct GroupPostFilter {
+    /// Only pinned (true) or unpinned (false) posts.
+    pub pinned: Option<bool>,
+    /// Only digest (精华, true) or other (false) posts.
+    pub digest: Option<bool>,
+    /// Only posts of this kind.
+    pub kind: Option<PostKind>,
+    /// Only posts with this hashtag (with or without `#`).
+    pub hashtag: Option<String>,
+    /// Only posts by the group's creator (true) or by its members (false).
+    pub author_is_owner: Option<bool>,
+}
+
+/// How a group's posts are ordered.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PostOrder {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Most replies first (newest first among equals).
+    MostReplied,
+}
+
+/// The viewer's membership of a group.
+pub struct GroupMembershipInfo {
+    membership: entity::group_membership::Model,
+    group: ProductRef,
+}
+
+/// The viewer's membership of a group, running or lapsed.
+#[Object]
+impl GroupMembershipInfo {
+    /// When they joined.
+    async fn joined_at(&self) -> DateTime<Utc> {
+        self.membership.joined_at
+    }
+    /// When it ends or ended; null for ever.
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.membership.expires_at
+    }
+    /// True while it runs.
+    async fn active(&self) -> bool {
+        self.membership
+            .expires_at
+            .is_none_or(|end| end > Utc::now())
+    }
+    /// What renewing (buying the membership again) costs the viewer now.
+    async fn renew_price(&self, ctx: &Context<'_>) -> async_graphql::Result<Money> {
+        Ok(crate::graphql::pricing::viewer_price(ctx, &self.group)
             .await?
-            .map(CommunityGroup)
-            .ok_or_else(|| AppError::NotFound("group").into())
+            .amount)
     }
 }
 
@@ -258,10 +273,6 @@ payload!(
     /// Result of a group mutation.
     GroupPayload, group: CommunityGroup
 );
-payload!(
-    /// Result of a post mutation.
-    GroupPostPayload, post: GroupPost
-);
 
 /// Input of `createGroup`.
 #[derive(InputObject)]
@@ -297,92 +308,6 @@ pub struct UpdateGroupInput {
 pub struct GroupRefInput {
     /// The group.
     pub group: ID,
-}
-
-/// Input of `createPost`.
-#[derive(InputObject)]
-pub struct CreatePostInput {
-    /// The group to post in.
-    pub group: ID,
-    /// Text, 1 to 5,000 characters.
-    pub body: String,
-    /// What it is: TALK when omitted or null; ANNOUNCEMENT for the group's creator and
-    /// admins only.
-    pub kind: Option<PostKind>,
-}
-
-/// Input of `deletePost`.
-#[derive(InputObject)]
-pub struct DeletePostInput {
-    /// The post.
-    pub post: ID,
-}
-
-/// Input of `pinPost`.
-#[derive(InputObject)]
-pub struct PinPostInput {
-    /// The post.
-    pub post: ID,
-    /// Pin (true) or unpin (false).
-    #[graphql(default = true)]
-    pub pinned: bool,
-}
-
-/// A reply to a group post.
-pub struct GroupReply(pub entity::group_reply::Model);
-
-/// A reply to a group post (read through its post, not a `Node`).
-#[Object]
-impl GroupReply {
-    /// Its ID (`GroupReply`), to answer it with `replyTo`.
-    async fn id(&self) -> ID {
-        ids::encode(type_name::GROUP_REPLY, self.0.id)
-    }
-    /// The text.
-    async fn body(&self) -> &str {
-        &self.0.body
-    }
-    /// The reply it answers, of the same post.
-    async fn reply_to(&self) -> Option<ID> {
-        self.0
-            .reply_to_id
-            .map(|id| ids::encode(type_name::GROUP_REPLY, id))
-    }
-    /// When it was written.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// Who wrote it.
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        ctx.loader()?
-            .load_one(UserById(self.0.author_id))
-            .await?
-            .map(User)
-            .ok_or_else(|| AppError::NotFound("user").into())
-    }
-}
-
-/// Input of `replyToPost`.
-#[derive(InputObject)]
-pub struct ReplyToPostInput {
-    /// The post.
-    pub post: ID,
-    /// The text, 1 to 2,000 characters after trimming.
-    pub body: String,
-    /// The reply of the same post this one answers.
-    pub reply_to: Option<ID>,
-}
-
-payload!(
-    /// Result of `replyToPost`.
-    ReplyToPostPayload, reply: GroupReply
-);
-
-/// Input of `likePost` and `unlikePost`.
-#[derive(InputObject)]
-pub struct LikePostInput {
-    /// The post.
-    pub post: ID,
 }
 
 /// Group mutations.
@@ -461,117 +386,4 @@ impl GroupMutation {
         .await;
         GroupPayload::from_result(result)
     }
-
-    /// Posts in a group the viewer belongs to.
-    async fn create_post(
-        &self,
-        ctx: &Context<'_>,
-        input: CreatePostInput,
-    ) -> async_graphql::Result<GroupPostPayload> {
-        let result = async {
-            let id = input_id(&input.group, type_name::COMMUNITY_GROUP, "group")?;
-            let db = ctx.db()?;
-            let (post, group) = groups::create_post(
-                db,
-                ctx.actor()?,
-                id,
-                &input.body,
-                input.kind.unwrap_or_default().into(),
-            )
-            .await?;
-            Ok(GroupPost {
-                post,
-                group: ProductRef::group(&group),
-            })
-        }
-        .await;
-        GroupPostPayload::from_result(result)
-    }
-
-    /// Deletes a post (its author, the group's creator or an admin).
-    async fn delete_post(
-        &self,
-        ctx: &Context<'_>,
-        input: DeletePostInput,
-    ) -> async_graphql::Result<GroupPayload> {
-        let result = async {
-            let id = input_id(&input.post, type_name::GROUP_POST, "post")?;
-            groups::delete_post(ctx.db()?, ctx.actor()?, id)
-                .await
-                .map(CommunityGroup)
-        }
-        .await;
-        GroupPayload::from_result(result)
-    }
-
-    /// Pins or unpins a post (the group's creator or an admin).
-    async fn pin_post(
-        &self,
-        ctx: &Context<'_>,
-        input: PinPostInput,
-    ) -> async_graphql::Result<GroupPostPayload> {
-        let result = async {
-            let id = input_id(&input.post, type_name::GROUP_POST, "post")?;
-            let db = ctx.db()?;
-            let (post, group) = groups::pin_post(db, ctx.actor()?, id, input.pinned).await?;
-            Ok(GroupPost {
-                post,
-                group: ProductRef::group(&group),
-            })
-        }
-        .await;
-        GroupPostPayload::from_result(result)
-    }
-
-    /// Replies to a post (members of its group), optionally answering another reply.
-    async fn reply_to_post(
-        &self,
-        ctx: &Context<'_>,
-        input: ReplyToPostInput,
-    ) -> async_graphql::Result<ReplyToPostPayload> {
-        let result = async {
-            let post = input_id(&input.post, type_name::GROUP_POST, "post")?;
-            let reply_to = input
-                .reply_to
-                .as_ref()
-                .map(|id| input_id(id, type_name::GROUP_REPLY, "replyTo"))
-                .transpose()?;
-            community::reply(ctx.db()?, ctx.actor()?, post, &input.body, reply_to)
-                .await
-                .map(GroupReply)
-        }
-        .await;
-        ReplyToPostPayload::from_result(result)
-    }
-
-    /// Likes a post (members of its group); liking twice changes nothing.
-    async fn like_post(
-        &self,
-        ctx: &Context<'_>,
-        input: LikePostInput,
-    ) -> async_graphql::Result<GroupPostPayload> {
-        like(ctx, &input.post, true).await
-    }
-
-    /// Takes back the viewer's like of a post; unliking twice changes nothing.
-    async fn unlike_post(
-        &self,
-        ctx: &Context<'_>,
-        input: LikePostInput,
-    ) -> async_graphql::Result<GroupPostPayload> {
-        like(ctx, &input.post, false).await
-    }
-}
-
-async fn like(ctx: &Context<'_>, post: &ID, like: bool) -> async_graphql::Result<GroupPostPayload> {
-    let result = async {
-        let id = input_id(post, type_name::GROUP_POST, "post")?;
-        let (post, group) = community::set_like(ctx.db()?, ctx.actor()?, id, like).await?;
-        Ok(GroupPost {
-            post,
-            group: ProductRef::group(&group),
-        })
-    }
-    .await;
-    GroupPostPayload::from_result(result)
 }

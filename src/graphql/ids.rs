@@ -44,6 +44,8 @@ pub mod type_name {
     pub const LIVESTREAM_MESSAGE: &str = "LivestreamMessage";
     /// `GroupReply` (not a `Node`: replies are read through their post).
     pub const GROUP_REPLY: &str = "GroupReply";
+    /// `PostReport` (not a `Node`: reports are read by admins through `postReports`).
+    pub const POST_REPORT: &str = "PostReport";
     /// Every one of them.
     pub const ALL: [&str; 15] = [
         USER,

@@ -388,3 +388,21 @@ impl Loader<UsableCoupons> for DbLoader {
         Ok(found)
     }
 }
+
+key!(
+    /// Whether the request's user likes a group post, by post id.
+    LikedByViewer
+);
+
+impl Loader<LikedByViewer> for DbLoader {
+    type Value = bool;
+    type Error = AppError;
+    async fn load(&self, keys: &[LikedByViewer]) -> Result<HashMap<LikedByViewer, bool>, AppError> {
+        let Some(user_id) = self.user_id else {
+            return Ok(keys.iter().map(|k| (*k, false)).collect());
+        };
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let liked = crate::service::community::liked(&self.db, user_id, &ids).await?;
+        Ok(keys.iter().map(|k| (*k, liked.contains(&k.0))).collect())
+    }
+}

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod analytics;
 pub mod bundle;
+pub mod community;
 pub mod context;
 pub mod coupon;
 pub mod course;
@@ -25,6 +26,7 @@ pub mod livestream;
 pub mod loaders;
 pub mod membership;
 pub mod messages;
+pub mod moderation;
 pub mod money;
 pub mod node;
 pub mod notification;
@@ -76,6 +78,7 @@ pub struct Query(
     course::CourseQuery,
     livestream::LivestreamQuery,
     group::GroupQuery,
+    moderation::ModerationQuery,
     rating::RatingQuery,
     order::OrderQuery,
     recommendation::RecommendationQuery,
@@ -96,6 +99,8 @@ pub struct Mutation(
     lesson::LessonMutation,
     livestream::LivestreamMutation,
     group::GroupMutation,
+    community::CommunityMutation,
+    moderation::ModerationMutation,
     order::OrderMutation,
     rating::RatingMutation,
     recommendation::RecommendationMutation,

@@ -11,7 +11,7 @@ use crate::graphql::objects::{
 };
 use crate::graphql::{ids, prefetch};
 use crate::service::access::ProductRef;
-use crate::service::{entitlements, groups, lessons, orders, ratings};
+use crate::service::{entitlements, lessons, orders, ratings};
 
 /// An object with a global ID.
 #[derive(Interface)]
@@ -84,12 +84,16 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
             .load_one(GroupById(key))
             .await?
             .map(|g| Node::CommunityGroup(CommunityGroup(g))),
-        type_name::GROUP_POST => groups::post(db, key).await?.map(|(post, group)| {
-            Node::GroupPost(GroupPost {
-                post,
-                group: ProductRef::group(&group),
-            })
-        }),
+        type_name::GROUP_POST => {
+            crate::service::community::posts::get(db, key)
+                .await?
+                .map(|(post, group)| {
+                    Node::GroupPost(GroupPost {
+                        post,
+                        group: ProductRef::group(&group),
+                    })
+                })
+        }
         type_name::ORDER => Some(Node::Order(Order(orders::get(db, actor, key).await?))),
         type_name::ENTITLEMENT => Some(Node::Entitlement(Entitlement(
             entitlements::entitlement(db, actor, key).await?,

@@ -66,6 +66,10 @@ pub enum UserErrorCode {
     CouponLimitReached,
     /// The value is taken by another object (a coupon code).
     Taken,
+    /// As many as allowed already (three pinned posts in a group).
+    LimitReached,
+    /// The time to change it has passed (a post is edited within 24 hours).
+    EditWindowClosed,
 }
 
 /// A refused input field.

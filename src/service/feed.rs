@@ -226,6 +226,7 @@ async fn new_posts(
     let mut query = group_post::Entity::find()
         .filter(group_post::Column::GroupId.is_in(group_ids))
         .filter(group_post::Column::AuthorId.ne(user))
+        .filter(group_post::Column::DeletedAt.is_null())
         .filter(group_post::Column::CreatedAt.gte(now - Duration::days(NEW_POST_DAYS)));
     if let Some((created, id)) = after {
         query = query.filter(

@@ -1,6 +1,6 @@
 //! Community groups, their members and posts.
 
-use entity::{community_group, group_membership, group_post};
+use entity::{community_group, group_membership};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -77,20 +77,10 @@ pub async fn members(
     Page<group_membership::Model>,
     Counted<group_membership::Entity>,
 )> {
-    let product = ProductRef::group(group);
-    if !access::open_without_entitlement(actor, &product) {
-        let user_id = actor.user_id().ok_or(AppError::Forbidden(
+    if !crate::service::community::posts::can_read(db, actor, group).await? {
+        return Err(AppError::Forbidden(
             "the members of a paid group are visible to its members only",
-        ))?;
-        let member =
-            !access::entitled(db, user_id, product.kind, &[product.id], chrono::Utc::now())
-                .await?
-                .is_empty();
-        if !member {
-            return Err(AppError::Forbidden(
-                "the members of a paid group are visible to its members only",
-            ));
-        }
+        ));
     }
     let query =
         group_membership::Entity::find().filter(group_membership::Column::GroupId.eq(group.id));
@@ -102,42 +92,17 @@ pub async fn members(
     page::fetch(db, query, &sort, page, |m| m.id).await
 }
 
-/// One page of a group's posts, newest first; `pinned` keeps only (un)pinned posts,
-/// `kind` only posts of that kind.
-pub async fn posts(
+/// A user's membership row of a group, running or lapsed.
+pub async fn membership(
     db: &impl ConnectionTrait,
     group_id: i64,
-    pinned: Option<bool>,
-    kind: Option<entity::enums::PostKind>,
-    page: &PageRequest,
-) -> AppResult<(Page<group_post::Model>, Counted<group_post::Entity>)> {
-    let mut query = group_post::Entity::find().filter(group_post::Column::GroupId.eq(group_id));
-    if let Some(pinned) = pinned {
-        query = query.filter(group_post::Column::Pinned.eq(pinned));
-    }
-    if let Some(kind) = kind {
-        query = query.filter(group_post::Column::Kind.eq(kind));
-    }
-    let sort = SortKey {
-        key: Some((
-            Expr::col(group_post::Column::CreatedAt),
-            |p: &group_post::Model| SortValue::Time(p.created_at),
-        )),
-        id: group_post::Column::Id,
-        descending: true,
-    };
-    page::fetch(db, query, &sort, page, |p| p.id).await
-}
-
-/// One post with its group.
-pub async fn post(
-    db: &impl ConnectionTrait,
-    id: i64,
-) -> AppResult<Option<(group_post::Model, community_group::Model)>> {
-    let Some(post) = group_post::Entity::find_by_id(id).one(db).await? else {
-        return Ok(None);
-    };
-    Ok(get(db, post.group_id).await?.map(|group| (post, group)))
+    user_id: i64,
+) -> AppResult<Option<group_membership::Model>> {
+    Ok(group_membership::Entity::find()
+        .filter(group_membership::Column::GroupId.eq(group_id))
+        .filter(group_membership::Column::UserId.eq(user_id))
+        .one(db)
+        .await?)
 }
 
 /// Groups by id in one query.
@@ -165,9 +130,10 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActive
 use crate::auth::Actor;
 use crate::error::AppError;
 use crate::service::access::{self, ProductRef};
+use crate::service::community::moderation;
 use crate::service::effects::{Effects, Event};
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
-use crate::service::{not_found, owned_for_change, require_creator, require_owner};
+use crate::service::{not_found, owned_for_change, require_creator};
 
 /// A new group (fields as in `CreateGroupInput`).
 #[derive(Debug, Clone)]
@@ -312,6 +278,11 @@ pub async fn join(
         )
         .into());
     }
+    if moderation::removed(db, group.id, user_id).await? {
+        return Err(AppError::Forbidden(
+            "you were removed from this group and may not rejoin",
+        ));
+    }
     add_free_member(db, group.id, user_id, Utc::now()).await?;
     effects
         .publish(
@@ -365,6 +336,9 @@ pub(crate) async fn is_member(
     let Some(user_id) = actor.user_id() else {
         return Ok(false);
     };
+    if moderation::removed(db, group.id, user_id).await? {
+        return Ok(false);
+    }
     if group.price_fen > 0 {
         return access::can_open(db, actor, &product).await;
     }
@@ -374,68 +348,4 @@ pub(crate) async fn is_member(
         .count(db)
         .await?
         > 0)
-}
-
-/// Posts in a group the actor belongs to; returns the post with its group.
-pub async fn create_post(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    group_id: i64,
-    body: &str,
-    kind: entity::enums::PostKind,
-) -> AppResult<(group_post::Model, community_group::Model)> {
-    let user_id = actor.require_user()?;
-    let group = get(db, group_id).await?.ok_or_else(|| not_found("group"))?;
-    if !is_member(db, actor, &group).await? {
-        return Err(AppError::Forbidden("join the group before posting"));
-    }
-    if kind == entity::enums::PostKind::Announcement {
-        // Announcements speak for the group: its creator's (or an admin's) alone.
-        require_owner(actor, group.creator_id)?;
-    }
-    let mut checks = Checks::new();
-    let body = checks.text("body", body, 5_000);
-    checks.finish()?;
-    let post = group_post::ActiveModel {
-        group_id: Set(group.id),
-        author_id: Set(user_id),
-        body: Set(body),
-        pinned: Set(false),
-        kind: Set(kind),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok((post, group))
-}
-
-/// Deletes a post: its author, the group's creator or an admin.
-pub async fn delete_post(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    post_id: i64,
-) -> AppResult<community_group::Model> {
-    let user_id = actor.require_user()?;
-    let (post, group) = post(db, post_id).await?.ok_or_else(|| not_found("post"))?;
-    if post.author_id != user_id {
-        require_owner(actor, group.creator_id)?;
-    }
-    group_post::Entity::delete_by_id(post.id).exec(db).await?;
-    Ok(group)
-}
-
-/// Pins or unpins a post: the group's creator or an admin; returns the post with its group.
-pub async fn pin_post(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    post_id: i64,
-    pinned: bool,
-) -> AppResult<(group_post::Model, community_group::Model)> {
-    actor.require_user()?;
-    let (post, group) = post(db, post_id).await?.ok_or_else(|| not_found("post"))?;
-    require_owner(actor, group.creator_id)?;
-    let mut model = post.into_active_model();
-    model.pinned = Set(pinned);
-    Ok((model.update(db).await?, group))
 }

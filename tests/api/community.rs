@@ -10,7 +10,7 @@ use crate::helpers::{Fixture, TestApp};
 use crate::writes::creator;
 
 /// A creator's free group: the creator's token and the group's ID.
-async fn free_group(app: &TestApp) -> (String, Value) {
+pub(crate) async fn free_group(app: &TestApp) -> (String, Value) {
     let (_, _, owner_token) = creator(app, "Host").await;
     let group = app
         .mutate(
@@ -24,7 +24,12 @@ async fn free_group(app: &TestApp) -> (String, Value) {
 }
 
 /// A new learner who joined `group`: their token.
-async fn member_of(app: &TestApp, fixture: &Fixture<'_>, name: &str, group: &Value) -> String {
+pub(crate) async fn member_of(
+    app: &TestApp,
+    fixture: &Fixture<'_>,
+    name: &str,
+    group: &Value,
+) -> String {
     let user = fixture.user(name, Role::Learner).await;
     let token = app.token(user.id);
     app.mutate(

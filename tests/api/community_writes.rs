@@ -133,7 +133,14 @@ async fn groups_posts_follows_and_profiles() {
     assert_eq!(error_code(&body), "FORBIDDEN");
     app.mutate(&learner_token, delete, json!({ "p": post_id }))
         .await;
-    assert_eq!(group_post::Entity::find().count(&app.db).await.unwrap(), 0);
+    // Deleted posts are kept, hidden, with who deleted them.
+    let kept = group_post::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(kept.deleted_at.is_some());
+    assert_eq!(kept.deleted_by_id, Some(learner.id));
     let leave = r#"mutation($g: ID!) { leaveGroup(input: {group: $g}) { group { id } userErrors { code } } }"#;
     app.mutate(&learner_token, leave, json!({ "g": free }))
         .await;

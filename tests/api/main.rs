@@ -9,6 +9,8 @@ mod bundles;
 mod catalogue;
 mod cli;
 mod community;
+mod community_moderation;
+mod community_threads;
 mod community_writes;
 mod console_lists;
 mod coupons;

@@ -166,6 +166,13 @@ impl Planner {
                     like_count: 0,
                     reply_count: 0,
                     kind: entity::enums::PostKind::Talk,
+                    images: "[]".to_owned(),
+                    hashtags: "[]".to_owned(),
+                    digest: false,
+                    edited_at: None,
+                    deleted_at: None,
+                    deleted_by_id: None,
+                    delete_reason: None,
                 });
             }
         }

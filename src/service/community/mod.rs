@@ -1,7 +1,12 @@
-//! Conversation in groups (社群): replies to posts and likes on them. Likes are one per
-//! member and post; the post's `reply_count` and `like_count` are kept exact in the same transaction as the like (an atomic
-//! increment after an insert the unique index admitted, a decrement after a delete that
-//! removed a row), so concurrent likes never lose or double a count.
+//! Conversation in groups (社群): posts ([`posts`]), replies to them and likes on them,
+//! and moderation ([`moderation`]). Likes are one per member and post; the post's
+//! `reply_count` and `like_count` are kept exact in the same transaction as the reply or
+//! like (an atomic increment after an insert the unique index admitted, a decrement
+//! after a delete or removal that changed a row), so concurrent members never lose or
+//! double a count.
+
+pub mod moderation;
+pub mod posts;
 
 use chrono::Utc;
 use entity::{group_post, group_reply, post_like};
@@ -11,7 +16,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::service::page::{self, Counted, Page, PageRequest, SortKey};
-use crate::service::{groups, not_found};
+use crate::service::{groups, not_found, require_owner};
 
 /// Likes (`like: true`) or unlikes a post as the actor, a member of its group (or its
 /// creator or an admin); doing it twice changes nothing. Answers the post as it is now.
@@ -22,7 +27,7 @@ pub async fn set_like(
     like: bool,
 ) -> AppResult<(group_post::Model, entity::community_group::Model)> {
     let user_id = actor.require_user()?;
-    let (post, group) = groups::post(db, post_id)
+    let (post, group) = posts::get(db, post_id)
         .await?
         .ok_or_else(|| not_found("post"))?;
     if !groups::is_member(db, actor, &group).await? {
@@ -70,18 +75,22 @@ pub async fn set_like(
     Ok((now, group))
 }
 
-/// Whether `user_id` likes the post.
-pub async fn likes(
+/// Of `post_ids`, those `user_id` likes (one query).
+pub async fn liked(
     db: &impl sea_orm::ConnectionTrait,
     user_id: i64,
-    post_id: i64,
-) -> AppResult<bool> {
-    Ok(post_like::Entity::find()
-        .filter(post_like::Column::PostId.eq(post_id))
+    post_ids: &[i64],
+) -> AppResult<std::collections::HashSet<i64>> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<i64> = post_like::Entity::find()
+        .select_only()
+        .column(post_like::Column::PostId)
+        .filter(post_like::Column::PostId.is_in(post_ids.iter().copied()))
         .filter(post_like::Column::UserId.eq(user_id))
-        .one(db)
-        .await?
-        .is_some())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Replies to a post as the actor, a member of its group (or its creator or an admin),
@@ -97,12 +106,13 @@ pub async fn reply(
     use crate::service::validation::{Checks, FieldError, UserErrorCode};
     use sea_orm::ActiveModelTrait;
     let user_id = actor.require_user()?;
-    let (post, group) = groups::post(db, post_id)
+    let (post, group) = posts::get(db, post_id)
         .await?
         .ok_or_else(|| not_found("post"))?;
     if !groups::is_member(db, actor, &group).await? {
         return Err(AppError::Forbidden("join the group to reply"));
     }
+    moderation::refuse_if_muted(db, group.id, user_id, "post").await?;
     let mut checks = Checks::new();
     let body = checks.text("body", body, 2_000);
     checks.finish()?;
@@ -110,7 +120,7 @@ pub async fn reply(
         let same_post = group_reply::Entity::find_by_id(answered)
             .one(db)
             .await?
-            .is_some_and(|r| r.post_id == post.id);
+            .is_some_and(|r| r.post_id == post.id && r.deleted_at.is_none());
         if !same_post {
             return Err(FieldError::new(
                 "replyTo",
@@ -151,11 +161,10 @@ pub async fn replies(
     post_id: i64,
     request: &PageRequest,
 ) -> AppResult<(Page<group_reply::Model>, Counted<group_reply::Entity>)> {
-    let (_, group) = groups::post(db, post_id)
+    let (_, group) = posts::get(db, post_id)
         .await?
         .ok_or_else(|| not_found("post"))?;
-    let product = crate::service::access::ProductRef::group(&group);
-    if !crate::service::access::can_open(db, actor, &product).await? {
+    if !posts::can_read(db, actor, &group).await? {
         return Err(AppError::Forbidden(
             "the group's conversation is for its members",
         ));
@@ -165,6 +174,61 @@ pub async fn replies(
         id: group_reply::Column::Id,
         descending: false,
     };
-    let query = group_reply::Entity::find().filter(group_reply::Column::PostId.eq(post_id));
+    let query = group_reply::Entity::find()
+        .filter(group_reply::Column::PostId.eq(post_id))
+        .filter(group_reply::Column::DeletedAt.is_null());
     page::fetch(db, query, &sort, request, |r| r.id).await
+}
+
+/// Removes a reply (a soft delete, kept with who and why) and takes it off the post's
+/// `reply_count` in the same transaction. Its author may delete their own; the group's
+/// creator and admins may remove any, giving a reason. Answers the reply's post id.
+pub async fn remove_reply(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    reply_id: i64,
+    reason: Option<&str>,
+) -> AppResult<i64> {
+    use crate::service::validation::Checks;
+    let user_id = actor.require_user()?;
+    let reply = group_reply::Entity::find_by_id(reply_id)
+        .filter(group_reply::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| not_found("reply"))?;
+    let (_, group) = posts::get(db, reply.post_id)
+        .await?
+        .ok_or_else(|| not_found("reply"))?;
+    let mut checks = Checks::new();
+    let reason = if reply.author_id == user_id && reason.is_none() {
+        None
+    } else {
+        require_owner(actor, group.creator_id)?;
+        Some(checks.text("reason", reason.unwrap_or_default(), 200))
+    };
+    checks.finish()?;
+    let txn = crate::db::begin_write(db).await?;
+    let removed = group_reply::Entity::update_many()
+        .col_expr(group_reply::Column::DeletedAt, Expr::value(Utc::now()))
+        .col_expr(group_reply::Column::DeletedById, Expr::value(user_id))
+        .col_expr(group_reply::Column::DeleteReason, Expr::value(reason))
+        .filter(group_reply::Column::Id.eq(reply.id))
+        .filter(group_reply::Column::DeletedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if removed == 0 {
+        // Another request removed it first.
+        return Err(not_found("reply"));
+    }
+    group_post::Entity::update_many()
+        .col_expr(
+            group_post::Column::ReplyCount,
+            Expr::col(group_post::Column::ReplyCount).sub(1),
+        )
+        .filter(group_post::Column::Id.eq(reply.post_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(reply.post_id)
 }
