@@ -74,6 +74,8 @@ pub struct Application {
     pub live: LiveRooms,
     /// Buffered product views and live-room attendance (flushed on a timer and at stop).
     pub views: ViewCounter,
+    /// The time time-bound rules act at (tests set it).
+    pub clock: crate::clock::Clock,
     closing: tokio::sync::watch::Sender<bool>,
     routers: Routers,
     listener: TcpListener,
@@ -127,6 +129,7 @@ impl Application {
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(live.hub.clone().run_presence()));
         let views = ViewCounter::new();
+        let clock = crate::clock::Clock::default();
         if settings.server.view_flush_ms > 0 {
             tasks.push(tokio::spawn(views.clone().flush_forever(
                 db.clone(),
@@ -207,6 +210,7 @@ impl Application {
                 live: live.clone(),
                 templates: templates.clone(),
                 views: views.clone(),
+                clock: clock.clone(),
             },
             &settings.server,
             settings.environment,
@@ -245,6 +249,7 @@ impl Application {
             effects,
             live,
             views,
+            clock,
             closing,
             routers,
             listener,

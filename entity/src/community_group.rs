@@ -16,6 +16,8 @@ pub struct Model {
     /// How long a paid membership lasts; None means for ever.
     pub membership_days: Option<i32>,
     pub created_at: DateTimeUtc,
+    /// The IANA zone whose days its check-ins count in (`Asia/Shanghai` by default).
+    pub time_zone: String,
     #[sea_orm(belongs_to, from = "creator_id", to = "id")]
     pub creator: BelongsTo<super::creator::Entity>,
 }

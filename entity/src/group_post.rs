@@ -35,6 +35,10 @@ pub struct Model {
     pub deleted_by_id: Option<i64>,
     /// Why a moderator removed it.
     pub delete_reason: Option<String>,
+    /// A check-in challenge's first local day (TASK posts).
+    pub task_starts_on: Option<Date>,
+    /// A check-in challenge's last local day.
+    pub task_ends_on: Option<Date>,
     #[sea_orm(belongs_to, from = "group_id", to = "id")]
     pub group: BelongsTo<super::community_group::Entity>,
     #[sea_orm(belongs_to, from = "author_id", to = "id")]

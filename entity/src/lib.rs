@@ -53,6 +53,7 @@ pub mod referral;
 pub mod refresh_token;
 pub mod refund;
 pub mod server_setting;
+pub mod task_check_in;
 pub mod user;
 pub mod user_coupon;
 pub mod user_identity;

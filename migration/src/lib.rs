@@ -26,6 +26,7 @@ mod m20261204_000020_post_likes;
 mod m20261204_000021_group_replies;
 mod m20261204_000022_post_kinds;
 mod m20261204_000023_threads_and_moderation;
+mod m20261204_000024_check_ins;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000021_group_replies::Migration),
             Box::new(m20261204_000022_post_kinds::Migration),
             Box::new(m20261204_000023_threads_and_moderation::Migration),
+            Box::new(m20261204_000024_check_ins::Migration),
         ]
     }
 }

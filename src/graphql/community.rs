@@ -16,7 +16,7 @@ use crate::graphql::objects::{CommunityGroup, GroupPost, User};
 use crate::graphql::pagination::{self, Conn};
 use crate::graphql::payload::{input_id, payload};
 use crate::service::access::ProductRef;
-use crate::service::community::{self, posts};
+use crate::service::community::{self, check_ins, posts};
 
 /// A post in a group.
 #[Object]
@@ -94,6 +94,13 @@ impl GroupPost {
             .load_one(LikedByViewer(self.post.id))
             .await?
             .unwrap_or(false))
+    }
+    /// Its check-in challenge, when it is a TASK with days.
+    async fn task(&self) -> Option<crate::graphql::check_in::Task> {
+        check_ins::days_of(&self.post).map(|days| crate::graphql::check_in::Task {
+            post: self.post.clone(),
+            days,
+        })
     }
     /// When it was posted.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -178,6 +185,8 @@ pub struct CreatePostInput {
     pub images: Option<Vec<String>>,
     /// Hashtags (with or without `#`, 1 to 20 characters, no spaces), at most five.
     pub hashtags: Option<Vec<String>>,
+    /// Makes a TASK post a check-in challenge over these days.
+    pub task: Option<crate::graphql::check_in::TaskInput>,
 }
 
 /// Input of `editPost`: omitted parts stay as they are.
@@ -288,6 +297,10 @@ impl CommunityMutation {
                 body: input.body,
                 images: list(input.images),
                 hashtags: list(input.hashtags),
+                task: input.task.map(|t| check_ins::TaskDays {
+                    starts_on: t.starts_on.0,
+                    ends_on: t.ends_on.0,
+                }),
             };
             let kind = input.kind.unwrap_or_default().into();
             posts::create(ctx.db()?, ctx.actor()?, id, kind, content)

@@ -28,6 +28,8 @@ pub trait ContextExt {
     fn read_cache(&self) -> AppResult<&ReadCache>;
     /// Live rooms: the hub, the stream signer, the chat limiter.
     fn live(&self) -> AppResult<&LiveRooms>;
+    /// The time time-bound rules act at (the system's unless a test set it).
+    fn now(&self) -> chrono::DateTime<chrono::Utc>;
 }
 
 /// The error of a context value that was never put there.
@@ -64,6 +66,12 @@ impl ContextExt for Context<'_> {
 
     fn read_cache(&self) -> AppResult<&ReadCache> {
         self.data::<ReadCache>().map_err(missing("read cache"))
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.data::<crate::clock::Clock>()
+            .map(crate::clock::Clock::now)
+            .unwrap_or_else(|_| chrono::Utc::now())
     }
 
     fn live(&self) -> AppResult<&LiveRooms> {

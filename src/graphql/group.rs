@@ -66,6 +66,10 @@ impl CommunityGroup {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// The IANA time zone whose days its check-ins count in.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
     /// True when the viewer may not read the posts.
     async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         Ok(!access::can_open(ctx, &ProductRef::group(&self.0)).await?)
@@ -286,6 +290,9 @@ pub struct CreateGroupInput {
     pub price_fen: i64,
     /// Length of a paid membership in days (1 to 3,650); omitted means for ever.
     pub membership_days: Option<i32>,
+    /// The IANA time zone whose days its check-ins count in (Asia/Shanghai when
+    /// omitted).
+    pub time_zone: Option<String>,
 }
 
 /// Input of `updateGroup`; omitted fields stay as they are.
@@ -301,6 +308,8 @@ pub struct UpdateGroupInput {
     pub price_fen: Option<i64>,
     /// New membership length in days (0 means for ever).
     pub membership_days: Option<i32>,
+    /// New time zone of its days (an IANA name).
+    pub time_zone: Option<String>,
 }
 
 /// Input naming one group.
@@ -328,6 +337,7 @@ impl GroupMutation {
             description: input.description,
             price_fen: input.price_fen,
             membership_days: input.membership_days,
+            time_zone: input.time_zone,
         };
         let result = groups::create(ctx.db()?, ctx.actor()?, new)
             .await
@@ -348,6 +358,7 @@ impl GroupMutation {
                 description: input.description,
                 price_fen: input.price_fen,
                 membership_days: input.membership_days,
+                time_zone: input.time_zone,
             };
             groups::update(ctx.db()?, ctx.actor()?, id, changes)
                 .await

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod analytics;
 pub mod bundle;
+pub mod check_in;
 pub mod community;
 pub mod context;
 pub mod coupon;
@@ -100,6 +101,7 @@ pub struct Mutation(
     livestream::LivestreamMutation,
     group::GroupMutation,
     community::CommunityMutation,
+    check_in::CheckInMutation,
     moderation::ModerationMutation,
     order::OrderMutation,
     rating::RatingMutation,
@@ -144,6 +146,8 @@ pub struct SharedData {
     pub templates: crate::service::messages::Templates,
     /// Buffered product views and live-room attendance.
     pub views: crate::service::views::ViewCounter,
+    /// The time time-bound rules act at.
+    pub clock: crate::clock::Clock,
 }
 
 /// Builds the schema with its limits over the data every request shares.
@@ -157,6 +161,7 @@ pub fn schema(shared: SharedData, config: &ServerConfig, environment: Environmen
     )
     .data(shared.db)
     .data(shared.views)
+    .data(shared.clock)
     .data(shared.live)
     .data(shared.recommendations)
     .data(shared.effects)

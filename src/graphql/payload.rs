@@ -70,6 +70,8 @@ pub enum UserErrorCode {
     LimitReached,
     /// The time to change it has passed (a post is edited within 24 hours).
     EditWindowClosed,
+    /// Checked in to this challenge today already: come back tomorrow.
+    AlreadyCheckedIn,
 }
 
 /// A refused input field.

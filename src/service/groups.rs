@@ -146,6 +146,8 @@ pub struct NewGroup {
     pub price_fen: i64,
     /// Length of a paid membership (1..=3650 days); none means for ever.
     pub membership_days: Option<i32>,
+    /// The IANA zone of its days (check-ins); Asia/Shanghai when none.
+    pub time_zone: Option<String>,
 }
 
 /// Changes to a group; `None` leaves a field as it is.
@@ -159,6 +161,21 @@ pub struct GroupChanges {
     pub price_fen: Option<i64>,
     /// New membership length in days (0 clears it: for ever).
     pub membership_days: Option<i32>,
+    /// New time zone of its days.
+    pub time_zone: Option<String>,
+}
+
+/// Checks an IANA zone name (on `timeZone`).
+fn check_zone(checks: &mut Checks, name: &str) -> String {
+    let name = name.trim();
+    if name.parse::<chrono_tz::Tz>().is_err() {
+        checks.fail(
+            "timeZone",
+            UserErrorCode::Invalid,
+            "an IANA time zone name, such as Asia/Shanghai",
+        );
+    }
+    name.to_owned()
 }
 
 fn check_days(checks: &mut Checks, days: Option<i32>) -> Option<i32> {
@@ -179,6 +196,10 @@ pub async fn create(
     let description = checks.optional_text("description", input.description.as_deref(), 5_000);
     let price_fen = checks.price("priceFen", input.price_fen);
     let membership_days = check_days(&mut checks, input.membership_days);
+    let time_zone = check_zone(
+        &mut checks,
+        input.time_zone.as_deref().unwrap_or("Asia/Shanghai"),
+    );
     checks.finish()?;
     Ok(community_group::ActiveModel {
         creator_id: Set(creator_id),
@@ -186,6 +207,7 @@ pub async fn create(
         description: Set(description),
         price_fen: Set(price_fen),
         membership_days: Set(membership_days),
+        time_zone: Set(time_zone),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -223,6 +245,9 @@ pub async fn update(
     }
     if let Some(days) = changes.membership_days {
         model.membership_days = Set(check_days(&mut checks, Some(days)));
+    }
+    if let Some(zone) = changes.time_zone {
+        model.time_zone = Set(check_zone(&mut checks, &zone));
     }
     checks.finish()?;
     let updated = model.update(&txn).await?;

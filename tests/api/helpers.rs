@@ -47,6 +47,8 @@ pub struct TestApp {
     pub effects: zhiku::service::effects::Effects,
     /// Its buffered views (tests flush them by hand).
     pub views: zhiku::service::views::ViewCounter,
+    /// Its clock, which tests set to drive time-bound rules through the API.
+    pub clock: zhiku::clock::Clock,
     /// HTTP client.
     pub client: reqwest::Client,
     /// Its database's URL (for a second server process on the same database).
@@ -242,6 +244,7 @@ impl TestApp {
         edit(&mut settings);
         let application = Application::build(&settings).await.expect("build the app");
         let addr = application.address().expect("address");
+        let clock = application.clock.clone();
         let (db, auth, payments, metrics, effects, views) = (
             application.db.clone(),
             application.auth.clone(),
@@ -264,6 +267,7 @@ impl TestApp {
             effects,
             metrics,
             views,
+            clock,
             client: reqwest::Client::new(),
             database_url,
             _sqlite_dir: dir,

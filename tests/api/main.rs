@@ -9,6 +9,7 @@ mod bundles;
 mod catalogue;
 mod cli;
 mod community;
+mod community_check_ins;
 mod community_moderation;
 mod community_threads;
 mod community_writes;

@@ -173,6 +173,8 @@ impl Planner {
                     deleted_at: None,
                     deleted_by_id: None,
                     delete_reason: None,
+                    task_starts_on: None,
+                    task_ends_on: None,
                 });
             }
         }

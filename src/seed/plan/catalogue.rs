@@ -199,6 +199,7 @@ impl Planner {
                 price_fen,
                 membership_days,
                 created_at: self.epoch + Duration::days(5) + Duration::hours(index as i64 * 13),
+                time_zone: "Asia/Shanghai".to_owned(),
             });
             if paid {
                 self.sellables.push(Sellable {

@@ -5,6 +5,7 @@
 //! after a delete or removal that changed a row), so concurrent members never lose or
 //! double a count.
 
+pub mod check_ins;
 pub mod moderation;
 pub mod posts;
 

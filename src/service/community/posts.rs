@@ -45,6 +45,8 @@ pub struct PostContent {
     pub images: Vec<String>,
     /// Hashtags, with or without `#`, at most [`MAX_HASHTAGS`].
     pub hashtags: Vec<String>,
+    /// A TASK post's check-in days, to make it a challenge.
+    pub task: Option<super::check_ins::TaskDays>,
 }
 
 /// An edit of a post; `None` leaves a part as it is.
@@ -302,6 +304,17 @@ pub async fn create(
     let mut checks = Checks::new();
     let body = checks.text("body", &content.body, 5_000);
     let (images, hashtags, tags) = check_media(&mut checks, &content.images, &content.hashtags);
+    if let Some(days) = content.task {
+        if kind == PostKind::Task {
+            super::check_ins::check_days(&mut checks, days);
+        } else {
+            checks.fail(
+                "task",
+                UserErrorCode::Invalid,
+                "only a TASK post has check-in days",
+            );
+        }
+    }
     checks.finish()?;
     let txn = crate::db::begin_write(db).await?;
     let post = group_post::ActiveModel {
@@ -312,6 +325,8 @@ pub async fn create(
         kind: Set(kind),
         images: Set(images),
         hashtags: Set(hashtags),
+        task_starts_on: Set(content.task.map(|t| t.starts_on)),
+        task_ends_on: Set(content.task.map(|t| t.ends_on)),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
