@@ -129,7 +129,6 @@ impl Application {
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(live.hub.clone().run_presence()));
         let views = ViewCounter::new();
-        let clock = crate::clock::Clock::default();
         if settings.server.view_flush_ms > 0 {
             tasks.push(tokio::spawn(views.clone().flush_forever(
                 db.clone(),
@@ -164,6 +163,18 @@ impl Application {
                 payments.clone(),
                 std::time::Duration::from_secs(settings.payments.payout_interval_secs),
             )));
+        }
+        let clock = crate::clock::Clock::default();
+        if settings.payments.question_sweep_secs > 0 {
+            tasks.push(tokio::spawn(
+                crate::service::community::questions::refund_overdue_forever(
+                    db.clone(),
+                    effects.clone(),
+                    payments.clone(),
+                    clock.clone(),
+                    std::time::Duration::from_secs(settings.payments.question_sweep_secs),
+                ),
+            ));
         }
         let templates = Templates::from_config(&settings.server.messages)?;
         if settings.server.messages.outbox_interval_ms > 0 {

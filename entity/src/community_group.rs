@@ -18,6 +18,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The IANA zone whose days its check-ins count in (`Asia/Shanghai` by default).
     pub time_zone: String,
+    /// What a member pays to ask the creator a question; None: questions are off.
+    pub question_price_fen: Option<i64>,
+    /// Hours the creator has to answer a paid question before it is refunded.
+    pub question_answer_hours: i32,
     #[sea_orm(belongs_to, from = "creator_id", to = "id")]
     pub creator: BelongsTo<super::creator::Entity>,
 }

@@ -105,6 +105,30 @@ pub enum ProductKind {
     /// A period of a creator's membership plan (会员).
     #[sea_orm(string_value = "MEMBERSHIP")]
     Membership,
+    /// A paid question to a group's creator (付费提问).
+    #[sea_orm(string_value = "QUESTION")]
+    Question,
+}
+
+/// Where a paid question is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum QuestionStatus {
+    /// Asked; its order is not paid yet (seen by the asker alone).
+    #[sea_orm(string_value = "AWAITING_PAYMENT")]
+    AwaitingPayment,
+    /// Paid; waiting for the creator's answer until its due time.
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    /// Answered in time.
+    #[sea_orm(string_value = "ANSWERED")]
+    Answered,
+    /// Not answered in time: its refund has started.
+    #[sea_orm(string_value = "EXPIRED")]
+    Expired,
+    /// Its payment was refunded.
+    #[sea_orm(string_value = "REFUNDED")]
+    Refunded,
 }
 
 /// Lifecycle of a refund, as WeChat Pay reports it.

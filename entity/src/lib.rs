@@ -37,6 +37,7 @@ pub mod oauth_state;
 pub mod order;
 pub mod order_discount;
 pub mod outbox_message;
+pub mod paid_question;
 pub mod payment_event;
 pub mod payout;
 pub mod post_hashtag;

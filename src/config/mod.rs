@@ -357,6 +357,16 @@ pub struct PaymentConfig {
     )]
     pub payout_interval_secs: u64,
 
+    /// Seconds between sweeps that refund paid questions not answered in time (0
+    /// turns the background task off).
+    #[arg(
+        long,
+        env = "ZHIKU_QUESTION_SWEEP_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub question_sweep_secs: u64,
+
     /// Seconds between reconciliation runs (0 turns the background task off).
     #[arg(
         long,

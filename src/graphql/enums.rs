@@ -82,6 +82,8 @@ pub enum ProductKind {
     Bundle,
     /// A period of a membership plan.
     Membership,
+    /// A paid question to a group's creator.
+    Question,
 }
 
 /// What a group post is.

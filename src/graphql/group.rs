@@ -70,6 +70,33 @@ impl CommunityGroup {
     async fn time_zone(&self) -> &str {
         &self.0.time_zone
     }
+    /// What a paid question to its creator costs; null when they take none.
+    async fn question_price(&self) -> Option<Money> {
+        self.0.question_price_fen.map(Money::cny)
+    }
+    /// Hours the creator has to answer a paid question before it is refunded.
+    async fn question_answer_hours(&self) -> i32 {
+        self.0.question_answer_hours
+    }
+    /// Paid questions, newest first: all paid ones for the creator and admins; the
+    /// viewer's own and the public answers for others.
+    #[graphql(complexity = "pagination::cost(first, None, child_complexity)")]
+    async fn questions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<crate::graphql::question::PaidQuestion>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, None, None)?;
+        let rows =
+            crate::service::community::questions::list(db, ctx.actor()?, &self.0, &page).await?;
+        Ok(pagination::connection(
+            db,
+            rows,
+            crate::graphql::question::PaidQuestion,
+        ))
+    }
     /// True when the viewer may not read the posts.
     async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         Ok(!access::can_open(ctx, &ProductRef::group(&self.0)).await?)
@@ -310,6 +337,10 @@ pub struct UpdateGroupInput {
     pub membership_days: Option<i32>,
     /// New time zone of its days (an IANA name).
     pub time_zone: Option<String>,
+    /// New price of a paid question to the creator, in fen (0 stops taking them).
+    pub question_price_fen: Option<i64>,
+    /// New answer window of paid questions, in hours (1 to 720; 48 by default).
+    pub question_answer_hours: Option<i32>,
 }
 
 /// Input naming one group.
@@ -359,6 +390,8 @@ impl GroupMutation {
                 price_fen: input.price_fen,
                 membership_days: input.membership_days,
                 time_zone: input.time_zone,
+                question_price_fen: input.question_price_fen,
+                question_answer_hours: input.question_answer_hours,
             };
             groups::update(ctx.db()?, ctx.actor()?, id, changes)
                 .await

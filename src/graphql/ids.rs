@@ -44,10 +44,12 @@ pub mod type_name {
     pub const LIVESTREAM_MESSAGE: &str = "LivestreamMessage";
     /// `GroupReply` (not a `Node`: replies are read through their post).
     pub const GROUP_REPLY: &str = "GroupReply";
+    /// `PaidQuestion`.
+    pub const PAID_QUESTION: &str = "PaidQuestion";
     /// `PostReport` (not a `Node`: reports are read by admins through `postReports`).
     pub const POST_REPORT: &str = "PostReport";
     /// Every one of them.
-    pub const ALL: [&str; 15] = [
+    pub const ALL: [&str; 16] = [
         USER,
         CREATOR,
         COURSE,
@@ -63,6 +65,7 @@ pub mod type_name {
         USER_COUPON,
         BUNDLE,
         MEMBERSHIP_PLAN,
+        PAID_QUESTION,
     ];
 }
 

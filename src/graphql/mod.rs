@@ -40,6 +40,7 @@ pub mod payout;
 pub mod prefetch;
 pub mod pricing;
 pub mod promotion;
+pub mod question;
 pub mod rating;
 pub mod recommendation;
 pub mod response_cache;
@@ -102,6 +103,7 @@ pub struct Mutation(
     group::GroupMutation,
     community::CommunityMutation,
     check_in::CheckInMutation,
+    question::QuestionMutation,
     moderation::ModerationMutation,
     order::OrderMutation,
     rating::RatingMutation,

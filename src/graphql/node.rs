@@ -47,6 +47,8 @@ pub enum Node {
     UserCoupon(crate::graphql::coupon::UserCoupon),
     /// A message in the outbox (admins only).
     Notification(crate::graphql::notification::Notification),
+    /// A paid question (its asker, the group's creator, admins; readers once public).
+    PaidQuestion(crate::graphql::question::PaidQuestion),
 }
 
 /// Finds any object by its global ID; `None` when it does not exist or is hidden from
@@ -115,6 +117,9 @@ async fn find(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>>
         type_name::USER_COUPON => crate::service::coupons::copy(db, actor, key)
             .await?
             .map(|(copy, offer)| Node::UserCoupon(crate::graphql::coupon::UserCoupon(copy, offer))),
+        type_name::PAID_QUESTION => crate::graphql::question::PaidQuestion::load_visible(ctx, key)
+            .await?
+            .map(Node::PaidQuestion),
         type_name::NOTIFICATION => crate::service::messages::admin::get(db, actor, key)
             .await?
             .map(|m| Node::Notification(crate::graphql::notification::Notification(m))),

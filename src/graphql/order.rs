@@ -29,6 +29,8 @@ pub enum Product {
     Bundle(crate::graphql::bundle::Bundle),
     /// A period of a membership plan.
     MembershipPlan(crate::graphql::membership::MembershipPlan),
+    /// A paid question to a group's creator.
+    PaidQuestion(crate::graphql::question::PaidQuestion),
 }
 
 /// Loads the product an order or entitlement points at; null when the viewer may not
@@ -57,6 +59,9 @@ pub(crate) async fn load_product(
                 .await?
                 .map(Product::MembershipPlan)
         }
+        ProductKind::Question => crate::graphql::question::PaidQuestion::load_visible(ctx, id)
+            .await?
+            .map(Product::PaidQuestion),
     })
 }
 
@@ -366,11 +371,12 @@ pub(crate) fn product_of(id: &ID) -> crate::error::AppResult<(ProductKind, i64)>
         type_name::COMMUNITY_GROUP => ProductKind::Group,
         type_name::BUNDLE => ProductKind::Bundle,
         type_name::MEMBERSHIP_PLAN => ProductKind::Membership,
+        type_name::PAID_QUESTION => ProductKind::Question,
         _ => {
             return Err(crate::service::validation::FieldError::new(
                 "product",
                 crate::service::validation::UserErrorCode::Invalid,
-                "a product is a Course, a Livestream, a CommunityGroup, a Bundle or a MembershipPlan",
+                "a product is a Course, a Livestream, a CommunityGroup, a Bundle, a MembershipPlan or a PaidQuestion",
             )
             .into());
         }

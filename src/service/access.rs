@@ -87,6 +87,11 @@ impl ProductRef {
                 .one(db)
                 .await?
                 .map(|row| Self::membership(&row)),
+            ProductKind::Question => crate::service::community::questions::get(db, id)
+                .await?
+                .map(|(question, group)| {
+                    crate::service::community::questions::product(&question, &group)
+                }),
         })
     }
 }

@@ -19,6 +19,10 @@ pub async fn grant(
     order: &order::Model,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    if order.product_kind == ProductKind::Question {
+        // A question grants no access: its payment opens it for an answer.
+        return crate::service::community::questions::open_paid(db, order, now).await;
+    }
     let expires_at = match order.product_kind {
         ProductKind::Group => community_group::Entity::find_by_id(order.product_id)
             .one(db)
@@ -91,7 +95,7 @@ pub async fn grant(
             )
             .await?;
         }
-        ProductKind::Livestream | ProductKind::Membership => {}
+        ProductKind::Livestream | ProductKind::Membership | ProductKind::Question => {}
     }
     Ok(())
 }
@@ -146,6 +150,9 @@ pub async fn revoke(
     if order.product_kind == ProductKind::Membership {
         return crate::service::memberships::take_back_period(db, order, now).await;
     }
+    if order.product_kind == ProductKind::Question {
+        return crate::service::community::questions::mark_refunded(db, order).await;
+    }
     let revoked = entitlement::Entity::update_many()
         .col_expr(entitlement::Column::RevokedAt, Expr::value(now))
         .filter(entitlement::Column::OrderId.eq(order.id))
@@ -175,7 +182,10 @@ pub async fn revoke(
                 .await?;
         }
         // The courses it granted point at its order, and were revoked with it.
-        ProductKind::Livestream | ProductKind::Bundle | ProductKind::Membership => {}
+        ProductKind::Livestream
+        | ProductKind::Bundle
+        | ProductKind::Membership
+        | ProductKind::Question => {}
     }
     Ok(())
 }

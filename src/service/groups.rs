@@ -163,6 +163,10 @@ pub struct GroupChanges {
     pub membership_days: Option<i32>,
     /// New time zone of its days.
     pub time_zone: Option<String>,
+    /// New price of a paid question in fen (0 stops taking questions).
+    pub question_price_fen: Option<i64>,
+    /// New answer window of paid questions, in hours (1 to 720).
+    pub question_answer_hours: Option<i32>,
 }
 
 /// Checks an IANA zone name (on `timeZone`).
@@ -248,6 +252,14 @@ pub async fn update(
     }
     if let Some(zone) = changes.time_zone {
         model.time_zone = Set(check_zone(&mut checks, &zone));
+    }
+    if let Some(price_fen) = changes.question_price_fen {
+        let price_fen = checks.price("questionPriceFen", price_fen);
+        model.question_price_fen = Set((price_fen > 0).then_some(price_fen));
+    }
+    if let Some(hours) = changes.question_answer_hours {
+        let hours = checks.range("questionAnswerHours", hours.into(), 1, 720);
+        model.question_answer_hours = Set(i32::try_from(hours).unwrap_or(48));
     }
     checks.finish()?;
     let updated = model.update(&txn).await?;

@@ -498,7 +498,7 @@ async fn load_interactions(
             ProductKind::Livestream => (Item::Livestream(id), Signal::Attendance),
             ProductKind::Group => (Item::Group(id), Signal::GroupJoin),
             // Its courses come as course entitlements of their own.
-            ProductKind::Bundle | ProductKind::Membership => continue,
+            ProductKind::Bundle | ProductKind::Membership | ProductKind::Question => continue,
         };
         interactions.push(Interaction {
             user,

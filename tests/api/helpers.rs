@@ -220,8 +220,10 @@ impl TestApp {
                 ..AuthConfig::default()
             },
             payments: PaymentConfig {
-                // Tests that exercise the background pass turn it on.
+                // Tests that exercise the background passes turn them on (or call
+                // them with the clock's time).
                 reconcile_interval_secs: 0,
+                question_sweep_secs: 0,
                 ..PaymentConfig::default()
             },
             recommend: RecommendConfig {

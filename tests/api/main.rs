@@ -11,6 +11,7 @@ mod cli;
 mod community;
 mod community_check_ins;
 mod community_moderation;
+mod community_questions;
 mod community_threads;
 mod community_writes;
 mod console_lists;

@@ -200,6 +200,8 @@ impl Planner {
                 membership_days,
                 created_at: self.epoch + Duration::days(5) + Duration::hours(index as i64 * 13),
                 time_zone: "Asia/Shanghai".to_owned(),
+                question_price_fen: paid.then_some(2_000),
+                question_answer_hours: 48,
             });
             if paid {
                 self.sellables.push(Sellable {

@@ -8,6 +8,7 @@
 pub mod check_ins;
 pub mod moderation;
 pub mod posts;
+pub mod questions;
 
 use chrono::Utc;
 use entity::{group_post, group_reply, post_like};

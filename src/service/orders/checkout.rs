@@ -140,6 +140,9 @@ pub async fn create_order(
             "you already have every course of this bundle",
         ));
     }
+    if kind == ProductKind::Question {
+        crate::service::community::questions::require_asker(db, product_id, buyer_id).await?;
+    }
     if actor.creator_id() == Some(item.product.creator_id) {
         return Err(product_error(
             UserErrorCode::NotForSale,

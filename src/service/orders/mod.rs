@@ -216,6 +216,13 @@ async fn sellable(
                     title: p.name,
                 })
         }
+        ProductKind::Question => crate::service::community::questions::get(db, id)
+            .await?
+            .map(|(question, group)| Sellable {
+                product: crate::service::community::questions::product(&question, &group),
+                on_sale: question.status == entity::enums::QuestionStatus::AwaitingPayment,
+                title: crate::service::community::questions::title(&question),
+            }),
     })
 }
 

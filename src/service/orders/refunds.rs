@@ -25,6 +25,9 @@ use crate::service::validation::{Checks, FieldError, UserErrorCode};
 /// The reason written on automatic refunds (shown to the buyer by WeChat Pay).
 pub const AUTOMATIC_REASON: &str = "订单已关闭，款项原路退回";
 
+/// The reason written on refunds of paid questions not answered in time.
+pub const UNANSWERED_REASON: &str = "提问未在约定时间内回答，款项原路退回";
+
 /// Our refund number for an order and idempotency key: the same key always names the
 /// same refund at WeChat Pay.
 pub(crate) fn out_refund_no(order_id: i64, key: &str) -> String {
@@ -172,6 +175,21 @@ async fn start(
     requested_by: i64,
     now: DateTime<Utc>,
 ) -> AppResult<refund::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let created = start_in(&txn, row, number, reason, requested_by, now).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Moves a paid order to REFUNDING and writes its refund, in the caller's transaction.
+async fn start_in(
+    txn: &impl ConnectionTrait,
+    row: &order::Model,
+    number: &str,
+    reason: Option<String>,
+    requested_by: i64,
+    now: DateTime<Utc>,
+) -> AppResult<refund::Model> {
     if row.status != OrderStatus::Paid || row.amount_fen == 0 {
         return Err(FieldError::new(
             "order",
@@ -180,13 +198,12 @@ async fn start(
         )
         .into());
     }
-    let txn = crate::db::begin_write(db).await?;
     let moved = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(OrderStatus::Refunding))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(row.id))
         .filter(order::Column::Status.eq(OrderStatus::Paid))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if moved.rows_affected != 1 {
         return Err(FieldError::new(
@@ -196,7 +213,7 @@ async fn start(
         )
         .into());
     }
-    let created = refund::ActiveModel {
+    Ok(refund::ActiveModel {
         order_id: Set(row.id),
         out_refund_no: Set(number.to_owned()),
         refund_id: Set(None),
@@ -208,10 +225,54 @@ async fn start(
         succeeded_at: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
-    .await?;
+    .insert(txn)
+    .await?)
+}
+
+/// Refunds the order of a paid question not answered by its due time: claims the
+/// question (OPEN to EXPIRED) and starts the refund in one transaction, then sends it
+/// (a failed send stays PROCESSING; reconciliation sends it again, and never gives up:
+/// the money is the asker's). False when the question was answered, or its order is no
+/// longer PAID, meanwhile (nothing is changed then).
+pub(crate) async fn refund_unanswered(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    payments: &Payments,
+    question: &entity::paid_question::Model,
+    order_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    use entity::enums::QuestionStatus;
+    use entity::paid_question;
+    let row = reload(db, order_id).await?;
+    if row.status != OrderStatus::Paid {
+        return Ok(false);
+    }
+    let number = out_refund_no(row.id, "unanswered-question");
+    let txn = crate::db::begin_write(db).await?;
+    let claimed = paid_question::Entity::update_many()
+        .col_expr(
+            paid_question::Column::Status,
+            Expr::value(QuestionStatus::Expired),
+        )
+        .filter(paid_question::Column::Id.eq(question.id))
+        .filter(paid_question::Column::Status.eq(QuestionStatus::Open))
+        .filter(paid_question::Column::AnswerDueAt.lte(now))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Ok(false);
+    }
+    let reason = Some(UNANSWERED_REASON.to_owned());
+    let Ok(pending) = start_in(&txn, &row, &number, reason, row.buyer_id, now).await else {
+        // Refunded or refunding by hand since it was read: leave it to that refund.
+        return Ok(false);
+    };
     txn.commit().await?;
-    Ok(created)
+    if let Err(error) = submit(db, effects, payments.provider.as_ref(), &row, &pending).await {
+        tracing::warn!(%error, out_refund_no = %pending.out_refund_no, "question refund not accepted yet; reconciliation retries");
+    }
+    Ok(true)
 }
 
 /// Sends a PROCESSING refund to the provider and applies its answer. A refusal of a
@@ -233,7 +294,10 @@ async fn submit(
         total_fen: row.amount_fen,
     };
     let answer = provider.refund(&request).await;
-    let automatic = pending.reason.as_deref() == Some(AUTOMATIC_REASON);
+    let automatic = matches!(
+        pending.reason.as_deref(),
+        Some(AUTOMATIC_REASON | UNANSWERED_REASON)
+    );
     let applied = match &answer {
         Ok(result) => record_answer(db, effects, row, pending, result).await,
         Err(PaymentError::Refused { code, message }) if !automatic => {
