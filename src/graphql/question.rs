@@ -142,8 +142,8 @@ pub struct QuestionMutation;
 #[Object]
 impl QuestionMutation {
     /// Asks a group's creator a question at their price (members; NOT_FOR_SALE where
-    /// the creator takes none). Pay for it with `createOrder(input: {product: <its
-    /// id>})`; it reaches the creator once paid.
+    /// the creator takes none). Pay for it with createOrder, naming the question as
+    /// the product; it reaches the creator once paid.
     async fn ask_question(
         &self,
         ctx: &Context<'_>,
