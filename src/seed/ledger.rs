@@ -47,6 +47,13 @@ pub(super) fn ledger_rows(plan: &DemoPlan, rules: &OrderRules, now: DateTime<Utc
             .iter()
             .map(|p| ((ProductKind::Membership, p.id), p.creator_id)),
     );
+    let group_creator: HashMap<i64, i64> =
+        plan.groups.iter().map(|g| (g.id, g.creator_id)).collect();
+    seller.extend(plan.questions.iter().filter_map(|q| {
+        group_creator
+            .get(&q.group_id)
+            .map(|creator| ((ProductKind::Question, q.id), *creator))
+    }));
     let account = |id: i64, kind: LedgerAccountKind, owner_id: i64| ledger_account::Model {
         id,
         kind,

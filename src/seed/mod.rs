@@ -110,6 +110,7 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
     insert_all(&txn, plan.lessons).await?;
     insert_all(&txn, plan.livestreams).await?;
     insert_all(&txn, plan.groups).await?;
+    insert_all(&txn, plan.questions).await?;
     insert_all(&txn, plan.follows).await?;
     insert_all(&txn, plan.orders.clone()).await?;
     for paid in &plan.orders {
@@ -120,6 +121,10 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
         groups::add_free_member(&txn, join.group_id, join.user_id, join.joined_at).await?;
     }
     insert_all(&txn, plan.posts).await?;
+    insert_all(&txn, plan.replies).await?;
+    insert_all(&txn, plan.likes).await?;
+    insert_all(&txn, plan.hashtags).await?;
+    insert_all(&txn, plan.check_ins).await?;
     insert_all(&txn, plan.sales).await?;
     insert_all(&txn, plan.coupons).await?;
     insert_all(&txn, plan.bundles).await?;
@@ -152,6 +157,11 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
             "livestreams",
             "community_groups",
             "group_posts",
+            "group_replies",
+            "post_likes",
+            "post_hashtags",
+            "task_check_ins",
+            "paid_questions",
             "follows",
             "orders",
             "product_sales",

@@ -29,12 +29,16 @@ fn plan_is_deterministic_and_at_scale() {
     assert!(a.livestreams.len() >= 200);
     assert_eq!(a.groups.len(), 40);
     assert!(a.users.iter().filter(|u| u.role == Role::Learner).count() >= 2_000);
-    assert_eq!(a.orders.len(), PAID_ORDERS);
+    // The purchases, and a paid question in each paid group with members.
+    let questions = a.questions.len();
+    assert!(questions > 0);
+    assert_eq!(a.orders.len(), PAID_ORDERS + questions);
     assert_eq!(a.ratings.len(), RATINGS);
     // One purchase per (buyer, product): each order becomes its own entitlement.
     let purchases: HashSet<_> = a
         .orders
         .iter()
+        .filter(|o| o.product_kind != entity::enums::ProductKind::Question)
         .map(|o| (o.buyer_id, o.product_kind, o.product_id))
         .collect();
     assert_eq!(purchases.len(), PAID_ORDERS);

@@ -23,6 +23,7 @@ use rand_chacha::ChaCha8Rng;
 
 mod activity;
 mod catalogue;
+mod community;
 mod people;
 mod selling;
 
@@ -56,6 +57,16 @@ pub struct DemoPlan {
     pub(super) joins: Vec<PlannedJoin>,
     /// The planned `posts` rows.
     pub(super) posts: Vec<group_post::Model>,
+    /// The planned `group_replies` rows.
+    pub(super) replies: Vec<entity::group_reply::Model>,
+    /// The planned `post_likes` rows.
+    pub(super) likes: Vec<entity::post_like::Model>,
+    /// The planned `post_hashtags` rows.
+    pub(super) hashtags: Vec<entity::post_hashtag::Model>,
+    /// The planned `task_check_ins` rows (a running challenge per group).
+    pub(super) check_ins: Vec<entity::task_check_in::Model>,
+    /// The planned `paid_questions` rows (answered, with their paid orders).
+    pub(super) questions: Vec<entity::paid_question::Model>,
     /// The planned `follows` rows.
     pub(super) follows: Vec<follow::Model>,
     /// The planned `orders` rows.
@@ -179,6 +190,7 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
     planner.orders();
     planner.free_joins();
     planner.posts();
+    planner.conversation();
     planner.ratings();
     planner.selling();
     planner.views();
