@@ -350,3 +350,74 @@ async fn removed_posts_and_replies_are_hidden_and_kept_with_their_reason() {
         .unwrap();
     assert_eq!(removed_replies, 1);
 }
+
+#[tokio::test]
+async fn a_reply_tells_the_post_author_and_the_answered_member_through_the_outbox() {
+    use entity::enums::MessageKind;
+    use entity::outbox_message;
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let (_, group) = free_group(&app).await;
+    let author = fixture.user("author", entity::enums::Role::Learner).await;
+    let author_token = app.token(author.id);
+    let join = r#"mutation($g: ID!) { joinGroup(input: {group: $g}) { userErrors { code } } }"#;
+    app.mutate(&author_token, join, json!({ "g": group })).await;
+    let second = fixture.user("second", entity::enums::Role::Learner).await;
+    let second_token = app.token(second.id);
+    app.mutate(&second_token, join, json!({ "g": group })).await;
+    let third = member_of(&app, &fixture, "third", &group).await;
+    let post = post(
+        &app,
+        &author_token,
+        &group,
+        "周末一起读《三体》吗？",
+        json!([]),
+    )
+    .await["post"]["id"]
+        .clone();
+    let reply = r#"mutation($p: ID!, $b: String!, $r: ID) { replyToPost(input: {post: $p, body: $b, replyTo: $r}) { reply { id } userErrors { code } } }"#;
+
+    // Their own reply tells nobody; another member's tells the author, once.
+    app.mutate(
+        &author_token,
+        reply,
+        json!({ "p": post, "b": "我先开个头" }),
+    )
+    .await;
+    let answered = app
+        .mutate(
+            &second_token,
+            reply,
+            json!({ "p": post, "b": "好呀，算我一个" }),
+        )
+        .await["reply"]["id"]
+        .clone();
+    let messages = |user_id: i64| {
+        let db = app.db.clone();
+        async move {
+            outbox_message::Entity::find()
+                .filter(outbox_message::Column::UserId.eq(user_id))
+                .filter(outbox_message::Column::Kind.eq(MessageKind::PostReply))
+                .all(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let to_author = messages(author.id).await;
+    assert_eq!(to_author.len(), 1);
+    let values: Value = serde_json::from_str(&to_author[0].values).unwrap();
+    assert_eq!(values["thing1"], "周末一起读《三体》吗？");
+    assert_eq!(values["thing2"], "nick-second");
+    assert_eq!(values["thing3"], "好呀，算我一个");
+    assert_eq!(to_author[0].subject_id, key(&post));
+
+    // A reply to a reply tells the post's author and the answered member.
+    app.mutate(
+        &third,
+        reply,
+        json!({ "p": post, "b": "我也来", "r": answered }),
+    )
+    .await;
+    assert_eq!(messages(author.id).await.len(), 2);
+    assert_eq!(messages(second.id).await.len(), 1);
+}

@@ -118,12 +118,14 @@ pub async fn reply(
     let mut checks = Checks::new();
     let body = checks.text("body", body, 2_000);
     checks.finish()?;
+    let mut answered_author = None;
     if let Some(answered) = reply_to {
-        let same_post = group_reply::Entity::find_by_id(answered)
+        let answered = group_reply::Entity::find_by_id(answered)
             .one(db)
             .await?
-            .is_some_and(|r| r.post_id == post.id && r.deleted_at.is_none());
-        if !same_post {
+            .filter(|r| r.post_id == post.id && r.deleted_at.is_none());
+        answered_author = answered.as_ref().map(|r| r.author_id);
+        if answered.is_none() {
             return Err(FieldError::new(
                 "replyTo",
                 UserErrorCode::NotFound,
@@ -151,6 +153,15 @@ pub async fn reply(
         .filter(group_post::Column::Id.eq(post.id))
         .exec(&txn)
         .await?;
+    // The author hears of it, in the same transaction: a message exactly when a reply.
+    crate::service::messages::compose::post_reply(
+        &txn,
+        &post,
+        &written,
+        answered_author,
+        Utc::now(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(written)
 }

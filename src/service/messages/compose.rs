@@ -12,6 +12,7 @@
 //! | LIVESTREAM_LIVE | `thing1` livestream, `time2` started at, `thing3` creator |
 //! | NEW_LESSON | `thing1` course, `thing2` lesson, `time3` added at |
 //! | MEMBERSHIP_ENDING | `thing1` group, `time2` ends at |
+//! | POST_REPLY | `thing1` their post, `thing2` who replied, `thing3` the reply, `time4` replied at |
 //!
 //! Times are Beijing time (UTC+8 all year; China keeps no daylight saving).
 
@@ -178,4 +179,53 @@ pub fn membership_ending(group_id: i64, group_name: &str, ends_at: DateTime<Utc>
             ("time2", beijing_time(ends_at)),
         ]),
     }
+}
+
+/// Cuts a text to what a `thing` value holds (20 characters).
+fn thing(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= 20 {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(19).collect();
+    cut.push('…');
+    cut
+}
+
+/// Tells a post's author (and the author of the reply it answers) that someone
+/// replied; never the one who replied. Once per reply and recipient.
+pub async fn post_reply(
+    txn: &impl ConnectionTrait,
+    post: &entity::group_post::Model,
+    reply: &entity::group_reply::Model,
+    answered_author: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let replier = entity::user::Entity::find_by_id(reply.author_id)
+        .one(txn)
+        .await?
+        .and_then(|u| u.nickname)
+        .unwrap_or_else(|| "一位成员".to_owned());
+    let message = Message {
+        kind: MessageKind::PostReply,
+        subject_id: post.id,
+        occasion: Some(reply.id),
+        values: values([
+            (
+                "thing1",
+                thing(post.body.lines().next().unwrap_or_default()),
+            ),
+            ("thing2", thing(&replier)),
+            ("thing3", thing(&reply.body)),
+            ("time4", beijing_time(now)),
+        ]),
+    };
+    let mut told = Vec::new();
+    for recipient in std::iter::once(post.author_id).chain(answered_author) {
+        if recipient != reply.author_id && !told.contains(&recipient) {
+            enqueue(txn, &message, recipient, now).await?;
+            told.push(recipient);
+        }
+    }
+    Ok(())
 }
