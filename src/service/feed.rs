@@ -1,5 +1,6 @@
 //! The mini-program home feed: recommended courses, upcoming livestreams of creators the
-//! viewer follows, and new posts in the viewer's groups, interleaved in a fixed pattern.
+//! viewer follows, and new posts in the viewer's groups (fresh ones, and those members
+//! reply to or like), interleaved in a fixed pattern.
 //!
 //! Stable paging: each stream keeps its own position in the cursor (the courses already
 //! shown, the last livestream and the last post by their sort keys) along with the slot
@@ -26,6 +27,10 @@ use crate::service::{creators, groups};
 pub const MAX_FEED_PAGE: usize = 50;
 /// How far back posts count as new.
 const NEW_POST_DAYS: i64 = 14;
+/// Posts this young are shown whatever their conversation.
+const FRESH_POST_HOURS: i64 = 48;
+/// Older posts are shown once members talk about them: a reply, or this many likes.
+const TALKED_ABOUT_LIKES: i64 = 3;
 
 /// Which stream a slot of the pattern takes from.
 #[derive(Clone, Copy)]
@@ -200,7 +205,8 @@ async fn upcoming_livestreams(
 }
 
 /// Posts by others in the viewer's current groups from the last two weeks, newest first,
-/// older than `after`.
+/// older than `after`: the last two days' posts, and older ones members talk about (a
+/// reply, or three likes), so quiet posts drop out of the feed and conversations stay.
 async fn new_posts(
     db: &DatabaseConnection,
     user: i64,
@@ -227,7 +233,13 @@ async fn new_posts(
         .filter(group_post::Column::GroupId.is_in(group_ids))
         .filter(group_post::Column::AuthorId.ne(user))
         .filter(group_post::Column::DeletedAt.is_null())
-        .filter(group_post::Column::CreatedAt.gte(now - Duration::days(NEW_POST_DAYS)));
+        .filter(group_post::Column::CreatedAt.gte(now - Duration::days(NEW_POST_DAYS)))
+        .filter(
+            Condition::any()
+                .add(group_post::Column::CreatedAt.gte(now - Duration::hours(FRESH_POST_HOURS)))
+                .add(group_post::Column::ReplyCount.gt(0))
+                .add(group_post::Column::LikeCount.gte(TALKED_ABOUT_LIKES)),
+        );
     if let Some((created, id)) = after {
         query = query.filter(
             Condition::any()

@@ -399,6 +399,25 @@ async fn the_feed_mixes_courses_livestreams_and_posts_without_repeats_across_pag
         .unwrap();
         posts.push(gid("GroupPost", post.id));
     }
+    // Five days old: shown once members talk about it (a reply), left out when quiet.
+    let mut old_posts = Vec::new();
+    for (body, replies, likes) in [("talked about", 2, 0), ("quiet", 0, 2)] {
+        let post = group_post::ActiveModel {
+            group_id: sea_orm::Set(group.id),
+            author_id: sea_orm::Set(other.id),
+            body: sea_orm::Set(body.into()),
+            pinned: sea_orm::Set(false),
+            reply_count: sea_orm::Set(replies),
+            like_count: sea_orm::Set(likes),
+            created_at: sea_orm::Set(Utc::now() - Duration::days(5)),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        old_posts.push(gid("GroupPost", post.id));
+    }
+    posts.push(old_posts[0].clone());
 
     const FEED: &str = r#"query($after: String) { feed(first: 4, after: $after) {
       edges { cursor node { __typename ... on Recommendation { course { id } }
@@ -451,6 +470,7 @@ async fn the_feed_mixes_courses_livestreams_and_posts_without_repeats_across_pag
     for id in livestreams.iter().chain(&posts) {
         assert!(seen.contains(id), "{id} missing from {seen:?}");
     }
+    assert!(!seen.contains(&old_posts[1]), "a quiet old post stays out");
     assert!(recommended >= 3 && pages >= 2, "{seen:?}");
 
     let (_, body) = app
