@@ -6,6 +6,7 @@
 
 pub mod bundle;
 pub mod bundle_course;
+pub mod buyer_day;
 pub mod community_group;
 pub mod coupon;
 pub mod coupon_product;
@@ -53,6 +54,7 @@ pub mod recommendation_impression;
 pub mod referral;
 pub mod refresh_token;
 pub mod refund;
+pub mod sales_day;
 pub mod server_setting;
 pub mod task_check_in;
 pub mod user;

@@ -28,6 +28,7 @@ mod m20261204_000022_post_kinds;
 mod m20261204_000023_threads_and_moderation;
 mod m20261204_000024_check_ins;
 mod m20261204_000025_paid_questions;
+mod m20261204_000026_sales_days;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000023_threads_and_moderation::Migration),
             Box::new(m20261204_000024_check_ins::Migration),
             Box::new(m20261204_000025_paid_questions::Migration),
+            Box::new(m20261204_000026_sales_days::Migration),
         ]
     }
 }

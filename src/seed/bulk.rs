@@ -179,6 +179,10 @@ pub async fn orders(db: &DatabaseConnection, count: usize) -> AppResult<usize> {
         written += size;
     }
     super::reset_sequences(db, &["orders", "ledger_journals", "ledger_entries"]).await?;
+    // The platform's daily totals, from every order now there.
+    let txn = crate::db::begin_write(db).await?;
+    crate::service::analytics::rollup::rebuild(&txn).await?;
+    txn.commit().await?;
     super::refresh_statistics(db).await?;
     Ok(written)
 }

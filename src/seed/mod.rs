@@ -177,6 +177,8 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
         ],
     )
     .await?;
+    // The platform's daily totals, from the orders written above.
+    crate::service::analytics::rollup::rebuild(&txn).await?;
     let counts = SeedCounts::written(&txn).await?;
     txn.commit().await?;
     refresh_statistics(db).await?;

@@ -621,6 +621,11 @@ async fn platform_statistics_add_every_creator() {
         .await
         .unwrap();
     }
+    // The orders above were written directly: the daily totals are rebuilt from them,
+    // as the seeds do (payments keep them in step: see the test below).
+    zhiku::service::analytics::rollup::rebuild(&app.db)
+        .await
+        .unwrap();
     let (_, body) = app
         .gql_as(
             &w.admin,
@@ -661,6 +666,23 @@ async fn platform_statistics_add_every_creator() {
             { "category": "职场技能", "sales": 2, "netRevenue": { "amount": 4_900 } },
         ])
     );
+
+    // Over a range that holds every sale in both zones, the orders (UTC: no whole
+    // platform days) and the daily totals (Shanghai) agree on every total.
+    let wide = r#"query($z: String) { platformStats(range: {from: "2026-10-01", to: "2026-12-31"}, granularity: MONTH, timeZone: $z) {
+        gmv { total { amount } } refunds { total { amount } } paidOrders { total } activeBuyers { total } newBuyers { total }
+        topCreators { creator { id } sales netRevenue { amount } } topProducts { sales netRevenue { amount } }
+        categories { category sales netRevenue { amount } } } }"#;
+    let (_, from_days) = app
+        .gql_as(&w.admin, wide, json!({ "z": "Asia/Shanghai" }))
+        .await;
+    let (_, from_orders) = app.gql_as(&w.admin, wide, json!({ "z": "UTC" })).await;
+    // u2's purchase in November is in this range too: 49.00 more than above.
+    assert_eq!(
+        from_days["data"]["platformStats"]["gmv"]["total"]["amount"], 35_490,
+        "{from_days}"
+    );
+    assert_eq!(from_days["data"], from_orders["data"]);
 }
 
 const RECORD_VIEW: &str = r#"mutation($p: ID!, $d: String) { recordView(input: {product: $p, deviceId: $d}) { counted userErrors { field code } } }"#;
@@ -782,4 +804,95 @@ async fn the_feed_reports_recommendations_shown_once_a_day() {
         .unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r.user_id == w.learners[0]));
+}
+
+/// The daily totals' rows, in a comparable order.
+async fn daily_totals(app: &TestApp) -> (Vec<(i64, i64, i64, i64, i64, i64)>, Vec<(i64, i64)>) {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let sales = entity::sales_day::Entity::find()
+        .order_by_asc(entity::sales_day::Column::Day)
+        .order_by_asc(entity::sales_day::Column::ProductId)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            (
+                d.day,
+                d.product_id,
+                d.sales,
+                d.gross_fen,
+                d.discount_fen,
+                d.kept_fen,
+            )
+        })
+        .collect();
+    let buyers = entity::buyer_day::Entity::find()
+        .order_by_asc(entity::buyer_day::Column::Day)
+        .order_by_asc(entity::buyer_day::Column::BuyerId)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.day, d.buyer_id))
+        .collect();
+    (sales, buyers)
+}
+
+#[tokio::test]
+async fn payments_and_refunds_keep_the_daily_totals_equal_to_the_orders() {
+    use crate::payments::{CREATE_ORDER, REFUND, notify, order_row, shop, simulated};
+    let app = TestApp::spawn().await;
+    let shop = shop(&app, 9_900).await;
+    let fixture = Fixture::new(&app.db);
+    let second = fixture
+        .course(
+            &shop.seller,
+            2,
+            "第二门课",
+            "编程开发",
+            4_900,
+            entity::enums::CourseStatus::Published,
+        )
+        .await;
+    let mut orders = Vec::new();
+    for (course, key) in [(shop.course.id, "a"), (second.id, "b")] {
+        let bought = app
+            .mutate(
+                &shop.buyer_token,
+                CREATE_ORDER,
+                json!({ "p": gid("Course", course), "k": key }),
+            )
+            .await;
+        let out_trade_no = bought["order"]["outTradeNo"].as_str().unwrap().to_owned();
+        let amount = bought["order"]["amount"]["amount"].as_i64().unwrap();
+        let (headers, body) = simulated(&app).payment_success(
+            &out_trade_no,
+            amount,
+            "buyer-openid",
+            chrono::Utc::now(),
+        );
+        assert_eq!(notify(&app, &headers, body).await, 204);
+        orders.push(order_row(&app, &out_trade_no).await);
+    }
+    let refunded = app
+        .mutate(
+            &shop.admin_token,
+            REFUND,
+            json!({ "o": gid("Order", orders[1].id), "k": "r1" }),
+        )
+        .await;
+    assert_eq!(refunded["order"]["status"], "REFUNDED", "{refunded}");
+
+    // Kept by the payment and refund transactions: two sales, one buyer-day, the
+    // refunded sale kept at nothing; and exactly what a rebuild from the orders gives.
+    let kept = daily_totals(&app).await;
+    assert_eq!(kept.0.len(), 2);
+    assert_eq!(kept.0.iter().map(|d| d.5).sum::<i64>(), 9_900);
+    assert_eq!(kept.0.iter().map(|d| d.3).sum::<i64>(), 14_800);
+    assert_eq!(kept.1.len(), 1);
+    zhiku::service::analytics::rollup::rebuild(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(daily_totals(&app).await, kept);
 }

@@ -168,6 +168,38 @@ impl Buckets {
         self.buckets.last().map(|b| b.ends_at).unwrap_or_default()
     }
 
+    /// When every bucket is whole platform days (the zone keeps UTC+8 over the range, as
+    /// China does): the first platform day, the first day after the range, and SQL for
+    /// the bucket of a row whose platform day is in `column` (see `rollup`).
+    pub fn platform_days(&self, column: &str) -> Option<(i64, i64, String)> {
+        use super::rollup::{DAY_OFFSET_SECS, day_of};
+        if self.fixed_offset != Some(DAY_OFFSET_SECS) {
+            return None;
+        }
+        let first = self.buckets.first()?.first_day;
+        let first_index = days_since_epoch(first);
+        let index = match self.granularity {
+            Granularity::Day => format!("({column} - {first_index})"),
+            Granularity::Week => {
+                // Day 0 (1970-01-01) was a Thursday: +3 makes weeks start on Monday.
+                let first_week = (first_index + 3).div_euclid(7);
+                format!("(({column} + 3) / 7 - {first_week})")
+            }
+            Granularity::Month => {
+                let mut sql = String::from("CASE");
+                for (index, bucket) in self.buckets.iter().enumerate().skip(1) {
+                    let edge = days_since_epoch(bucket.first_day);
+                    sql.push_str(&format!(" WHEN {column} < {edge} THEN {}", index - 1));
+                }
+                sql.push_str(&format!(" ELSE {} END", self.buckets.len() - 1));
+                sql
+            }
+        };
+        // A BIGINT on both databases (PostgreSQL types the CASE's literals INTEGER).
+        let index = format!("CAST({index} AS BIGINT)");
+        Some((day_of(self.starts_at()), day_of(self.ends_at()), index))
+    }
+
     /// How many buckets.
     pub fn len(&self) -> usize {
         self.buckets.len()

@@ -15,6 +15,7 @@
 pub mod buckets;
 pub mod creator;
 pub mod platform;
+pub mod rollup;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};

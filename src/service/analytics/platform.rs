@@ -94,28 +94,42 @@ pub async fn platform_stats(
     buckets: Buckets,
 ) -> AppResult<PlatformStats> {
     actor.require_console_admin()?;
-    // Independent statements, run at once on the pool.
-    let (
+    // Independent statements, run at once on the pool. Sales come from the daily
+    // totals when the buckets are whole platform days (China's zone), else from the
+    // orders themselves.
+    let sold = async {
+        match buckets.platform_days("day") {
+            Some(days) => super::rollup::platform_sales(db, &buckets, days).await,
+            None => {
+                let (sales, top_creators, categories, top_products) = tokio::try_join!(
+                    sales(db, &buckets, &everything),
+                    top_creators(db, &buckets),
+                    categories(db, &buckets),
+                    top_products(db, &buckets, &everything, 10),
+                )?;
+                Ok(super::rollup::PlatformSales {
+                    sales,
+                    top_creators,
+                    top_products,
+                    categories,
+                })
+            }
+        }
+    };
+    let (sold, views, new_users, new_creators, funnel, fee_revenue) = tokio::try_join!(
         sold,
-        views,
-        new_users,
-        new_creators,
-        top_creators,
-        categories,
-        top_products,
-        funnel,
-        fee_revenue,
-    ) = tokio::try_join!(
-        sales(db, &buckets, &everything),
         count_per_bucket(db, &buckets, "product_views v", "v.viewed_at", &everything),
         count_per_bucket(db, &buckets, "users u", "u.created_at", &everything),
         count_per_bucket(db, &buckets, "creators c", "c.created_at", &everything),
-        top_creators(db, &buckets),
-        categories(db, &buckets),
-        top_products(db, &buckets, &everything, 10),
         recommendation_funnel(db, &buckets),
         super::fees(db, &buckets, &everything),
     )?;
+    let super::rollup::PlatformSales {
+        sales: sold,
+        top_creators,
+        top_products,
+        categories,
+    } = sold;
     let gmv = sold.gross.minus(&sold.discounts);
     let [shown, clicked, bought] = funnel;
     Ok(PlatformStats {

@@ -414,6 +414,15 @@ async fn apply_payment(
         };
         crate::service::ledger::record_sale(db, &paid, item.product.creator_id, rules, now).await?;
     }
+    // A sale either way (a late payment is refunded, and stays a refunded sale).
+    crate::service::analytics::rollup::add_sale(
+        db,
+        &order::Model {
+            paid_at: Some(now),
+            ..order.clone()
+        },
+    )
+    .await?;
     if grantable {
         entitlements::grant(db, order, now).await?;
         spend_coupon(db, order, now).await?;

@@ -85,6 +85,7 @@ pub(crate) async fn apply_refund_state(
         let refunded = reload(db, found.order_id).await?;
         entitlements::revoke(db, &refunded, now).await?;
         crate::service::ledger::record_refund(db, &refunded, found, now).await?;
+        crate::service::analytics::rollup::take_back(db, &refunded).await?;
         let title = sellable(db, refunded.product_kind, refunded.product_id)
             .await?
             .map(|s| s.title)
