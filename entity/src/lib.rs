@@ -14,6 +14,7 @@ pub mod course;
 pub mod creator;
 pub mod entitlement;
 pub mod enums;
+pub mod fee_day;
 pub mod follow;
 pub mod group_membership;
 pub mod group_mute;

@@ -1,6 +1,7 @@
 //! Daily sales totals for the platform's statistics: per platform day (Asia/Shanghai,
 //! UTC+8 all year) and product, the sales, list prices, discounts and what was kept
-//! (not refunded); and which buyers bought on which day. A year of platform figures
+//! (not refunded); which buyers bought on which day; and the platform's fees booked
+//! each day on each creator's sales (net of those refunds gave back). A year of platform figures
 //! then reads a few hundred thousand rows instead of every order of the year.
 //!
 //! A day is a number: (Unix time + 8 hours) / 86,400. The tables are filled here from
@@ -9,7 +10,8 @@
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::{prelude::*, schema::*};
 
-/// Adds `sales_days` and `buyer_days`, filled from the paid orders.
+/// Adds `sales_days`, `buyer_days` and `fee_days`, filled from the paid orders and the
+/// ledger.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -72,12 +74,41 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("fee_days")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("day"))
+                    .col(big_integer("seller_id"))
+                    .col(big_integer("fee_fen"))
+                    .index(
+                        Index::create()
+                            .name("ux_fee_days_day_seller_id")
+                            .col(Alias::new("day"))
+                            .col(Alias::new("seller_id"))
+                            .unique(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_fee_days_seller_id_day")
+                    .table(Alias::new("fee_days"))
+                    .col(Alias::new("seller_id"))
+                    .col(Alias::new("day"))
+                    .to_owned(),
+            )
+            .await?;
         let db = manager.get_connection();
-        let epoch = match manager.get_database_backend() {
-            DbBackend::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM paid_at)) AS BIGINT)",
-            _ => "CAST(strftime('%s', paid_at) AS INTEGER)",
+        let epoch = |column: &str| match manager.get_database_backend() {
+            DbBackend::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
+            _ => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
         };
-        let day = format!("(({epoch}) + 28800) / 86400");
+        let day = format!("(({}) + 28800) / 86400", epoch("paid_at"));
+        let booked = format!("(({}) + 28800) / 86400", epoch("e.created_at"));
         db.execute_unprepared(&format!(
             "INSERT INTO sales_days (day, product_kind, product_id, seller_id, sales, gross_fen, \
              discount_fen, kept_fen) \
@@ -92,11 +123,20 @@ impl MigrationTrait for Migration {
              SELECT DISTINCT {day}, buyer_id FROM orders WHERE {SALE}"
         ))
         .await?;
+        // Fees are credits to the platform's fee account: negative amounts.
+        db.execute_unprepared(&format!(
+            "INSERT INTO fee_days (day, seller_id, fee_fen) \
+             SELECT {booked}, o.seller_id, SUM(-e.amount_fen) FROM ledger_entries e \
+             JOIN ledger_accounts a ON a.id = e.account_id \
+             JOIN ledger_journals j ON j.id = e.journal_id JOIN orders o ON o.id = j.order_id \
+             WHERE a.kind = 'PLATFORM_FEES' GROUP BY {booked}, o.seller_id"
+        ))
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["buyer_days", "sales_days"] {
+        for table in ["fee_days", "buyer_days", "sales_days"] {
             manager
                 .drop_table(Table::drop().table(Alias::new(table)).to_owned())
                 .await?;

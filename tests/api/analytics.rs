@@ -807,7 +807,14 @@ async fn the_feed_reports_recommendations_shown_once_a_day() {
 }
 
 /// The daily totals' rows, in a comparable order.
-async fn daily_totals(app: &TestApp) -> (Vec<(i64, i64, i64, i64, i64, i64)>, Vec<(i64, i64)>) {
+#[allow(clippy::type_complexity)]
+async fn daily_totals(
+    app: &TestApp,
+) -> (
+    Vec<(i64, i64, i64, i64, i64, i64)>,
+    Vec<(i64, i64)>,
+    Vec<(i64, i64, i64)>,
+) {
     use sea_orm::{EntityTrait, QueryOrder};
     let sales = entity::sales_day::Entity::find()
         .order_by_asc(entity::sales_day::Column::Day)
@@ -836,7 +843,16 @@ async fn daily_totals(app: &TestApp) -> (Vec<(i64, i64, i64, i64, i64, i64)>, Ve
         .into_iter()
         .map(|d| (d.day, d.buyer_id))
         .collect();
-    (sales, buyers)
+    let fees = entity::fee_day::Entity::find()
+        .order_by_asc(entity::fee_day::Column::Day)
+        .order_by_asc(entity::fee_day::Column::SellerId)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.day, d.seller_id, d.fee_fen))
+        .collect();
+    (sales, buyers, fees)
 }
 
 #[tokio::test]
@@ -891,6 +907,8 @@ async fn payments_and_refunds_keep_the_daily_totals_equal_to_the_orders() {
     assert_eq!(kept.0.iter().map(|d| d.5).sum::<i64>(), 9_900);
     assert_eq!(kept.0.iter().map(|d| d.3).sum::<i64>(), 14_800);
     assert_eq!(kept.1.len(), 1);
+    // The fee (10 %) of the sale kept; the refunded one's booked and given back.
+    assert_eq!(kept.2.iter().map(|d| d.2).sum::<i64>(), 990);
     zhiku::service::analytics::rollup::rebuild(&app.db)
         .await
         .unwrap();

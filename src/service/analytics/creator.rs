@@ -144,7 +144,7 @@ pub async fn creator_dashboard(
         ),
         live_funnel(db, &buckets, creator_id),
         top_products(db, &buckets, &seller, 10),
-        super::fees(db, &buckets, &seller),
+        super::fee_series(db, &buckets, Some(creator_id)),
         payouts(db, &buckets, creator_id),
     )?;
     Ok(CreatorDashboard {

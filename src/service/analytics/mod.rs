@@ -351,6 +351,24 @@ async fn top_products(
     Ok(top)
 }
 
+/// The platform's fees on one seller's sales, or everyone's (net of those refunds gave
+/// back), per bucket of when they were booked: from the daily fee totals when the
+/// buckets are whole platform days, else from the ledger.
+async fn fee_series(
+    db: &impl ConnectionTrait,
+    buckets: &Buckets,
+    seller: Option<i64>,
+) -> AppResult<Series> {
+    if let Some(days) = buckets.platform_days("day") {
+        return rollup::fees(db, buckets, days, seller).await;
+    }
+    let scope = move |sql: &mut Sql| match seller {
+        Some(id) => format!(" AND o.seller_id = {}", sql.bind(id)),
+        None => String::new(),
+    };
+    fees(db, buckets, &scope).await
+}
+
 /// The platform's fees on sales (net of those refunds gave back), per bucket of when
 /// they were booked, from the ledger, where `scope` holds over `o`, the order.
 async fn fees(

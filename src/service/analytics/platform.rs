@@ -122,7 +122,7 @@ pub async fn platform_stats(
         count_per_bucket(db, &buckets, "users u", "u.created_at", &everything),
         count_per_bucket(db, &buckets, "creators c", "c.created_at", &everything),
         recommendation_funnel(db, &buckets),
-        super::fees(db, &buckets, &everything),
+        super::fee_series(db, &buckets, None),
     )?;
     let super::rollup::PlatformSales {
         sales: sold,

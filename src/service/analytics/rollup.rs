@@ -1,4 +1,4 @@
-//! Daily sales totals (`sales_days`, `buyer_days`) for the platform's statistics over
+//! Daily sales totals (`sales_days`, `buyer_days`, `fee_days`) for statistics over
 //! long ranges. A platform day is a day of Asia/Shanghai (UTC+8 all year): its number
 //! is (Unix time + 8 hours) / 86,400. The payment's transaction adds its sale, the
 //! refund's takes it back, so the totals always equal the orders they sum; writers
@@ -85,15 +85,46 @@ pub async fn take_back(db: &impl ConnectionTrait, refunded: &order::Model) -> Ap
     .await
 }
 
-/// Recomputes both tables from the orders, in the caller's transaction: for writers
-/// that fill orders in bulk.
+/// Adds a change of the platform's fees on a seller's sales to the day it is booked,
+/// in the ledger's transaction: a sale's fee, or (negative) what a refund gave back.
+pub async fn add_fee(
+    db: &impl ConnectionTrait,
+    seller_id: i64,
+    fee_fen: i64,
+    booked_at: DateTime<Utc>,
+) -> AppResult<()> {
+    if fee_fen == 0 {
+        return Ok(());
+    }
+    run(
+        db,
+        "INSERT INTO fee_days (day, seller_id, fee_fen) VALUES ($1, $2, $3) \
+         ON CONFLICT (day, seller_id) DO UPDATE SET fee_fen = fee_days.fee_fen + excluded.fee_fen",
+        vec![day_of(booked_at).into(), seller_id.into(), fee_fen.into()],
+    )
+    .await
+}
+
+/// Recomputes the tables from the orders and the ledger, in the caller's transaction:
+/// for writers that fill orders in bulk.
 pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
-    let epoch = epoch_sql(db.get_database_backend(), "o.paid_at");
-    let day = format!("(({epoch}) + {DAY_OFFSET_SECS}) / 86400");
     let backend: DbBackend = db.get_database_backend();
+    let day_sql = |column: &str| {
+        let epoch = epoch_sql(backend, column);
+        format!("(({epoch}) + {DAY_OFFSET_SECS}) / 86400")
+    };
+    let (day, booked) = (day_sql("o.paid_at"), day_sql("e.created_at"));
     for sql in [
         "DELETE FROM sales_days".to_owned(),
         "DELETE FROM buyer_days".to_owned(),
+        "DELETE FROM fee_days".to_owned(),
+        format!(
+            "INSERT INTO fee_days (day, seller_id, fee_fen) \
+             SELECT {booked}, o.seller_id, SUM(-e.amount_fen) FROM ledger_entries e \
+             JOIN ledger_accounts a ON a.id = e.account_id \
+             JOIN ledger_journals j ON j.id = e.journal_id JOIN orders o ON o.id = j.order_id \
+             WHERE a.kind = 'PLATFORM_FEES' GROUP BY {booked}, o.seller_id"
+        ),
         format!(
             "INSERT INTO sales_days (day, product_kind, product_id, seller_id, sales, gross_fen, \
              discount_fen, kept_fen) \
@@ -110,6 +141,29 @@ pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
         db.execute_raw(Statement::from_string(backend, sql)).await?;
     }
     Ok(())
+}
+
+/// The platform's fees per bucket over platform days `start..end` (`index` as in
+/// [`platform_sales`]), on one seller's sales or everyone's.
+pub(super) async fn fees(
+    db: &impl ConnectionTrait,
+    buckets: &super::Buckets,
+    (start, end, index): (i64, i64, String),
+    seller: Option<i64>,
+) -> AppResult<super::Series> {
+    let mut series = super::Series::zeros(buckets.len());
+    let mut sql = super::Sql::new();
+    let scope = match seller {
+        Some(id) => format!(" AND seller_id = {}", sql.bind(id)),
+        None => String::new(),
+    };
+    sql.text = format!(
+        "SELECT {index} AS b, {} FROM fee_days WHERE day >= {start} AND day < {end}{scope} \
+         GROUP BY b",
+        super::sum("fee_fen")
+    );
+    super::fill(db, sql, [&mut series]).await?;
+    Ok(series)
 }
 
 /// The platform's sales figures and top lists over a range, from the daily totals.

@@ -275,6 +275,8 @@ pub async fn record_sale(
         now,
     )
     .await?;
+    // The day's fee total for statistics, booked with the journal.
+    crate::service::analytics::rollup::add_fee(db, paid.seller_id, parts.fee_fen, now).await?;
     Ok(())
 }
 
@@ -316,6 +318,14 @@ pub async fn record_refund(
         now,
     )
     .await?;
+    // What the refund gave back of the platform's fee (credits are negative).
+    let fees = account(db, LedgerAccountKind::PlatformFees, PLATFORM, now).await?;
+    let fee_back: i64 = lines
+        .iter()
+        .filter(|line| line.account_id == fees)
+        .map(|line| line.amount_fen)
+        .sum();
+    crate::service::analytics::rollup::add_fee(db, refunded.seller_id, -fee_back, now).await?;
     Ok(())
 }
 
