@@ -11,7 +11,6 @@ use crate::graphql::objects::User;
 use crate::graphql::payload::{input_id, payload};
 use crate::graphql::series::Date;
 use crate::service::community::check_ins::{self, Standing};
-use crate::service::community::posts;
 
 /// A check-in challenge: a TASK post with days.
 pub struct Task {
@@ -32,7 +31,10 @@ impl Task {
             .load_one(GroupById(self.post.group_id))
             .await?
             .ok_or(AppError::NotFound("group"))?;
-        if !posts::can_read(ctx.db()?, ctx.actor()?, &group).await? {
+        // Batched through the request's loader (a removed member's paid access is
+        // revoked, so this refuses them too).
+        let product = crate::service::access::ProductRef::group(&group);
+        if !crate::graphql::access::can_open(ctx, &product).await? {
             return Err(AppError::Forbidden("the group's challenges are for its members").into());
         }
         Ok(group)

@@ -177,10 +177,9 @@ impl CommunityGroup {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<GroupMembershipInfo>> {
-        let Some(user_id) = ctx.actor()?.user_id() else {
-            return Ok(None);
-        };
-        Ok(groups::membership(ctx.db()?, self.0.id, user_id)
+        Ok(ctx
+            .loader()?
+            .load_one(crate::graphql::loaders::ViewerMembership(self.0.id))
             .await?
             .map(|membership| GroupMembershipInfo {
                 membership,

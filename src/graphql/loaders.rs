@@ -406,3 +406,27 @@ impl Loader<LikedByViewer> for DbLoader {
         Ok(keys.iter().map(|k| (*k, liked.contains(&k.0))).collect())
     }
 }
+
+key!(
+    /// The request's user's membership row of a group (running or lapsed), by group id.
+    ViewerMembership
+);
+
+impl Loader<ViewerMembership> for DbLoader {
+    type Value = entity::group_membership::Model;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[ViewerMembership],
+    ) -> Result<HashMap<ViewerMembership, entity::group_membership::Model>, AppError> {
+        let Some(user_id) = self.user_id else {
+            return Ok(HashMap::new());
+        };
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        Ok(groups::memberships_of(&self.db, user_id, &ids)
+            .await?
+            .into_iter()
+            .map(|m| (ViewerMembership(m.group_id), m))
+            .collect())
+    }
+}

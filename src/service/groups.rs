@@ -92,16 +92,17 @@ pub async fn members(
     page::fetch(db, query, &sort, page, |m| m.id).await
 }
 
-/// A user's membership row of a group, running or lapsed.
-pub async fn membership(
+/// A user's membership rows (running or lapsed) of the groups among `group_ids`, in
+/// one query.
+pub async fn memberships_of(
     db: &impl ConnectionTrait,
-    group_id: i64,
     user_id: i64,
-) -> AppResult<Option<group_membership::Model>> {
+    group_ids: &[i64],
+) -> AppResult<Vec<group_membership::Model>> {
     Ok(group_membership::Entity::find()
-        .filter(group_membership::Column::GroupId.eq(group_id))
         .filter(group_membership::Column::UserId.eq(user_id))
-        .one(db)
+        .filter(group_membership::Column::GroupId.is_in(group_ids.iter().copied()))
+        .all(db)
         .await?)
 }
 
