@@ -14,13 +14,12 @@
 //!   HTTP 400; a body without a string `query` is 400.
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ErrorExtensionValues, ServerError, Value};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{AppState, REQUEST_ID_HEADER, Shared};
@@ -189,13 +188,8 @@ pub async fn get_graphql(State(state): State<Shared>, request: axum::extract::Re
     let headers = parts.headers;
     let query = parts.uri.query().map(str::to_owned);
     let Some(query) = query.filter(|q| !q.is_empty()) else {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .finish(),
-        )
-        .into_response();
+        // GraphiQL, built and embedded in the binary: no CDN.
+        return super::console::graphiql();
     };
     let Some(answer) = negotiate(&headers) else {
         return not_acceptable();

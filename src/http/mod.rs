@@ -1,6 +1,7 @@
 //! HTTP surface: `/graphql`, `/healthz`, `/metrics`, `/exports/orders.csv`, with
 //! request ids, tracing and request metrics on every route.
 
+mod console;
 mod exports;
 mod graphql;
 pub mod websocket;
@@ -113,6 +114,7 @@ pub fn router(state: AppState, metrics_apart: bool) -> Routers {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
+        .route("/console/assets/{file}", get(console::asset))
         .route("/healthz", get(healthz))
         .route("/exports/orders.csv", get(exports::orders_csv))
         .route("/payments/wechat/notify", post(payment_notification));

@@ -14,6 +14,7 @@ mod community_moderation;
 mod community_questions;
 mod community_threads;
 mod community_writes;
+mod console;
 mod console_lists;
 mod coupons;
 mod database;
