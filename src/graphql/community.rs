@@ -45,9 +45,13 @@ impl GroupPost {
             Vec::new()
         })
     }
-    /// Hashtags, without `#`.
-    async fn hashtags(&self) -> Vec<String> {
-        posts::hashtags(&self.post)
+    /// Hashtags, without `#` (empty when locked).
+    async fn hashtags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        Ok(if access::can_open(ctx, &self.group).await? {
+            posts::hashtags(&self.post)
+        } else {
+            Vec::new()
+        })
     }
     /// True when the viewer is not a member of this paid group.
     async fn locked(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
