@@ -29,6 +29,7 @@ mod m20261204_000023_threads_and_moderation;
 mod m20261204_000024_check_ins;
 mod m20261204_000025_paid_questions;
 mod m20261204_000026_sales_days;
+mod support;
 
 /// Runs every migration of Zhiku in order.
 pub struct Migrator;

@@ -7,8 +7,9 @@
 //! stored definition with the wider list, rows copied, old table dropped, new one
 //! renamed, indexes recreated from their stored definitions), in one transaction.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::support::fk;
 
 /// Adds bundles and widens the product kinds.
 #[derive(DeriveMigrationName)]
@@ -20,77 +21,10 @@ const NEW_KINDS: &str = "('COURSE', 'LIVESTREAM', 'GROUP', 'BUNDLE', 'MEMBERSHIP
 /// The tables whose `product_kind` CHECK is widened.
 const TABLES: [&str; 2] = ["orders", "entitlements"];
 
-/// The SQLite script that rebuilds `table` with the wider CHECK.
-async fn sqlite_rebuild(db: &SchemaManagerConnection<'_>, table: &str) -> Result<String, DbErr> {
-    let stored = |kind: &str| {
-        Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            "SELECT sql FROM sqlite_master WHERE type = ? AND tbl_name = ? AND sql IS NOT NULL",
-            [kind.into(), table.into()],
-        )
-    };
-    let definition: String = db
-        .query_one_raw(stored("table"))
-        .await?
-        .ok_or_else(|| DbErr::Migration(format!("no table {table}")))?
-        .try_get("", "sql")?;
-    if !definition.contains(OLD_KINDS) {
-        return Err(DbErr::Migration(format!(
-            "{table}: the product_kind CHECK is not the one this migration widens"
-        )));
-    }
-    let rebuilt = format!("{table}_rebuilt");
-    let definition = definition
-        .replacen(
-            &format!("CREATE TABLE \"{table}\""),
-            &format!("CREATE TABLE \"{rebuilt}\""),
-            1,
-        )
-        .replace(OLD_KINDS, NEW_KINDS);
-    let mut indexes = Vec::new();
-    for row in db.query_all_raw(stored("index")).await? {
-        indexes.push(row.try_get::<String>("", "sql")?);
-    }
-    Ok(format!(
-        "{definition};\nINSERT INTO \"{rebuilt}\" SELECT * FROM \"{table}\";\n\
-         DROP TABLE \"{table}\";\nALTER TABLE \"{rebuilt}\" RENAME TO \"{table}\";\n{};\n",
-        indexes.join(";\n")
-    ))
-}
-
-fn fk(table: &str, column: &str, to: &str, action: ForeignKeyAction) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_{column}"))
-        .from(Alias::new(table), Alias::new(column))
-        .to(Alias::new(to), Alias::new("id"))
-        .on_delete(action)
-        .take()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Sqlite => {
-                let mut script = String::from("PRAGMA foreign_keys = OFF;\nBEGIN;\n");
-                for table in TABLES {
-                    script.push_str(&sqlite_rebuild(db, table).await?);
-                }
-                script.push_str("COMMIT;\nPRAGMA foreign_keys = ON;\n");
-                db.execute_unprepared(&script).await?;
-            }
-            _ => {
-                for table in TABLES {
-                    db.execute_unprepared(&format!(
-                        "ALTER TABLE {table} DROP CONSTRAINT {table}_product_kind_check; \
-                         ALTER TABLE {table} ADD CONSTRAINT {table}_product_kind_check \
-                         CHECK (product_kind IN {NEW_KINDS})"
-                    ))
-                    .await?;
-                }
-            }
-        }
+        crate::support::widen_product_kinds(manager, &TABLES, OLD_KINDS, NEW_KINDS).await?;
         manager
             .create_table(
                 Table::create()

@@ -4,41 +4,12 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::support::{add_column, fk};
+
 /// Adds the post and reply columns and `post_hashtags`, `group_mutes`, `group_removals`
 /// and `post_reports`.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// A foreign key from `table.column` to `target.id`.
-fn reference(table: &str, column: &str, target: &str, cascade: bool) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_{column}"))
-        .from(Alias::new(table), Alias::new(column))
-        .to(Alias::new(target), Alias::new("id"))
-        .on_delete(if cascade {
-            ForeignKeyAction::Cascade
-        } else {
-            ForeignKeyAction::SetNull
-        })
-        .to_owned()
-}
-
-/// Adds one column (SQLite adds one per statement).
-async fn add_column(
-    manager: &SchemaManager<'_>,
-    table: &str,
-    column: ColumnDef,
-) -> Result<(), DbErr> {
-    let mut column = column;
-    manager
-        .alter_table(
-            Table::alter()
-                .table(Alias::new(table))
-                .add_column(&mut column)
-                .to_owned(),
-        )
-        .await
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -109,17 +80,17 @@ impl MigrationTrait for Migration {
                     .col(big_integer("post_id"))
                     .col(big_integer("group_id"))
                     .col(string_len("tag", 32))
-                    .foreign_key(&mut reference(
+                    .foreign_key(&mut fk(
                         "post_hashtags",
                         "post_id",
                         "group_posts",
-                        true,
+                        ForeignKeyAction::Cascade,
                     ))
-                    .foreign_key(&mut reference(
+                    .foreign_key(&mut fk(
                         "post_hashtags",
                         "group_id",
                         "community_groups",
-                        true,
+                        ForeignKeyAction::Cascade,
                     ))
                     .to_owned(),
             )
@@ -159,14 +130,24 @@ impl MigrationTrait for Migration {
                     .col(string_len_null("reason", 200))
                     .col(big_integer_null("muted_by_id"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(&mut reference(
+                    .foreign_key(&mut fk(
                         "group_mutes",
                         "group_id",
                         "community_groups",
-                        true,
+                        ForeignKeyAction::Cascade,
                     ))
-                    .foreign_key(&mut reference("group_mutes", "user_id", "users", true))
-                    .foreign_key(&mut reference("group_mutes", "muted_by_id", "users", false))
+                    .foreign_key(&mut fk(
+                        "group_mutes",
+                        "user_id",
+                        "users",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "group_mutes",
+                        "muted_by_id",
+                        "users",
+                        ForeignKeyAction::SetNull,
+                    ))
                     .index(
                         Index::create()
                             .name("ux_group_mutes_group_id_user_id")
@@ -189,18 +170,23 @@ impl MigrationTrait for Migration {
                     .col(string_len_null("reason", 200))
                     .col(big_integer_null("removed_by_id"))
                     .col(timestamp_with_time_zone("removed_at"))
-                    .foreign_key(&mut reference(
+                    .foreign_key(&mut fk(
                         "group_removals",
                         "group_id",
                         "community_groups",
-                        true,
+                        ForeignKeyAction::Cascade,
                     ))
-                    .foreign_key(&mut reference("group_removals", "user_id", "users", true))
-                    .foreign_key(&mut reference(
+                    .foreign_key(&mut fk(
+                        "group_removals",
+                        "user_id",
+                        "users",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
                         "group_removals",
                         "removed_by_id",
                         "users",
-                        false,
+                        ForeignKeyAction::SetNull,
                     ))
                     .index(
                         Index::create()
@@ -225,18 +211,23 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone_null("resolved_at"))
                     .col(big_integer_null("resolved_by_id"))
-                    .foreign_key(&mut reference(
+                    .foreign_key(&mut fk(
                         "post_reports",
                         "post_id",
                         "group_posts",
-                        true,
+                        ForeignKeyAction::Cascade,
                     ))
-                    .foreign_key(&mut reference("post_reports", "reporter_id", "users", true))
-                    .foreign_key(&mut reference(
+                    .foreign_key(&mut fk(
+                        "post_reports",
+                        "reporter_id",
+                        "users",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
                         "post_reports",
                         "resolved_by_id",
                         "users",
-                        false,
+                        ForeignKeyAction::SetNull,
                     ))
                     .index(
                         Index::create()

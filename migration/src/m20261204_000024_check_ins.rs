@@ -3,27 +3,12 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::support::{add_column, fk};
+
 /// Adds `community_groups.time_zone`, `group_posts.task_starts_on` / `task_ends_on` and
 /// `task_check_ins`.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// Adds one column (SQLite adds one per statement).
-async fn add_column(
-    manager: &SchemaManager<'_>,
-    table: &str,
-    column: ColumnDef,
-) -> Result<(), DbErr> {
-    let mut column = column;
-    manager
-        .alter_table(
-            Table::alter()
-                .table(Alias::new(table))
-                .add_column(&mut column)
-                .to_owned(),
-        )
-        .await
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -47,20 +32,18 @@ impl MigrationTrait for Migration {
                     .col(date("day"))
                     .col(text_null("note"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_task_check_ins_post_id")
-                            .from(Alias::new("task_check_ins"), Alias::new("post_id"))
-                            .to(Alias::new("group_posts"), Alias::new("id"))
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_task_check_ins_user_id")
-                            .from(Alias::new("task_check_ins"), Alias::new("user_id"))
-                            .to(Alias::new("users"), Alias::new("id"))
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut fk(
+                        "task_check_ins",
+                        "post_id",
+                        "group_posts",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "task_check_ins",
+                        "user_id",
+                        "users",
+                        ForeignKeyAction::Cascade,
+                    ))
                     // One check-in per member and day: the race of two taps is the index's.
                     .index(
                         Index::create()

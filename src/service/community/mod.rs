@@ -18,7 +18,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::service::page::{self, Counted, Page, PageRequest, SortKey};
-use crate::service::{groups, not_found, require_owner};
+use crate::service::{groups, not_found};
 
 /// Likes (`like: true`) or unlikes a post as the actor, a member of its group (or its
 /// creator or an admin); doing it twice changes nothing. Answers the post as it is now.
@@ -202,7 +202,6 @@ pub async fn remove_reply(
     reply_id: i64,
     reason: Option<&str>,
 ) -> AppResult<i64> {
-    use crate::service::validation::Checks;
     let user_id = actor.require_user()?;
     let reply = group_reply::Entity::find_by_id(reply_id)
         .filter(group_reply::Column::DeletedAt.is_null())
@@ -212,14 +211,7 @@ pub async fn remove_reply(
     let (_, group) = posts::get(db, reply.post_id)
         .await?
         .ok_or_else(|| not_found("reply"))?;
-    let mut checks = Checks::new();
-    let reason = if reply.author_id == user_id && reason.is_none() {
-        None
-    } else {
-        require_owner(actor, group.creator_id)?;
-        Some(checks.text("reason", reason.unwrap_or_default(), 200))
-    };
-    checks.finish()?;
+    let reason = moderation::removal_reason(actor, reply.author_id, &group, reason)?;
     let txn = crate::db::begin_write(db).await?;
     let removed = group_reply::Entity::update_many()
         .col_expr(group_reply::Column::DeletedAt, Expr::value(Utc::now()))

@@ -51,6 +51,25 @@ pub async fn refuse_if_muted(
     }
 }
 
+/// Who may remove a post or reply, and the reason kept with it: its author their own
+/// without one; the group's creator and admins anything, with a reason (1 to 200
+/// characters). A refusal is FORBIDDEN, a missing reason a REQUIRED user error.
+pub fn removal_reason(
+    actor: &Actor,
+    author_id: i64,
+    group: &community_group::Model,
+    reason: Option<&str>,
+) -> AppResult<Option<String>> {
+    if actor.user_id() == Some(author_id) && reason.is_none() {
+        return Ok(None);
+    }
+    require_owner(actor, group.creator_id)?;
+    let mut checks = Checks::new();
+    let reason = checks.text("reason", reason.unwrap_or_default(), 200);
+    checks.finish()?;
+    Ok(Some(reason))
+}
+
 /// Whether the user was removed from the group.
 pub async fn removed(db: &impl ConnectionTrait, group_id: i64, user_id: i64) -> AppResult<bool> {
     Ok(group_removal::Entity::find()

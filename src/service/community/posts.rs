@@ -393,14 +393,7 @@ pub async fn remove(
 ) -> AppResult<community_group::Model> {
     let user_id = actor.require_user()?;
     let (post, group) = get(db, post_id).await?.ok_or_else(|| not_found("post"))?;
-    let mut checks = Checks::new();
-    let reason = if post.author_id == user_id && reason.is_none() {
-        None
-    } else {
-        require_owner(actor, group.creator_id)?;
-        Some(checks.text("reason", reason.unwrap_or_default(), 200))
-    };
-    checks.finish()?;
+    let reason = moderation::removal_reason(actor, post.author_id, &group, reason)?;
     group_post::Entity::update_many()
         .col_expr(group_post::Column::DeletedAt, Expr::value(Utc::now()))
         .col_expr(group_post::Column::DeletedById, Expr::value(user_id))
