@@ -1,5 +1,6 @@
-// The pages the server binary embeds from `dist` (see src/http/console.rs). Asset
-// names carry a content hash, so the server lets browsers keep them for a year.
+// The pages the server binary embeds from `dist` (see src/http/console.rs): the console
+// (index.html, served at /console and every address under it) and GraphiQL. Asset names
+// carry a content hash, so the server lets browsers keep them for a year.
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 
@@ -10,7 +11,7 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     rollupOptions: {
-      input: { graphiql: "graphiql.html" },
+      input: { console: "index.html", graphiql: "graphiql.html" },
     },
   },
 });

@@ -16,7 +16,7 @@ use crate::graphql::objects::{Course, Creator, Lesson, Rating};
 use crate::graphql::ordering::{CourseOrder, RatingOrder};
 use crate::graphql::pagination::{self, Conn};
 use crate::service::access::ProductRef;
-use crate::service::{courses, ratings};
+use crate::service::{course_moderation, courses, ratings};
 
 /// Stars given to a course by its buyers (verified purchases only).
 ///
@@ -106,6 +106,11 @@ impl Course {
     /// Paid orders of this course.
     async fn sales_count(&self) -> i64 {
         self.0.sales_count
+    }
+    /// When an admin suspended it; null unless suspended (only its creator and admins
+    /// see a suspended course).
+    async fn suspended_at(&self) -> Option<DateTime<Utc>> {
+        self.0.suspended_at
     }
     /// When it was first published.
     async fn published_at(&self) -> Option<DateTime<Utc>> {
@@ -280,6 +285,10 @@ payload!(
     /// Result of `suspendCourse`.
     SuspendCoursePayload, course: Course
 );
+payload!(
+    /// Result of `restoreCourse`.
+    RestoreCoursePayload, course: Course
+);
 /// Input of `createCourse`.
 #[derive(InputObject)]
 pub struct CreateCourseInput {
@@ -415,11 +424,28 @@ impl CourseMutation {
     ) -> async_graphql::Result<SuspendCoursePayload> {
         let result = async {
             let id = input_id(&input.course, type_name::COURSE, "course")?;
-            courses::suspend(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
+            course_moderation::suspend(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
                 .await
                 .map(Course::from)
         }
         .await;
         SuspendCoursePayload::from_result(result)
+    }
+
+    /// Admin (console only): lifts a suspension; the course stays archived and its
+    /// creator may publish it again.
+    async fn restore_course(
+        &self,
+        ctx: &Context<'_>,
+        input: CourseRefInput,
+    ) -> async_graphql::Result<RestoreCoursePayload> {
+        let result = async {
+            let id = input_id(&input.course, type_name::COURSE, "course")?;
+            course_moderation::restore(ctx.db()?, ctx.effects()?, ctx.actor()?, id)
+                .await
+                .map(Course::from)
+        }
+        .await;
+        RestoreCoursePayload::from_result(result)
     }
 }

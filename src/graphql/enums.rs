@@ -52,6 +52,20 @@ pub enum LivestreamStatus {
     Cancelled,
 }
 
+/// Where a refund is at the payment provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::enums::RefundStatus")]
+pub enum RefundStatus {
+    /// Accepted by the provider, not settled yet.
+    Processing,
+    /// Money returned to the buyer.
+    Success,
+    /// The provider could not return the money.
+    Abnormal,
+    /// The refund was closed without effect.
+    Closed,
+}
+
 /// Lifecycle of an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "entity::enums::OrderStatus")]

@@ -367,6 +367,46 @@ impl Loader<DiscountsOfOrder> for DbLoader {
 }
 
 key!(
+    /// The refunds of an order, by order id.
+    RefundsOfOrder
+);
+
+impl Loader<RefundsOfOrder> for DbLoader {
+    type Value = Vec<entity::refund::Model>;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[RefundsOfOrder],
+    ) -> Result<HashMap<RefundsOfOrder, Self::Value>, AppError> {
+        let rows = crate::service::orders::refunds_of(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, refunds)| (RefundsOfOrder(id), refunds))
+            .collect())
+    }
+}
+
+key!(
+    /// The payment notifications about an order, by order id.
+    PaymentEventsOfOrder
+);
+
+impl Loader<PaymentEventsOfOrder> for DbLoader {
+    type Value = Vec<entity::payment_event::Model>;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[PaymentEventsOfOrder],
+    ) -> Result<HashMap<PaymentEventsOfOrder, Self::Value>, AppError> {
+        let rows = crate::service::orders::payment_events_of(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, events)| (PaymentEventsOfOrder(id), events))
+            .collect())
+    }
+}
+
+key!(
     /// The coupons a user may use now, by user id.
     UsableCoupons
 );

@@ -33,6 +33,7 @@ pub mod node;
 pub mod notification;
 pub mod objects;
 pub mod order;
+pub mod order_events;
 pub mod ordering;
 pub mod pagination;
 pub mod payload;

@@ -131,6 +131,21 @@ impl Order {
     async fn refunded_at(&self) -> Option<DateTime<Utc>> {
         self.0.refunded_at
     }
+    /// Its refunds, oldest first (at most one succeeds: refunds are in full).
+    async fn refunds(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::order_events::Refund>> {
+        crate::graphql::order_events::refunds(ctx, self.0.id).await
+    }
+    /// The payment notifications received about it, in order. Only admins on the
+    /// console see them (empty for everyone else).
+    async fn payment_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::order_events::PaymentEvent>> {
+        crate::graphql::order_events::payment_events(ctx, self.0.id).await
+    }
 }
 
 /// Access to a product.

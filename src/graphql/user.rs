@@ -194,11 +194,28 @@ pub struct BanUserInput {
     pub user: ID,
 }
 
+/// Input of `unbanUser`.
+#[derive(InputObject)]
+pub struct UnbanUserInput {
+    /// The user to let back in.
+    pub user: ID,
+}
+
+/// Input of `setAdmin`.
+#[derive(InputObject)]
+pub struct SetAdminInput {
+    /// The user.
+    pub user: ID,
+    /// True makes them an admin; false returns them to creator (with a creator
+    /// profile) or learner.
+    pub admin: bool,
+}
+
 /// User mutations.
 #[derive(Default)]
 pub struct UserMutation;
 
-/// User mutations: the viewer's profile, admin bans.
+/// User mutations: the viewer's profile, admin bans and roles.
 #[Object]
 impl UserMutation {
     /// Changes the viewer's own profile.
@@ -228,6 +245,38 @@ impl UserMutation {
             Ok(User(
                 users::ban(ctx.db()?, ctx.effects()?, ctx.actor()?, id).await?,
             ))
+        }
+        .await;
+        UserPayload::from_result(result)
+    }
+
+    /// Admin (console only): lifts a ban; the user signs in again to get new tokens.
+    async fn unban_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UnbanUserInput,
+    ) -> async_graphql::Result<UserPayload> {
+        let result = async {
+            let id = input_id(&input.user, type_name::USER, "user")?;
+            Ok(User(
+                users::unban(ctx.db()?, ctx.effects()?, ctx.actor()?, id).await?,
+            ))
+        }
+        .await;
+        UserPayload::from_result(result)
+    }
+
+    /// Admin (console only): makes a user an admin or takes that back (never one's own).
+    async fn set_admin(
+        &self,
+        ctx: &Context<'_>,
+        input: SetAdminInput,
+    ) -> async_graphql::Result<UserPayload> {
+        let result = async {
+            let id = input_id(&input.user, type_name::USER, "user")?;
+            let user =
+                users::set_admin(ctx.db()?, ctx.effects()?, ctx.actor()?, id, input.admin).await?;
+            Ok(User(user))
         }
         .await;
         UserPayload::from_result(result)

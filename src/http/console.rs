@@ -1,9 +1,15 @@
 //! The web pages built in `console/` (Vite) and embedded in the binary from
-//! `console/dist`, so the server needs neither Node nor a CDN: GraphiQL at `GET
-//! /graphql`, and their scripts and styles under `/console/assets/`.
+//! `console/dist`, so the server needs neither Node nor a CDN: the admin and creator
+//! console at `/console` (a single-page application: every address under it answers
+//! with its page, which routes in the browser), GraphiQL at `GET /graphql`, and their
+//! scripts and styles under `/console/assets/`.
+//!
+//! The build writes a Brotli and a gzip copy beside each script, style and page; the
+//! server sends the one the browser accepts (`Accept-Encoding`), so nothing is
+//! compressed per request.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
 
@@ -12,6 +18,15 @@ static DIST: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/console/dist");
 
 /// Assets carry a content hash in their names: a browser may keep them for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Pages name the current assets: a browser asks again each time.
+const REVALIDATE: &str = "no-cache";
+
+/// What the console page may load and talk to: only this server (GraphQL over HTTP and
+/// WebSocket), images from anywhere over https (covers and avatars live on CDNs).
+const CONSOLE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; \
+     form-action 'self'";
 
 /// The media type of a built file, from its extension.
 fn media_type(path: &str) -> &'static str {
@@ -26,58 +41,112 @@ fn media_type(path: &str) -> &'static str {
     }
 }
 
-/// The GraphiQL page (its assets come from `/console/assets/`).
-pub fn graphiql() -> Response {
-    match DIST.get_file("graphiql.html") {
-        Some(page) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            ],
-            page.contents(),
+/// Whether the client accepts `coding` (a `q=0` refusal counts as not accepting).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| p.replace(' ', "") == "q=0" || p == "q=0.0");
+            name.eq_ignore_ascii_case(coding) && !refused
+        })
+}
+
+/// A built file, in the best encoding the client accepts; `None` when not built.
+fn built(path: &str, headers: &HeaderMap, cache: &'static str) -> Option<Response> {
+    let plain = DIST.get_file(path)?;
+    let encoded = [("br", "br"), ("gzip", "gz")]
+        .into_iter()
+        .filter(|(coding, _)| accepts(headers, coding))
+        .find_map(|(coding, suffix)| {
+            DIST.get_file(format!("{path}.{suffix}"))
+                .map(|file| (coding, file))
+        });
+    let mut response = match encoded {
+        Some((coding, file)) => (
+            [(header::CONTENT_ENCODING, HeaderValue::from_static(coding))],
+            file.contents(),
         )
             .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+        None => plain.contents().into_response(),
+    };
+    let set = response.headers_mut();
+    set.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media_type(path)),
+    );
+    set.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    set.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Some(response)
+}
+
+/// The GraphiQL page (its assets come from `/console/assets/`).
+pub fn graphiql(headers: &HeaderMap) -> Response {
+    built("graphiql.html", headers, REVALIDATE)
+        .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
+}
+
+/// `GET /console` and every address under it but the assets: the console's page, which
+/// reads the address and shows the screen it names (deep links and reloads work).
+pub async fn page(headers: HeaderMap) -> Response {
+    let Some(mut response) = built("index.html", &headers, REVALIDATE) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let set = response.headers_mut();
+    set.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONSOLE_POLICY),
+    );
+    set.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    set.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
 /// `GET /console/assets/{file}`: a built script, style or font.
-pub async fn asset(Path(file): Path<String>) -> Response {
-    let path = format!("assets/{file}");
-    match DIST.get_file(&path) {
-        Some(found) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(media_type(&path)),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)),
-            ],
-            found.contents(),
-        )
-            .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+pub async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    built(&format!("assets/{file}"), &headers, IMMUTABLE)
+        .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn accepting(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
+        headers
+    }
+
     #[test]
-    fn the_built_graphiql_page_and_its_assets_are_embedded() {
-        let page = DIST
-            .get_file("graphiql.html")
-            .and_then(|f| f.contents_utf8())
-            .unwrap_or_default();
-        assert!(page.contains("/console/assets/"), "{page}");
-        assert!(
-            !page.contains("unpkg.com") && !page.contains("cdn"),
-            "{page}"
-        );
+    fn the_built_pages_and_their_assets_are_embedded() {
+        for page in ["graphiql.html", "index.html"] {
+            let html = DIST
+                .get_file(page)
+                .and_then(|f| f.contents_utf8())
+                .unwrap_or_default();
+            assert!(html.contains("/console/assets/"), "{page}: {html}");
+            assert!(
+                !html.contains("unpkg.com") && !html.contains("cdn"),
+                "{html}"
+            );
+        }
         assert_eq!(media_type("assets/a.js"), "text/javascript; charset=utf-8");
+    }
+
+    #[test]
+    fn the_encoding_follows_accept_encoding() {
+        assert!(accepts(&accepting("gzip, deflate, br"), "br"));
+        assert!(accepts(&accepting("GZIP;q=0.5"), "gzip"));
+        assert!(!accepts(&accepting("gzip;q=0, deflate"), "gzip"));
+        assert!(!accepts(&accepting("identity"), "br"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
     }
 }

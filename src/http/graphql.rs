@@ -189,7 +189,7 @@ pub async fn get_graphql(State(state): State<Shared>, request: axum::extract::Re
     let query = parts.uri.query().map(str::to_owned);
     let Some(query) = query.filter(|q| !q.is_empty()) else {
         // GraphiQL, built and embedded in the binary: no CDN.
-        return super::console::graphiql();
+        return super::console::graphiql(&headers);
     };
     let Some(answer) = negotiate(&headers) else {
         return not_acceptable();

@@ -1,4 +1,4 @@
-//! HTTP surface: `/graphql`, `/healthz`, `/metrics`, `/exports/orders.csv`, with
+//! HTTP surface: `/graphql`, `/console`, `/healthz`, `/metrics`, `/exports/orders.csv`, with
 //! request ids, tracing and request metrics on every route.
 
 mod console;
@@ -114,6 +114,9 @@ pub fn router(state: AppState, metrics_apart: bool) -> Routers {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
+        .route("/console", get(console::page))
+        .route("/console/", get(console::page))
+        .route("/console/{*screen}", get(console::page))
         .route("/console/assets/{file}", get(console::asset))
         .route("/healthz", get(healthz))
         .route("/exports/orders.csv", get(exports::orders_csv))

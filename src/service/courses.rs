@@ -277,10 +277,10 @@ pub async fn by_ids(
 
 use chrono::Utc;
 use entity::lesson;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
 use crate::service::validation::{Checks, FieldError, UserErrorCode};
-use crate::service::{not_found, owned_for_change, require_creator};
+use crate::service::{owned_for_change, require_creator};
 
 /// Longest course description, in characters.
 const MAX_DESCRIPTION: usize = 20_000;
@@ -506,40 +506,6 @@ pub async fn archive(
     let mut model = row.into_active_model();
     model.status = Set(CourseStatus::Archived);
     model.updated_at = Set(Utc::now());
-    let updated = model.update(&txn).await?;
-    txn.commit().await?;
-    effects
-        .publish(
-            db,
-            Event::CourseChanged {
-                course_id: updated.id,
-            },
-        )
-        .await;
-    Ok(updated)
-}
-
-/// Admin moderation: archives the course and marks it suspended, so its creator cannot
-/// publish it again. Buyers keep their access.
-pub async fn suspend(
-    db: &DatabaseConnection,
-    effects: &Effects,
-    actor: &Actor,
-    course_id: i64,
-) -> AppResult<course::Model> {
-    actor.require_console_admin()?;
-    let txn = crate::db::begin_write(db).await?;
-    let row = course::Entity::find_by_id(course_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| not_found("course"))?;
-    let now = Utc::now();
-    let suspended_at = row.suspended_at.unwrap_or(now);
-    let mut model = row.into_active_model();
-    model.status = Set(CourseStatus::Archived);
-    model.suspended_at = Set(Some(suspended_at));
-    model.updated_at = Set(now);
     let updated = model.update(&txn).await?;
     txn.commit().await?;
     effects

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod bundles;
 pub mod community;
 pub mod coupons;
+pub mod course_moderation;
 pub mod courses;
 pub mod creators;
 pub mod effects;

@@ -139,16 +139,7 @@ pub async fn ban(
 ) -> AppResult<user::Model> {
     actor.require_console_admin()?;
     let txn = crate::db::begin_write(db).await?;
-    let row = user::Entity::find_by_id(user_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            AppError::from(FieldError::new(
-                "user",
-                UserErrorCode::NotFound,
-                "no such user",
-            ))
-        })?;
+    let row = find_named(&txn, user_id).await?;
     if row.role == Role::Admin {
         return Err(FieldError::new(
             "user",
@@ -175,6 +166,116 @@ pub async fn ban(
         )
         .await;
     Ok(updated)
+}
+
+/// Admin: lifts a ban. The user signs in again to get new tokens (the ban revoked the
+/// old ones). Lifting no ban is not an error: the answer is the same.
+pub async fn unban(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    actor: &Actor,
+    user_id: i64,
+) -> AppResult<user::Model> {
+    actor.require_console_admin()?;
+    let txn = crate::db::begin_write(db).await?;
+    let row = find_named(&txn, user_id).await?;
+    let updated = if row.banned_at.is_some() {
+        let mut model = row.into_active_model();
+        model.banned_at = Set(None);
+        model.updated_at = Set(Utc::now());
+        model.update(&txn).await?
+    } else {
+        row
+    };
+    txn.commit().await?;
+    effects
+        .publish(
+            db,
+            Event::UserChanged {
+                user_id: updated.id,
+            },
+        )
+        .await;
+    Ok(updated)
+}
+
+/// Admin: makes a user an admin (`admin: true`) or takes that back, when they return to
+/// creator if they have a creator profile and to learner otherwise. Banned users cannot
+/// become admins, and no admin can demote themself, so the platform is never left
+/// without the person who asked.
+pub async fn set_admin(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    actor: &Actor,
+    user_id: i64,
+    admin: bool,
+) -> AppResult<user::Model> {
+    actor.require_console_admin()?;
+    if !admin && actor.user_id() == Some(user_id) {
+        return Err(FieldError::new(
+            "user",
+            UserErrorCode::InvalidState,
+            "you cannot take your own admin role away",
+        )
+        .into());
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let row = find_named(&txn, user_id).await?;
+    if admin && row.banned_at.is_some() {
+        return Err(FieldError::new(
+            "user",
+            UserErrorCode::InvalidState,
+            "a banned user cannot become an admin",
+        )
+        .into());
+    }
+    let role = if admin {
+        Role::Admin
+    } else if row.role != Role::Admin {
+        row.role
+    } else if creator::Entity::find()
+        .filter(creator::Column::UserId.eq(user_id))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        Role::Creator
+    } else {
+        Role::Learner
+    };
+    let updated = if role == row.role {
+        row
+    } else {
+        let mut model = row.into_active_model();
+        model.role = Set(role);
+        model.updated_at = Set(Utc::now());
+        model.update(&txn).await?
+    };
+    txn.commit().await?;
+    // The new role counts from the next request (each request reads the user).
+    effects
+        .publish(
+            db,
+            Event::UserChanged {
+                user_id: updated.id,
+            },
+        )
+        .await;
+    Ok(updated)
+}
+
+/// The user an admin named in the input, or a `user` field error.
+async fn find_named(db: &impl ConnectionTrait, user_id: i64) -> AppResult<user::Model> {
+    user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::from(FieldError::new(
+                "user",
+                UserErrorCode::NotFound,
+                "no such user",
+            ))
+        })
 }
 
 /// Operators (`zhiku user promote`): sets a user's role; a creator also gets a creator

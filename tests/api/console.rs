@@ -1,15 +1,19 @@
-//! The pages built in `console/` and embedded in the binary: GraphiQL loads every
-//! script and style from the server (no CDN), and `console/dist` is rebuilt whenever
-//! what it is built from changes.
+//! The pages built in `console/` and embedded in the binary: the console answers at
+//! every address under `/console` (deep links), GraphiQL loads every script and style
+//! from the server (no CDN), assets go out precompressed when the browser accepts it,
+//! `console/dist` is rebuilt whenever what it is built from changes, and the console's
+//! operation types are regenerated whenever the schema changes.
 
 use sha2::{Digest, Sha256};
 
 use crate::helpers::TestApp;
 
 /// What `console/scripts/stamp.mjs` hashes, in its order.
-const STAMPED: [&str; 6] = [
+const STAMPED: [&str; 8] = [
     "src",
+    "index.html",
     "graphiql.html",
+    "codegen.ts",
     "vite.config.ts",
     "tsconfig.json",
     "package.json",
@@ -49,6 +53,85 @@ fn the_built_pages_are_not_stale_against_their_sources() {
         hex::encode(hash.finalize()),
         "console/dist is stale: run `npm ci && npm run build` in console/ and commit dist"
     );
+}
+
+#[test]
+fn the_console_operation_types_are_not_stale_against_the_schema() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema = std::fs::read(root.join("schema.graphql")).unwrap();
+    let stamped = std::fs::read_to_string(root.join("console/src/gql/SCHEMA_HASH")).unwrap();
+    assert_eq!(
+        stamped.trim(),
+        hex::encode(Sha256::digest(&schema)),
+        "console/src/gql is stale against schema.graphql: run `npm ci && npm run build` in console/ and commit"
+    );
+}
+
+#[tokio::test]
+async fn every_console_address_answers_with_the_page_and_its_policy() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/console",
+        "/console/",
+        "/console/orders",
+        "/console/orders/T3JkZXI6MQ==?x=1",
+    ] {
+        let page = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+        assert_eq!(page.headers()["cache-control"], "no-cache");
+        let policy = page.headers()["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("default-src 'self'"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("id=\"console\""), "{html}");
+        assert!(!html.contains("cdn") && !html.contains("unpkg"), "{html}");
+    }
+}
+
+#[tokio::test]
+async fn assets_go_out_in_the_encoding_the_browser_accepts() {
+    let app = TestApp::spawn().await;
+    let html = app
+        .client
+        .get(app.url("/console"))
+        .header("accept-encoding", "identity")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let script = html
+        .split('"')
+        .find(|part| part.starts_with("/console/assets/") && part.ends_with(".js"))
+        .unwrap()
+        .to_owned();
+    let plain = app.client.get(app.url(&script)).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.headers()["vary"], "accept-encoding");
+    let plain = plain.bytes().await.unwrap();
+    for (accept, coding) in [("gzip, deflate, br", "br"), ("gzip", "gzip")] {
+        let packed = app
+            .client
+            .get(app.url(&script))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(packed.headers()["content-encoding"], coding, "{accept}");
+        assert_eq!(
+            packed.headers()["content-type"],
+            "text/javascript; charset=utf-8"
+        );
+        let body = packed.bytes().await.unwrap();
+        assert!(
+            body.len() < plain.len() / 2,
+            "{coding}: {} of {}",
+            body.len(),
+            plain.len()
+        );
+    }
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ mod community_questions;
 mod community_threads;
 mod community_writes;
 mod console;
+mod console_actions;
 mod console_lists;
 mod coupons;
 mod database;

@@ -35,7 +35,9 @@ use entity::{community_group, course, livestream, order, payment_event, refund};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
 };
+use std::collections::HashMap;
 
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
@@ -101,21 +103,51 @@ impl Payments {
 pub async fn discounts_of(
     db: &impl ConnectionTrait,
     order_ids: &[i64],
-) -> AppResult<std::collections::HashMap<i64, Vec<entity::order_discount::Model>>> {
+) -> AppResult<HashMap<i64, Vec<entity::order_discount::Model>>> {
     use entity::order_discount;
-    use sea_orm::QueryOrder;
     let rows = order_discount::Entity::find()
         .filter(order_discount::Column::OrderId.is_in(order_ids.iter().copied()))
         .order_by_asc(order_discount::Column::OrderId)
         .order_by_asc(order_discount::Column::Position)
         .all(db)
         .await?;
-    let mut by_order: std::collections::HashMap<i64, Vec<order_discount::Model>> =
-        std::collections::HashMap::new();
+    Ok(group_by(rows, |row| row.order_id))
+}
+
+/// The refunds of some orders, by order, oldest first (orders the caller may see).
+pub async fn refunds_of(
+    db: &impl ConnectionTrait,
+    order_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<entity::refund::Model>>> {
+    let rows = refund::Entity::find()
+        .filter(refund::Column::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(refund::Column::Id)
+        .all(db)
+        .await?;
+    Ok(group_by(rows, |row| row.order_id))
+}
+
+/// The payment notifications about some orders, by order, in the order received
+/// (for admins; the caller checked).
+pub async fn payment_events_of(
+    db: &impl ConnectionTrait,
+    order_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<entity::payment_event::Model>>> {
+    let rows = payment_event::Entity::find()
+        .filter(payment_event::Column::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(payment_event::Column::Id)
+        .all(db)
+        .await?;
+    Ok(group_by(rows, |row| row.order_id.unwrap_or_default()))
+}
+
+/// Rows grouped by the order they belong to, each group in the rows' order.
+fn group_by<T>(rows: Vec<T>, order_of: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
+    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
     for row in rows {
-        by_order.entry(row.order_id).or_default().push(row);
+        grouped.entry(order_of(&row)).or_default().push(row);
     }
-    Ok(by_order)
+    grouped
 }
 
 /// One order, if the actor may see it.

@@ -1,0 +1,61 @@
+// The order filter as the address holds it (`status`, `kind`, `from`, `to`, `min`, `max`,
+// `buyer`, `creator`), turned into the API's `OrderFilter` and into the CSV export's
+// query parameters, so the export is exactly the list on screen.
+import type { OrderFilter, OrderStatus, ProductKind } from "../../gql/graphql";
+import { addDays, shanghaiMidnight, yuanToFen } from "../../lib/format";
+
+/** Order states, in the order a person expects them. */
+export const ORDER_STATUSES: OrderStatus[] = ["PENDING", "PAID", "REFUNDING", "REFUNDED", "CLOSED"];
+
+/** Product kinds an order can be for. */
+export const PRODUCT_KINDS: ProductKind[] = ["COURSE", "LIVESTREAM", "GROUP", "BUNDLE", "MEMBERSHIP", "QUESTION"];
+
+/** The address parameters of the filter. */
+export const FILTER_PARAMS = ["status", "kind", "from", "to", "min", "max", "buyer", "creator"] as const;
+
+/** A filter parameter the person typed wrongly, by its name. */
+export type FilterProblems = Partial<Record<(typeof FILTER_PARAMS)[number], "amount">>;
+
+/** The API filter for the address, or the parameters that are not valid. */
+export function orderFilter(params: URLSearchParams): { filter: OrderFilter; problems: FilterProblems } {
+  const filter: OrderFilter = {};
+  const problems: FilterProblems = {};
+  const status = params.get("status");
+  if (status && (ORDER_STATUSES as string[]).includes(status)) filter.status = status as OrderStatus;
+  const kind = params.get("kind");
+  if (kind && (PRODUCT_KINDS as string[]).includes(kind)) filter.productKind = kind as ProductKind;
+  const from = params.get("from");
+  if (from) filter.createdFrom = shanghaiMidnight(from);
+  const to = params.get("to");
+  if (to) filter.createdBefore = shanghaiMidnight(addDays(to, 1));
+  for (const [param, field] of [
+    ["min", "minAmountFen"],
+    ["max", "maxAmountFen"],
+  ] as const) {
+    const text = params.get(param);
+    if (!text) continue;
+    const fen = yuanToFen(text);
+    if (fen === null) problems[param] = "amount";
+    else filter[field] = fen;
+  }
+  const buyer = params.get("buyer");
+  if (buyer) filter.buyer = buyer;
+  const creator = params.get("creator");
+  if (creator) filter.creator = creator;
+  return { filter, problems };
+}
+
+/** The CSV export address for the same filter. */
+export function exportUrl(filter: OrderFilter): string {
+  const query = new URLSearchParams();
+  if (filter.status) query.set("status", filter.status);
+  if (filter.productKind) query.set("productKind", filter.productKind);
+  if (filter.createdFrom) query.set("createdFrom", filter.createdFrom);
+  if (filter.createdBefore) query.set("createdBefore", filter.createdBefore);
+  if (filter.minAmountFen != null) query.set("minAmountFen", String(filter.minAmountFen));
+  if (filter.maxAmountFen != null) query.set("maxAmountFen", String(filter.maxAmountFen));
+  if (filter.buyer) query.set("buyer", filter.buyer);
+  if (filter.creator) query.set("creator", filter.creator);
+  const text = query.toString();
+  return text ? `/exports/orders.csv?${text}` : "/exports/orders.csv";
+}
