@@ -1,7 +1,7 @@
 // The console's frame: sign-in until there is a session, then the navigation for the
 // viewer's role and the screen the address names. Screens load on demand, so the first
 // page downloads only the frame and the screen it opens.
-import { lazy, Suspense, useMemo } from "react";
+import { lazy, Suspense, useMemo, type ComponentType } from "react";
 import { Provider } from "urql";
 import { Link, Redirect, Route, Router, Switch } from "wouter";
 import { makeClient } from "./lib/client";
@@ -9,45 +9,65 @@ import { signOut, useSession, type Viewer } from "./lib/session";
 import { toggleLanguage, useT, type TextKey } from "./lib/i18n";
 import { SignIn } from "./screens/sign-in";
 
-const PlatformDashboard = lazy(() => import("./screens/admin/dashboard"));
-const Orders = lazy(() => import("./screens/admin/orders"));
-const OrderDetail = lazy(() => import("./screens/admin/order-detail"));
-const Users = lazy(() => import("./screens/admin/users"));
-const AdminCourses = lazy(() => import("./screens/admin/courses"));
-const CreatorDashboard = lazy(() => import("./screens/creator/dashboard"));
-const CreatorCourses = lazy(() => import("./screens/creator/courses"));
-const CourseEditor = lazy(() => import("./screens/creator/course-editor"));
+/** A screen: its address, its component (loaded on demand) and its navigation label
+ * when it has an entry in the sidebar. */
+interface Screen {
+  path: string;
+  component: ComponentType;
+  label?: TextKey;
+}
 
-/** The navigation entries a viewer sees. */
-function navigation(viewer: Viewer): { href: string; label: TextKey }[] {
-  const admin: { href: string; label: TextKey }[] = [
-    { href: "/dashboard", label: "nav.dashboard" },
-    { href: "/orders", label: "nav.orders" },
-    { href: "/users", label: "nav.users" },
-    { href: "/courses", label: "nav.courses" },
-  ];
-  const creator: { href: string; label: TextKey }[] = [
-    { href: "/creator", label: "nav.myDashboard" },
-    { href: "/creator/courses", label: "nav.myCourses" },
-  ];
-  return [...(viewer.role === "ADMIN" ? admin : []), ...(viewer.creatorId ? creator : [])];
+const ADMIN_SCREENS: Screen[] = [
+  { path: "/dashboard", label: "nav.dashboard", component: lazy(() => import("./screens/admin/dashboard")) },
+  { path: "/orders", label: "nav.orders", component: lazy(() => import("./screens/admin/orders")) },
+  { path: "/orders/:id", component: lazy(() => import("./screens/admin/order-detail")) },
+  { path: "/users", label: "nav.users", component: lazy(() => import("./screens/admin/users")) },
+  { path: "/courses", label: "nav.courses", component: lazy(() => import("./screens/admin/courses")) },
+  { path: "/ratings", label: "nav.ratings", component: lazy(() => import("./screens/admin/ratings")) },
+  { path: "/reports", label: "nav.reports", component: lazy(() => import("./screens/admin/reports")) },
+  { path: "/outbox", label: "nav.outbox", component: lazy(() => import("./screens/admin/outbox")) },
+  { path: "/operations", label: "nav.operations", component: lazy(() => import("./screens/admin/operations")) },
+];
+
+const CREATOR_SCREENS: Screen[] = [
+  { path: "/creator", label: "nav.myDashboard", component: lazy(() => import("./screens/creator/dashboard")) },
+  { path: "/creator/courses", label: "nav.myCourses", component: lazy(() => import("./screens/creator/courses")) },
+  { path: "/creator/courses/:id", component: lazy(() => import("./screens/creator/course-editor")) },
+  {
+    path: "/creator/livestreams",
+    label: "nav.myLivestreams",
+    component: lazy(() => import("./screens/creator/livestreams")),
+  },
+  { path: "/creator/livestreams/:id", component: lazy(() => import("./screens/creator/livestream-room")) },
+  { path: "/creator/groups", label: "nav.myGroups", component: lazy(() => import("./screens/creator/groups")) },
+  { path: "/creator/groups/:id", component: lazy(() => import("./screens/creator/group-moderation")) },
+  { path: "/creator/coupons", label: "nav.coupons", component: lazy(() => import("./screens/creator/coupons")) },
+  { path: "/creator/shelf", label: "nav.shelf", component: lazy(() => import("./screens/creator/shelf")) },
+  { path: "/creator/earnings", label: "nav.earnings", component: lazy(() => import("./screens/creator/earnings")) },
+];
+
+/** The screens a viewer may open: the platform's for admins, a creator's for anyone
+ * with a creator profile. */
+function screensOf(viewer: Viewer): Screen[] {
+  return [...(viewer.role === "ADMIN" ? ADMIN_SCREENS : []), ...(viewer.creatorId ? CREATOR_SCREENS : [])];
 }
 
 function Frame(props: { viewer: Viewer }) {
   const t = useT();
-  const entries = navigation(props.viewer);
-  const home = entries[0]?.href ?? "/creator";
-  const isAdmin = props.viewer.role === "ADMIN";
+  const screens = screensOf(props.viewer);
+  const home = screens[0]?.path ?? "/creator";
   return (
     <div className="frame">
       <aside className="sidebar">
         <div className="brand">{t("app.name")}</div>
         <nav>
-          {entries.map((entry) => (
-            <Link key={entry.href} href={entry.href} className={(active) => (active ? "active" : "")}>
-              {t(entry.label)}
-            </Link>
-          ))}
+          {screens
+            .filter((screen) => screen.label)
+            .map((screen) => (
+              <Link key={screen.path} href={screen.path} className={(active) => (active ? "active" : "")}>
+                {screen.label && t(screen.label)}
+              </Link>
+            ))}
         </nav>
       </aside>
       <div className="main">
@@ -64,14 +84,9 @@ function Frame(props: { viewer: Viewer }) {
         </header>
         <Suspense fallback={<div className="loading">{t("app.loading")}</div>}>
           <Switch>
-            {isAdmin && <Route path="/dashboard" component={PlatformDashboard} />}
-            {isAdmin && <Route path="/orders" component={Orders} />}
-            {isAdmin && <Route path="/orders/:id" component={OrderDetail} />}
-            {isAdmin && <Route path="/users" component={Users} />}
-            {isAdmin && <Route path="/courses" component={AdminCourses} />}
-            {props.viewer.creatorId && <Route path="/creator" component={CreatorDashboard} />}
-            {props.viewer.creatorId && <Route path="/creator/courses" component={CreatorCourses} />}
-            {props.viewer.creatorId && <Route path="/creator/courses/:id" component={CourseEditor} />}
+            {screens.map((screen) => (
+              <Route key={screen.path} path={screen.path} component={screen.component} />
+            ))}
             <Route>
               <Redirect to={home} replace />
             </Route>

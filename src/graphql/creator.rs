@@ -4,18 +4,20 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::error::AppError;
+use crate::graphql::bundle::Bundle;
 use crate::graphql::context::ContextExt;
 use crate::graphql::enums::{CourseStatus, LivestreamStatus, OrderDirection};
 use crate::graphql::ids::type_name;
 use crate::graphql::ledger::{self, Earnings, LedgerEntry};
 use crate::graphql::loaders::{FirstCoursesOfCreator, FollowersOfCreator, UserById};
+use crate::graphql::membership::MembershipPlan;
 use crate::graphql::objects::{CommunityGroup, Course, Creator, Livestream, User};
 use crate::graphql::ordering::{CourseOrder, CreatorOrder, CreatorOrderField, LivestreamOrder};
 use crate::graphql::pagination::{self, Conn};
 use crate::graphql::{ids, prefetch};
 use crate::service::page::Counted;
 use crate::service::read_cache::CreatorPageKey;
-use crate::service::{courses, creators, groups, livestreams};
+use crate::service::{courses, creators, groups, livestreams, shelf};
 
 /// The public selling profile of a user.
 #[Object]
@@ -180,6 +182,42 @@ impl Creator {
         };
         let rows = groups::list(db, filter, OrderDirection::Desc.into(), &page).await?;
         Ok(pagination::connection(db, rows, CommunityGroup))
+    }
+    /// This creator's bundles, newest first: those on sale, or (for the creator and
+    /// admins) those in `status`, every status when it is omitted.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    async fn bundles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        status: Option<CourseStatus>,
+    ) -> async_graphql::Result<Conn<Bundle>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let asked = status.map(Into::into);
+        let rows = shelf::bundles(db, ctx.actor()?, self.0.id, asked, &page).await?;
+        Ok(pagination::connection(db, rows, Bundle))
+    }
+    /// This creator's membership plans, newest first: those on sale, or (for the
+    /// creator and admins) those in `status`, every status when it is omitted.
+    #[graphql(complexity = "pagination::cost(first, last, child_complexity)")]
+    async fn membership_plans(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        status: Option<CourseStatus>,
+    ) -> async_graphql::Result<Conn<MembershipPlan>> {
+        let db = ctx.db()?;
+        let page = pagination::page_request(first, after, last, before)?;
+        let asked = status.map(Into::into);
+        let rows = shelf::membership_plans(db, ctx.actor()?, self.0.id, asked, &page).await?;
+        Ok(pagination::connection(db, rows, MembershipPlan))
     }
 }
 

@@ -29,6 +29,7 @@ pub mod ratings;
 pub mod read_cache;
 pub mod recommendations;
 pub mod sessions;
+pub mod shelf;
 pub mod users;
 pub mod validation;
 pub mod views;

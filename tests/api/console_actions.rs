@@ -119,6 +119,20 @@ async fn admins_make_and_unmake_admins_but_never_themselves() {
     assert_eq!(own["userErrors"][0]["code"], "INVALID_STATE", "{own}");
     assert_eq!(user_row(&app, admin.id).await.role, Role::Admin);
 
+    // A learner cannot make themself an admin.
+    let (_, refused) = app
+        .gql_as(
+            &app.token(learner.id),
+            SET_ADMIN,
+            json!({ "u": gid("User", learner.id), "a": true }),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    assert_eq!(user_row(&app, learner.id).await.role, Role::Learner);
+
     app.mutate(&admin_token, BAN, json!({ "u": gid("User", learner.id) }))
         .await;
     let banned = app
@@ -129,17 +143,6 @@ async fn admins_make_and_unmake_admins_but_never_themselves() {
         )
         .await;
     assert_eq!(banned["userErrors"][0]["code"], "INVALID_STATE", "{banned}");
-    assert_eq!(user_row(&app, learner.id).await.role, Role::Learner);
-
-    // A learner cannot make themself an admin.
-    let (_, refused) = app
-        .gql_as(
-            &app.token(learner.id),
-            SET_ADMIN,
-            json!({ "u": gid("User", learner.id), "a": true }),
-        )
-        .await;
-    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused}");
     assert_eq!(user_row(&app, learner.id).await.role, Role::Learner);
 }
 
@@ -293,4 +296,95 @@ async fn an_order_shows_its_refunds_to_those_who_see_it_and_its_notifications_to
         "SUCCESS"
     );
     assert_eq!(buyer_view["data"]["order"]["paymentEvents"], json!([]));
+}
+
+#[tokio::test]
+async fn a_creators_bundles_and_plans_are_listed_in_pages_by_who_asks() {
+    let app = TestApp::spawn().await;
+    let fixture = Fixture::new(&app.db);
+    let teacher = fixture.creator("Teacher").await;
+    let course_row = fixture
+        .course(
+            &teacher,
+            1,
+            "课程",
+            "编程开发",
+            100,
+            CourseStatus::Published,
+        )
+        .await;
+    let teacher_token = app.token(teacher.user_id);
+    let course_id = gid("Course", course_row.id);
+    let mut bundles = Vec::new();
+    for title in ["专栏一", "专栏二", "专栏三"] {
+        let made = app
+            .mutate(
+                &teacher_token,
+                r#"mutation($c: [ID!]!, $t: String!) { createBundle(input: {title: $t, priceFen: 100, courses: $c}) { bundle { id } userErrors { code } } }"#,
+                json!({ "c": [course_id], "t": title }),
+            )
+            .await;
+        bundles.push(made["bundle"]["id"].as_str().unwrap().to_owned());
+    }
+    let published = app
+        .mutate(
+            &teacher_token,
+            r#"mutation($b: ID!) { updateBundle(input: {bundle: $b, status: PUBLISHED}) { userErrors { code } } }"#,
+            json!({ "b": bundles[0] }),
+        )
+        .await;
+    assert_eq!(published["userErrors"], json!([]), "{published}");
+    for name in ["月度会员", "年度会员"] {
+        let plan = app
+            .mutate(
+                &teacher_token,
+                r#"mutation($n: String!) { createMembershipPlan(input: {name: $n, periodMonths: 1, priceFen: 3000}) { userErrors { code } } }"#,
+                json!({ "n": name }),
+            )
+            .await;
+        assert_eq!(plan["userErrors"], json!([]), "{plan}");
+    }
+    let shelf = r#"query($c: ID!, $s: CourseStatus, $after: String) { node(id: $c) { ... on Creator {
+      bundles(first: 2, status: $s, after: $after) { totalCount nodes { title status } pageInfo { hasNextPage endCursor } }
+      membershipPlans(status: $s) { totalCount nodes { name } } } } }"#;
+    let creator_id = gid("Creator", teacher.id);
+
+    // Everyone else sees what is on sale: one bundle, no plan (plans start as drafts).
+    let public = app.data(shelf, json!({ "c": creator_id })).await;
+    assert_eq!(
+        public["node"]["bundles"]["nodes"],
+        json!([{ "title": "专栏一", "status": "PUBLISHED" }])
+    );
+    assert_eq!(public["node"]["membershipPlans"]["totalCount"], 0);
+
+    // The creator sees every status, newest first, in keyset pages.
+    let (_, mine) = app
+        .gql_as(&teacher_token, shelf, json!({ "c": creator_id }))
+        .await;
+    let page = &mine["data"]["node"]["bundles"];
+    assert_eq!(page["totalCount"], 3, "{mine}");
+    assert_eq!(
+        page["nodes"],
+        json!([{ "title": "专栏三", "status": "DRAFT" }, { "title": "专栏二", "status": "DRAFT" }])
+    );
+    let (_, next) = app
+        .gql_as(
+            &teacher_token,
+            shelf,
+            json!({ "c": creator_id, "after": page["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(
+        next["data"]["node"]["bundles"]["nodes"],
+        json!([{ "title": "专栏一", "status": "PUBLISHED" }])
+    );
+    assert_eq!(mine["data"]["node"]["membershipPlans"]["totalCount"], 2);
+    let (_, drafts) = app
+        .gql_as(
+            &teacher_token,
+            shelf,
+            json!({ "c": creator_id, "s": "DRAFT" }),
+        )
+        .await;
+    assert_eq!(drafts["data"]["node"]["bundles"]["totalCount"], 2);
 }

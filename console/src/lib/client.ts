@@ -1,7 +1,10 @@
 // The GraphQL client (urql) on the public `/graphql` endpoint: every request carries the
 // session's bearer token, renewed with `refreshToken` shortly before it expires when the
 // session has a refresh token; a 401 ends the session and returns to sign-in.
-import { Client, cacheExchange, fetchExchange } from "urql";
+// Subscriptions (live rooms) go over one WebSocket on the same path (graphql-ws),
+// opened only while a screen subscribes, signed in through `connection_init`.
+import { createClient as createSocket } from "graphql-ws";
+import { Client, cacheExchange, fetchExchange, subscriptionExchange } from "urql";
 import { session, signIn, signOut } from "./session";
 
 /** Renew this long before the access token expires. */
@@ -61,9 +64,32 @@ export async function authorizedFetch(input: RequestInfo | URL, init?: RequestIn
 /** A client for one person's session (`_viewer` keys it: the console makes a new one
  * when the signed-in person changes, so no cached answer carries over). */
 export function makeClient(_viewer: string | null): Client {
+  const socket = createSocket({
+    url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
+    lazy: true,
+    connectionParams: async () => {
+      const token = await currentToken();
+      return token ? { authorization: `Bearer ${token}` } : {};
+    },
+    on: {
+      // 4401: the token expired while the socket was open; 4403: it was refused.
+      closed: (event) => {
+        const code = (event as CloseEvent | undefined)?.code;
+        if (code === 4401 || code === 4403) signOut("expired");
+      },
+    },
+  });
   return new Client({
     url: "/graphql",
-    exchanges: [cacheExchange, fetchExchange],
+    exchanges: [
+      cacheExchange,
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: socket.subscribe({ ...request, query: request.query ?? "" }, sink) }),
+        }),
+      }),
+    ],
     fetch: authorizedFetch,
     preferGetMethod: false,
     requestPolicy: "cache-and-network",

@@ -59,3 +59,9 @@ export function fenToYuan(fen: number): string {
 export function percent(ratio: number | null | undefined): string {
   return ratio === null || ratio === undefined ? "—" : `${(ratio * 100).toFixed(1)}%`;
 }
+
+/** A `datetime-local` value typed as Shanghai time, as RFC 3339 (`…T20:00:00+08:00`);
+ * null when blank or malformed. */
+export function shanghaiLocalToInstant(value: string): string | null {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value) ? `${value}:00+08:00` : null;
+}

@@ -3,7 +3,7 @@
 // figure cards. Styles are in console.css.
 import type { ReactNode } from "react";
 import type { CombinedError } from "urql";
-import { useT } from "../lib/i18n";
+import { useErrorText, useT } from "../lib/i18n";
 
 /** A userError as the API returns it. */
 export interface ApiUserError {
@@ -12,40 +12,45 @@ export interface ApiUserError {
   code?: string;
 }
 
-/** The message of the first error naming `field` (the last element of its path). */
-export function errorFor(errors: readonly ApiUserError[] | undefined, field: string): string | undefined {
-  return errors?.find((error) => error.field?.[error.field.length - 1] === field)?.message;
+/** The first error naming `field` (the last element of its path). */
+export function errorFor(errors: readonly ApiUserError[] | undefined, field: string): ApiUserError | undefined {
+  return errors?.find((error) => error.field?.[error.field.length - 1] === field);
 }
 
 /** Errors that name no field of the form (shown above its buttons). */
-export function formErrors(errors: readonly ApiUserError[] | undefined, fields: readonly string[]): string[] {
-  return (errors ?? [])
-    .filter((error) => !fields.includes(error.field?.[error.field.length - 1] ?? ""))
-    .map((error) => error.message);
+export function formErrors(errors: readonly ApiUserError[] | undefined, fields: readonly string[]): ApiUserError[] {
+  return (errors ?? []).filter((error) => !fields.includes(error.field?.[error.field.length - 1] ?? ""));
+}
+
+/** One error in the UI's language, the API's own words as its tooltip. */
+export function ErrorText(props: { error: ApiUserError | string }) {
+  const text = useErrorText();
+  const error = typeof props.error === "string" ? { message: props.error } : props.error;
+  return (
+    <span className="field-error" role="alert" title={error.message} data-code={error.code}>
+      {text(error)}
+    </span>
+  );
 }
 
 /** A labelled control with its error underneath. */
-export function Field(props: { label: string; error?: string; children: ReactNode; wide?: boolean }) {
+export function Field(props: { label: string; error?: ApiUserError | string; children: ReactNode; wide?: boolean }) {
   return (
     <label className={`field${props.wide ? " wide" : ""}${props.error ? " invalid" : ""}`}>
       <span className="label">{props.label}</span>
       {props.children}
-      {props.error && (
-        <span className="field-error" role="alert">
-          {props.error}
-        </span>
-      )}
+      {props.error && <ErrorText error={props.error} />}
     </label>
   );
 }
 
-/** Errors of a form that belong to no single field. */
-export function FormErrors(props: { messages: string[] }) {
-  if (props.messages.length === 0) return null;
+/** Errors of a form, or of a row's action, that belong to no single field. */
+export function FormErrors(props: { errors: readonly (ApiUserError | string)[] }) {
+  if (props.errors.length === 0) return null;
   return (
-    <div className="form-errors" role="alert">
-      {props.messages.map((message) => (
-        <p key={message}>{message}</p>
+    <div className="form-errors">
+      {props.errors.map((error, index) => (
+        <ErrorText key={index} error={error} />
       ))}
     </div>
   );

@@ -1,5 +1,5 @@
 // Order and course states as coloured badges.
-import type { CourseStatus, OrderStatus } from "../gql/graphql";
+import type { CourseStatus, LivestreamStatus, OrderStatus } from "../gql/graphql";
 import { useT } from "../lib/i18n";
 import { Badge } from "./kit";
 
@@ -33,6 +33,17 @@ export function CourseStatusBadge(props: { status: CourseStatus }) {
   return (
     <Badge tone={COURSE_TONES[props.status]}>
       <span data-status={props.status}>{t(`courseStatus.${props.status}`)}</span>
+    </Badge>
+  );
+}
+
+/** A livestream's status as a badge. */
+export function LiveBadge(props: { status: LivestreamStatus }) {
+  const t = useT();
+  const tone = props.status === "LIVE" ? "good" : props.status === "SCHEDULED" ? "warn" : "plain";
+  return (
+    <Badge tone={tone}>
+      <span data-status={props.status}>{t(`live.${props.status}`)}</span>
     </Badge>
   );
 }

@@ -6,7 +6,7 @@ import { AdminCoursesDocument, RestoreCourseDocument, SuspendCourseDocument } fr
 import type { CourseFilter, CourseStatus } from "../../gql/graphql";
 import { useT } from "../../lib/i18n";
 import { FIRST_PAGE, pageArgs, useUrlState } from "../../lib/url";
-import { Badge, Field, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
+import { Badge, Field, FormErrors, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
 import { CourseStatusBadge } from "../../ui/status";
 
 const PAGE_SIZE = 20;
@@ -125,11 +125,7 @@ function CourseRow(props: {
             {t("courses.suspend")}
           </button>
         )}
-        {errors.map((error) => (
-          <span key={error.message} className="field-error" role="alert">
-            {error.message}
-          </span>
-        ))}
+        <FormErrors errors={errors} />
       </td>
     </tr>
   );

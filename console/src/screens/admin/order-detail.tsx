@@ -34,7 +34,7 @@ export default function OrderDetail() {
               </dd>
               <dt>{t("orders.product")}</dt>
               <dd>{productName(order.product)}</dd>
-              <dt>{t("orders.buyer")}</dt>
+              <dt>{t("orders.buyerName")}</dt>
               <dd>{order.buyer.nickname ?? order.buyer.id}</dd>
               <dt>{t("orders.listPrice")}</dt>
               <dd>{order.listPrice.formatted}</dd>
@@ -108,7 +108,7 @@ function RefundForm(props: { orderId: string }) {
       <Field label={t("orders.refundReason")} error={errorFor(errors, "reason")} wide>
         <input name="reason" value={reason} onChange={(event) => setReason(event.target.value)} />
       </Field>
-      <FormErrors messages={formErrors(errors, ["reason"])} />
+      <FormErrors errors={formErrors(errors, ["reason"])} />
       <button type="submit" className="danger" disabled={state.fetching}>
         {t("orders.refundSubmit")}
       </button>

@@ -64,7 +64,7 @@ export default function Orders() {
               <tr>
                 <th>{t("orders.number")}</th>
                 <th>{t("orders.product")}</th>
-                <th>{t("orders.buyer")}</th>
+                <th>{t("orders.buyerName")}</th>
                 <th className="number">{t("orders.amount")}</th>
                 <th>{t("orders.status")}</th>
                 <th>{t("orders.createdAt")}</th>

@@ -8,7 +8,7 @@ import { formatTime } from "../../lib/format";
 import { useT } from "../../lib/i18n";
 import { session } from "../../lib/session";
 import { FIRST_PAGE, pageArgs, useUrlState } from "../../lib/url";
-import { Badge, Field, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
+import { Badge, Field, FormErrors, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
 
 const PAGE_SIZE = 20;
 const ROLES: Role[] = ["ADMIN", "CREATOR", "LEARNER"];
@@ -155,11 +155,7 @@ function UserRow(props: {
             {user.role === "ADMIN" ? t("users.demote") : t("users.promote")}
           </button>
         )}
-        {errors.map((error) => (
-          <span key={error.message} className="field-error" role="alert">
-            {error.message}
-          </span>
-        ))}
+        <FormErrors errors={errors} />
       </td>
     </tr>
   );

@@ -93,7 +93,7 @@ function StatusBar(props: { course: EditedCourse }) {
           {t("courses.archive")}
         </button>
       )}
-      <FormErrors messages={errors.map((error) => error.message)} />
+      <FormErrors errors={errors} />
     </div>
   );
 }
@@ -160,7 +160,7 @@ function CourseFields(props: { course: EditedCourse }) {
       <Field label={t("courses.description")} error={errorFor(errors, "description")} wide>
         <textarea name="description" rows={5} value={values.description} onChange={set("description")} />
       </Field>
-      <FormErrors messages={formErrors(errors, COURSE_FIELDS)} />
+      <FormErrors errors={formErrors(errors, COURSE_FIELDS)} />
       <div className="filter-actions">
         <button type="submit" className="primary" disabled={state.fetching}>
           {t("app.save")}
@@ -218,7 +218,7 @@ function Lessons(props: { course: EditedCourse }) {
           </li>
         ))}
       </ol>
-      <FormErrors messages={errors.map((error) => error.message)} />
+      <FormErrors errors={errors} />
     </>
   );
 }
@@ -291,7 +291,7 @@ function NewLessonForm(props: { courseId: string }) {
         />
         {t("courses.freePreview")}
       </label>
-      <FormErrors messages={formErrors(errors, LESSON_FIELDS)} />
+      <FormErrors errors={formErrors(errors, LESSON_FIELDS)} />
       <div className="filter-actions">
         <button type="submit" className="primary" disabled={state.fetching}>
           {t("courses.addLesson")}

@@ -59,7 +59,7 @@ export default function CreatorCourses() {
                 <th className="number">{t("courses.priceYuan")}</th>
                 <th className="number">{t("courses.sales")}</th>
                 <th>{t("courses.status")}</th>
-                <th>{t("orders.createdAt")}</th>
+                <th>{t("app.createdAt")}</th>
               </tr>
             </thead>
             <tbody>
@@ -147,7 +147,7 @@ function NewCourseForm() {
       <Field label={t("courses.description")} error={errorFor(errors, "description")} wide>
         <textarea name="description" rows={4} value={values.description} onChange={set("description")} />
       </Field>
-      <FormErrors messages={formErrors(errors, FIELDS)} />
+      <FormErrors errors={formErrors(errors, FIELDS)} />
       <div className="filter-actions">
         <button type="submit" className="primary" disabled={state.fetching}>
           {t("courses.create")}
