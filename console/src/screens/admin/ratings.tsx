@@ -89,7 +89,7 @@ function RatingRow(props: {
   const toggle = async () =>
     setErrors((await hide({ rating: rating.id, hidden: !rating.hiddenAt })).data?.hideRating.userErrors ?? []);
   return (
-    <tr>
+    <tr data-rating={rating.id}>
       <td>{rating.course?.title ?? "—"}</td>
       <td>{rating.user.nickname ?? rating.user.id}</td>
       <td>{"★".repeat(rating.stars)}</td>

@@ -60,7 +60,7 @@ function PostCard(props: { groupId: string; post: Post }) {
   const [, remove] = useMutation(RemovePostDocument);
   const [, mute] = useMutation(MuteMemberDocument);
   return (
-    <article className="panel">
+    <article className="panel" data-post={post.id}>
       <p className="muted">
         {post.author.nickname} · {formatTime(post.createdAt)} · ♥ {post.likeCount} · 💬 {post.replyCount}{" "}
         {post.pinned && <Badge tone="good">{t("groups.pinned")}</Badge>}{" "}

@@ -180,7 +180,7 @@ function Chat(props: { roomId: string; messages: ChatMessage[]; pinned: RoomStat
       )}
       <ol className="chat" data-testid="chat">
         {props.messages.map((message) => (
-          <li key={message.id} className={message.deleted ? "deleted" : ""}>
+          <li key={message.id} className={message.deleted ? "deleted" : ""} data-message={message.id}>
             <span className="muted">{formatTime(message.createdAt)}</span> <strong>{message.author.nickname}</strong>：
             {message.deleted ? t("live.deleted") : message.body}
             {!message.deleted && (

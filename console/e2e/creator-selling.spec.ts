@@ -1,0 +1,64 @@
+// A creator's selling tools and community from the console: a coupon, a membership
+// plan put on sale, a group post pinned, and the earnings page; each effect checked
+// through the public API.
+import { expect, test } from "@playwright/test";
+import { capture, gql, signIn, timeOperations, token } from "./support";
+
+const CREATOR_USER = 37;
+const CREATOR = "Q3JlYXRvcjozNg==";
+
+test("a creator makes a coupon and a membership plan and puts the plan on sale", async ({ page }) => {
+  const creator = token(CREATOR_USER);
+  const timings = timeOperations(page);
+  await signIn(page, creator, "/console/creator/coupons?new=1");
+  const name = `E2E 券 ${Date.now() % 100000}`;
+  await page.locator("input[name=name]").fill(name);
+  await page.locator("input[name=off]").fill("20");
+  const day = (offset: number) => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10);
+  await page.locator("input[name=startsAt]").fill(`${day(0)}T00:00`);
+  await page.locator("input[name=endsAt]").fill(`${day(30)}T00:00`);
+  await page.getByRole("button", { name: "创建" }).click();
+  await expect(page.getByTestId("coupons")).toContainText(name);
+  await capture(page, "creator-coupons", timings);
+
+  await page.getByRole("link", { name: "专栏与会员" }).click();
+  const plan = `E2E 会员 ${Date.now() % 100000}`;
+  await page.locator("input[name=planName]").fill(plan);
+  await page.locator("input[name=planPrice]").fill("199");
+  await page.getByRole("button", { name: "创建" }).nth(1).click();
+  const row = page.getByTestId("plans").locator("tr").filter({ hasText: plan });
+  await expect(row).toContainText("草稿");
+  await row.getByRole("button", { name: "发布" }).click();
+  await expect(row).toContainText("已发布");
+  await capture(page, "creator-shelf", timings);
+  const listed = await gql(`query($c: ID!) { node(id: $c) { ... on Creator { membershipPlans { nodes { name } } } } }`, { c: CREATOR });
+  expect(listed.node.membershipPlans.nodes.map((p: { name: string }) => p.name)).toContain(plan);
+});
+
+test("a creator pins a post in their group and reads their earnings", async ({ page }) => {
+  const creator = token(CREATOR_USER);
+  const timings = timeOperations(page);
+  await signIn(page, creator, "/console/creator/groups");
+  const group = page.getByTestId("my-groups").locator("tbody tr a").first();
+  await group.click();
+  const candidate = page.getByTestId("posts").locator("article").filter({ has: page.getByRole("button", { name: "设为精华" }) });
+  const postId = await candidate.first().getAttribute("data-post");
+  const post = page.locator(`article[data-post="${postId}"]`);
+  await post.getByRole("button", { name: "设为精华" }).click();
+  await expect(post.getByText("精华", { exact: true })).toBeVisible();
+  await capture(page, "creator-group", timings);
+  const groupId = decodeURIComponent(page.url().split("/groups/")[1]);
+  const digests = await gql(
+    `query($g: ID!) { node(id: $g) { ... on CommunityGroup { posts(first: 50, filter: {digest: true}) { totalCount } } } }`,
+    { g: groupId },
+    creator,
+  );
+  expect(digests.node.posts.totalCount).toBeGreaterThan(0);
+
+  await page.goto("/console/creator/earnings?month=2026-05");
+  await page.locator("textarea[name=token]").fill(creator);
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page.getByTestId("statement")).toContainText("¥");
+  await expect(page.getByTestId("earnings")).toBeVisible();
+  await capture(page, "creator-earnings", timings);
+});
