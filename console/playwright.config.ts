@@ -8,6 +8,14 @@ const port = Number(process.env.E2E_PORT ?? 18431);
 process.env.E2E_BASE_URL = `http://127.0.0.1:${port}`;
 process.env.E2E_DATA_DIR ??= resolve("e2e/.data");
 process.env.ZHIKU_BIN ??= resolve("../target/debug/zhiku");
+// The website app the console's QR sign-in uses, served by e2e/fake-wechat.mjs.
+const wechatPort = Number(process.env.E2E_WECHAT_PORT ?? 18432);
+process.env.E2E_WECHAT_URL = `http://127.0.0.1:${wechatPort}`;
+process.env.ZHIKU_WECHAT_API_BASE = process.env.E2E_WECHAT_URL;
+process.env.ZHIKU_OA_AUTHORIZE_BASE = process.env.E2E_WECHAT_URL;
+process.env.ZHIKU_WEB_APPID = "wx-e2e-website";
+process.env.ZHIKU_WEB_SECRET = "e2e-website-secret";
+process.env.ZHIKU_WEB_REDIRECT_URIS = `${process.env.E2E_BASE_URL}/console/`;
 
 export default defineConfig({
   testDir: "e2e",
@@ -36,12 +44,19 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: "sh e2e/serve.sh",
-    url: `${process.env.E2E_BASE_URL}/healthz`,
-    timeout: 180_000,
-    reuseExistingServer: false,
-    stdout: "ignore",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: "node e2e/fake-wechat.mjs",
+      url: `${process.env.E2E_WECHAT_URL}/healthz`,
+      reuseExistingServer: false,
+    },
+    {
+      command: "sh e2e/serve.sh",
+      url: `${process.env.E2E_BASE_URL}/healthz`,
+      timeout: 180_000,
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  ],
 });

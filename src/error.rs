@@ -150,6 +150,8 @@ pub enum UserErrorCode {
     CodeUsed,
     /// WeChat: a page snapshot's virtual account, which is not the user.
     SnapshotUser,
+    /// The console's QR sign-in found no admin or creator for this WeChat account.
+    NotStaff,
     /// The coupon's validity window has passed.
     CouponExpired,
     /// The coupon does not apply to this product or amount (scope, minimum spend, not

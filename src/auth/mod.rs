@@ -231,6 +231,8 @@ pub struct AuthState {
     pub wechat: wechat::WechatClient,
     /// The official account's web sign-in.
     pub official_account: official_account::OfficialAccount,
+    /// The website app's QR sign-in, for the console.
+    pub website: official_account::OfficialAccount,
     /// Lifetime of refresh tokens.
     pub refresh_ttl: chrono::Duration,
     /// Recently resolved users.
@@ -254,10 +256,14 @@ impl AuthState {
         let official_account =
             official_account::OfficialAccount::new(config, secret.expose().as_bytes())
                 .map_err(AppError::internal)?;
+        let website =
+            official_account::OfficialAccount::website(config, secret.expose().as_bytes())
+                .map_err(AppError::internal)?;
         Ok(AuthState {
             keys,
             wechat,
             official_account,
+            website,
             refresh_ttl: chrono::Duration::days(config.refresh_token_ttl_days.max(1)),
             actors: ActorCache::default(),
         })

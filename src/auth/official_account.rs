@@ -1,5 +1,6 @@
-//! Official-account (公众号) web sign-in: WeChat's OAuth for H5 pages opened inside
-//! WeChat.
+//! WeChat's web OAuth, for two apps of the same shape: the official account (公众号),
+//! signing in H5 pages opened inside WeChat, and the website app (网站应用), signing in
+//! to the console by scanning a QR code (`/connect/qrconnect`, scope `snsapi_login`).
 //!
 //! 1. [`OfficialAccount::authorize_url`] builds the `open.weixin.qq.com/connect/oauth2/authorize`
 //!    address for a redirect URI on the configured allow-list, with a signed,
@@ -34,6 +35,8 @@ pub enum Scope {
     Base,
     /// `snsapi_userinfo`: asks, and gives nickname and avatar too.
     UserInfo,
+    /// `snsapi_login`: the website app's QR sign-in (with the profile).
+    Login,
 }
 
 impl Scope {
@@ -41,6 +44,7 @@ impl Scope {
         match self {
             Scope::Base => "snsapi_base",
             Scope::UserInfo => "snsapi_userinfo",
+            Scope::Login => "snsapi_login",
         }
     }
 }
@@ -106,12 +110,14 @@ struct UserInfoResponse {
     unionid: Option<String>,
 }
 
-/// The official account's sign-in: URL building, state signing, the code exchange.
+/// One app's web sign-in: URL building, state signing, the code exchange.
 #[derive(Clone)]
 pub struct OfficialAccount {
     http: reqwest::Client,
     api_base: String,
     authorize_base: String,
+    /// `/connect/oauth2/authorize` (official account) or `/connect/qrconnect` (website).
+    authorize_path: &'static str,
     appid: String,
     secret: Option<Secret>,
     redirect_uris: Vec<String>,
@@ -125,6 +131,15 @@ impl std::fmt::Debug for OfficialAccount {
             .field("redirect_uris", &self.redirect_uris)
             .finish_non_exhaustive()
     }
+}
+
+/// What tells one app's sign-in from another's.
+struct AppKeys<'a> {
+    authorize_path: &'static str,
+    appid: &'a String,
+    secret: Option<&'a Secret>,
+    redirect_uris: &'a [String],
+    state_label: &'static [u8],
 }
 
 /// Why a state was refused.
@@ -155,22 +170,57 @@ impl OfficialAccount {
     /// The client configured from `ZHIKU_OA_*` (and the WeChat API base and timeout),
     /// signing states with a key derived from `signing_secret`.
     pub fn new(config: &AuthConfig, signing_secret: &[u8]) -> Result<Self, reqwest::Error> {
+        Self::build(
+            config,
+            signing_secret,
+            AppKeys {
+                authorize_path: "/connect/oauth2/authorize",
+                appid: &config.oa_appid,
+                secret: config.oa_secret.as_ref(),
+                redirect_uris: &config.oa_redirect_uris,
+                state_label: b"zhiku official-account oauth state",
+            },
+        )
+    }
+
+    /// The website app's QR sign-in for the console, configured from `ZHIKU_WEB_*`;
+    /// its states are signed with a key of their own.
+    pub fn website(config: &AuthConfig, signing_secret: &[u8]) -> Result<Self, reqwest::Error> {
+        Self::build(
+            config,
+            signing_secret,
+            AppKeys {
+                authorize_path: "/connect/qrconnect",
+                appid: &config.web_appid,
+                secret: config.web_secret.as_ref(),
+                redirect_uris: &config.web_redirect_uris,
+                state_label: b"zhiku website oauth state",
+            },
+        )
+    }
+
+    fn build(
+        config: &AuthConfig,
+        signing_secret: &[u8],
+        app: AppKeys<'_>,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.wechat_timeout_ms))
             .build()?;
         // A key of its own: a state can never pass for anything else signed with the secret.
         let derived = hmac::sign(
             &hmac::Key::new(hmac::HMAC_SHA256, signing_secret),
-            b"zhiku official-account oauth state",
+            app.state_label,
         );
         Ok(OfficialAccount {
             http,
             api_base: config.wechat_api_base.trim_end_matches('/').to_owned(),
             authorize_base: config.oa_authorize_base.trim_end_matches('/').to_owned(),
-            appid: config.oa_appid.clone(),
-            secret: config.oa_secret.clone(),
-            redirect_uris: config
-                .oa_redirect_uris
+            authorize_path: app.authorize_path,
+            appid: app.appid.clone(),
+            secret: app.secret.cloned(),
+            redirect_uris: app
+                .redirect_uris
                 .iter()
                 .map(|uri| uri.trim().to_owned())
                 .filter(|uri| !uri.is_empty())
@@ -255,8 +305,8 @@ impl OfficialAccount {
             .append_pair("state", state)
             .finish();
         format!(
-            "{}/connect/oauth2/authorize?{query}#wechat_redirect",
-            self.authorize_base
+            "{}{}?{query}#wechat_redirect",
+            self.authorize_base, self.authorize_path
         )
     }
 
@@ -292,7 +342,10 @@ impl OfficialAccount {
     /// Trades a code for the user's identity (and, with the USER_INFO scope, profile).
     pub async fn exchange(&self, code: &str) -> Result<OaProfile, OaLoginError> {
         let Some(secret) = &self.secret else {
-            tracing::error!("ZHIKU_OA_SECRET is not set; official-account sign-in cannot work");
+            tracing::error!(
+                appid = %self.appid,
+                "the app secret (ZHIKU_OA_SECRET or ZHIKU_WEB_SECRET) is not set; web sign-in cannot work"
+            );
             return Err(OaLoginError::Unavailable);
         };
         let grant: GrantResponse = self
@@ -324,10 +377,8 @@ impl OfficialAccount {
             avatar_url: None,
         };
         let scopes = grant.scope.unwrap_or_default();
-        if scopes
-            .split(',')
-            .any(|s| s.trim() == Scope::UserInfo.name())
-        {
+        let with_profile = [Scope::UserInfo.name(), Scope::Login.name()];
+        if scopes.split(',').any(|s| with_profile.contains(&s.trim())) {
             let info: UserInfoResponse = self
                 .get_json(
                     "/sns/userinfo",

@@ -223,6 +223,25 @@ pub struct AuthConfig {
         global = true
     )]
     pub oa_authorize_base: String,
+
+    /// Website app (网站应用) id on the WeChat open platform, for the console's QR
+    /// sign-in.
+    #[arg(long, env = "ZHIKU_WEB_APPID", default_value = "", global = true)]
+    pub web_appid: String,
+
+    /// Website app secret.
+    #[arg(long, env = "ZHIKU_WEB_SECRET", hide_env_values = true, global = true)]
+    pub web_secret: Option<Secret>,
+
+    /// Where the console's QR sign-in may return to: comma-separated URL prefixes
+    /// (`https://console.example.com/console/`); any other redirect URI is refused.
+    #[arg(
+        long,
+        env = "ZHIKU_WEB_REDIRECT_URIS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub web_redirect_uris: Vec<String>,
 }
 
 impl Default for AuthConfig {

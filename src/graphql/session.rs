@@ -29,6 +29,15 @@ pub struct LoginWithOfficialAccountInput {
     pub state: String,
 }
 
+/// Input of `loginWithWebsite`.
+#[derive(InputObject)]
+pub struct LoginWithWebsiteInput {
+    /// The `code` WeChat added to the redirect URI (valid once, for ten minutes).
+    pub code: String,
+    /// The `state` WeChat added to the redirect URI, as it came.
+    pub state: String,
+}
+
 /// What official-account sign-in asks the user for.
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfficialAccountScope {
@@ -148,6 +157,24 @@ impl SessionQuery {
             state.as_deref(),
         )?)
     }
+
+    /// The WeChat address that starts the console's QR sign-in (website app,
+    /// `open.weixin.qq.com/connect/qrconnect`): show it, or open it, on the console's
+    /// sign-in page; WeChat returns to `redirectUri` (on the server's allow-list) with
+    /// `code` and `state` for `loginWithWebsite`. `state` is carried as for
+    /// `officialAccountAuthorizeUrl`.
+    async fn website_authorize_url(
+        &self,
+        ctx: &Context<'_>,
+        redirect_uri: String,
+        state: Option<String>,
+    ) -> async_graphql::Result<String> {
+        Ok(sessions::website_authorize_url(
+            auth(ctx)?,
+            &redirect_uri,
+            state.as_deref(),
+        )?)
+    }
 }
 
 /// Session mutations.
@@ -178,6 +205,25 @@ impl SessionMutation {
         input: LoginWithOfficialAccountInput,
     ) -> async_graphql::Result<LoginPayload> {
         let result = sessions::login_with_official_account(
+            ctx.db()?,
+            ctx.effects()?,
+            auth(ctx)?,
+            &input.code,
+            &input.state,
+        )
+        .await;
+        LoginPayload::from_result(result)
+    }
+
+    /// Signs an admin or creator in to the console with the `code` and `state` the QR
+    /// sign-in returned; anyone else gets `NOT_STAFF` (the console makes no accounts).
+    /// Tokens are for the console audience.
+    async fn login_with_website(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginWithWebsiteInput,
+    ) -> async_graphql::Result<LoginPayload> {
+        let result = sessions::login_with_website(
             ctx.db()?,
             ctx.effects()?,
             auth(ctx)?,

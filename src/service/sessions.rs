@@ -5,7 +5,7 @@
 //! a spent token again means it leaked: every refresh token of that user is revoked.
 
 use chrono::{DateTime, Utc};
-use entity::enums::IdentityApp;
+use entity::enums::{IdentityApp, Role};
 use entity::{oauth_state, refresh_token, user};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -13,7 +13,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter,
 };
 
-use crate::auth::official_account::{MAX_CLIENT_STATE, OaLoginError, Scope};
+use crate::auth::official_account::{MAX_CLIENT_STATE, OaLoginError, OfficialAccount, Scope};
 use crate::auth::tokens::{self, Audience};
 use crate::auth::wechat::WechatLoginError;
 use crate::auth::{Actor, AuthState};
@@ -117,20 +117,38 @@ pub fn official_account_authorize_url(
     scope: Scope,
     client_state: Option<&str>,
 ) -> AppResult<String> {
-    let oa = &auth.official_account;
-    if !oa.allows(redirect_uri) {
-        return Err(AppError::BadUserInput(
-            "redirectUri is not on this server's allow-list (ZHIKU_OA_REDIRECT_URIS)".into(),
-        ));
+    let allow_list = "ZHIKU_OA_REDIRECT_URIS";
+    authorize_url(
+        &auth.official_account,
+        allow_list,
+        redirect_uri,
+        scope,
+        client_state,
+    )
+}
+
+/// `app`'s authorize address for an allow-listed `redirect_uri` (`allow_list` names the
+/// setting in the refusal), with a signed state carrying `client_state`.
+fn authorize_url(
+    app: &OfficialAccount,
+    allow_list: &str,
+    redirect_uri: &str,
+    scope: Scope,
+    client_state: Option<&str>,
+) -> AppResult<String> {
+    if !app.allows(redirect_uri) {
+        return Err(AppError::BadUserInput(format!(
+            "redirectUri is not on this server's allow-list ({allow_list})"
+        )));
     }
-    let state = oa
+    let state = app
         .sign_state(client_state.unwrap_or_default(), Utc::now())
         .ok_or_else(|| {
             AppError::BadUserInput(format!(
                 "state is at most {MAX_CLIENT_STATE} of A-Z, a-z, 0-9, - and _"
             ))
         })?;
-    Ok(oa.authorize_url(redirect_uri, scope, &state))
+    Ok(app.authorize_url(redirect_uri, scope, &state))
 }
 
 fn oa_login_error(error: OaLoginError) -> AppError {
@@ -164,34 +182,8 @@ pub async fn login_with_official_account(
     code: &str,
     state: &str,
 ) -> AppResult<Session> {
-    let mut checks = Checks::new();
-    let code = checks.text("code", code, 128);
-    let state = checks.text("state", state, 128);
-    checks.finish()?;
     let now = Utc::now();
-    let verified = auth
-        .official_account
-        .verify_state(&state, now)
-        .map_err(|_| refused_state())?;
-    // Spent before WeChat is asked, so two uses of one state cannot both go on.
-    oauth_state::Entity::delete_many()
-        .filter(oauth_state::Column::ExpiresAt.lt(now))
-        .exec(db)
-        .await?;
-    let spent = oauth_state::Entity::insert(oauth_state::ActiveModel {
-        nonce: Set(verified.nonce),
-        expires_at: Set(verified.expires_at),
-    })
-    .on_conflict(
-        OnConflict::column(oauth_state::Column::Nonce)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    if spent != 1 {
-        return Err(refused_state());
-    }
+    let (code, _) = spend_state(db, &auth.official_account, code, state, now).await?;
     let profile = auth
         .official_account
         .exchange(&code)
@@ -217,6 +209,102 @@ pub async fn login_with_official_account(
         user,
         absorbed,
         audience: Audience::H5,
+    };
+    open_session(db, effects, auth, txn, signed_in, now).await
+}
+
+/// Checks the `code` and `state` WeChat returned to a web sign-in and spends the state:
+/// it must be ours (signed by `app`), fresh and unspent, and it is spent before WeChat
+/// is asked, so two uses of one state cannot both go on. Returns the code and the
+/// caller's own state.
+async fn spend_state(
+    db: &DatabaseConnection,
+    app: &OfficialAccount,
+    code: &str,
+    state: &str,
+    now: DateTime<Utc>,
+) -> AppResult<(String, String)> {
+    let mut checks = Checks::new();
+    let code = checks.text("code", code, 128);
+    let state = checks.text("state", state, 128);
+    checks.finish()?;
+    let verified = app.verify_state(&state, now).map_err(|_| refused_state())?;
+    oauth_state::Entity::delete_many()
+        .filter(oauth_state::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?;
+    let spent = oauth_state::Entity::insert(oauth_state::ActiveModel {
+        nonce: Set(verified.nonce),
+        expires_at: Set(verified.expires_at),
+    })
+    .on_conflict(
+        OnConflict::column(oauth_state::Column::Nonce)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    if spent != 1 {
+        return Err(refused_state());
+    }
+    Ok((code, verified.client_state))
+}
+
+/// The address of the console's QR sign-in: WeChat's `qrconnect` page for the website
+/// app, returning to an allow-listed `redirect_uri` with a signed state carrying
+/// `client_state`.
+pub fn website_authorize_url(
+    auth: &AuthState,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+) -> AppResult<String> {
+    authorize_url(
+        &auth.website,
+        "ZHIKU_WEB_REDIRECT_URIS",
+        redirect_uri,
+        Scope::Login,
+        client_state,
+    )
+}
+
+/// Signs an admin or a creator in to the console with the `code` and `state` the QR
+/// sign-in returned. The console makes no accounts: the person is found by the unionid
+/// WeChat gives (the one they have in the mini-program and the official account), and
+/// anyone else, or a learner, is refused with `NOT_STAFF`. Tokens are for the console
+/// audience.
+pub async fn login_with_website(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    auth: &AuthState,
+    code: &str,
+    state: &str,
+) -> AppResult<Session> {
+    let now = Utc::now();
+    let (code, _) = spend_state(db, &auth.website, code, state, now).await?;
+    let profile = auth.website.exchange(&code).await.map_err(oa_login_error)?;
+    let not_staff = || {
+        AppError::from(FieldError::new(
+            "code",
+            UserErrorCode::NotStaff,
+            "this WeChat account is not an admin or creator of this platform",
+        ))
+    };
+    let Some(unionid) = profile.unionid else {
+        return Err(not_staff());
+    };
+    let txn = crate::db::begin_write(db).await?;
+    let user = user::Entity::find()
+        .filter(user::Column::Unionid.eq(unionid))
+        .one(&txn)
+        .await?
+        .ok_or_else(not_staff)?;
+    if user.role == Role::Learner {
+        return Err(not_staff());
+    }
+    let signed_in = SignedIn {
+        user,
+        absorbed: None,
+        audience: Audience::Console,
     };
     open_session(db, effects, auth, txn, signed_in, now).await
 }

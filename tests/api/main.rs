@@ -17,6 +17,7 @@ mod community_writes;
 mod console;
 mod console_actions;
 mod console_lists;
+mod console_login;
 mod coupons;
 mod database;
 mod graphql_over_http;

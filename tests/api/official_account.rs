@@ -18,6 +18,9 @@ use crate::helpers::{Fixture, TestApp, gid};
 
 const OA_APPID: &str = "wx-oa-test";
 const OA_SECRET: &str = "oa-secret-never-logged";
+/// The website app (the console's QR sign-in), which WeChat serves alike.
+pub const WEB_APPID: &str = "wx-web-test";
+const WEB_SECRET: &str = "web-secret-never-logged";
 const MP_APPID: &str = "wx-mp-test";
 const REDIRECT: &str = "https://h5.zhiku.example/signed-in";
 
@@ -35,9 +38,14 @@ async fn fake_wechat() -> String {
                 let (used, tokens) = (used_oa.clone(), tokens_oa.clone());
                 async move {
                     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
-                    let body = if get("appid") != OA_APPID {
+                    let secret = match get("appid").as_str() {
+                        OA_APPID => OA_SECRET,
+                        WEB_APPID => WEB_SECRET,
+                        _ => "",
+                    };
+                    let body = if secret.is_empty() {
                         r#"{"errcode":40013,"errmsg":"invalid appid"}"#.to_owned()
-                    } else if get("secret") != OA_SECRET {
+                    } else if get("secret") != secret {
                         r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#.to_owned()
                     } else if get("grant_type") != "authorization_code" {
                         r#"{"errcode":40002,"errmsg":"invalid grant_type"}"#.to_owned()
@@ -91,8 +99,8 @@ async fn fake_wechat() -> String {
     base
 }
 
-/// Codes: `base:<openid>[:<unionid>]`, `info:<openid>`, `snapshot`, `err<n>`,
-/// `malformed`, `slow`.
+/// Codes: `base:<openid>[:<unionid>]`, `info:<openid>`, `login:<openid>[:<unionid>]`
+/// (the website app's scope), `snapshot`, `err<n>`, `malformed`, `slow`.
 async fn oauth_answer(
     code: &str,
     used: &Mutex<HashSet<String>>,
@@ -133,7 +141,11 @@ async fn oauth_answer(
             let mut answer = json!({
                 "access_token": token, "expires_in": 7200, "refresh_token": "r",
                 "openid": openid,
-                "scope": if scope == "info" { "snsapi_userinfo" } else { "snsapi_base" },
+                "scope": match scope {
+                    "info" => "snsapi_userinfo",
+                    "login" => "snsapi_login",
+                    _ => "snsapi_base",
+                },
             });
             if let Some(unionid) = unionid {
                 answer["unionid"] = json!(unionid);
@@ -143,7 +155,9 @@ async fn oauth_answer(
     }
 }
 
-async fn spawn() -> TestApp {
+/// The app with the mini-program, the official account and the website app all
+/// pointed at the fake WeChat.
+pub async fn spawn() -> TestApp {
     let base = fake_wechat().await;
     TestApp::spawn_configured(|settings| {
         settings.auth.wechat_api_base = base;
@@ -152,6 +166,9 @@ async fn spawn() -> TestApp {
         settings.auth.oa_appid = OA_APPID.into();
         settings.auth.oa_secret = Some(zhiku::config::Secret::new(OA_SECRET));
         settings.auth.oa_redirect_uris = vec!["https://h5.zhiku.example/".into()];
+        settings.auth.web_appid = WEB_APPID.into();
+        settings.auth.web_secret = Some(zhiku::config::Secret::new(WEB_SECRET));
+        settings.auth.web_redirect_uris = vec!["https://console.zhiku.example/console/".into()];
         settings.auth.wechat_timeout_ms = 1_000;
     })
     .await
@@ -193,7 +210,8 @@ async fn login_oa(app: &TestApp, code: &str) -> Value {
         .clone()
 }
 
-fn audience(token: &str) -> String {
+/// The `aud` claim of an access token.
+pub fn audience(token: &str) -> String {
     let claims = token.split('.').nth(1).expect("a JWT");
     let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(claims)

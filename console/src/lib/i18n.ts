@@ -173,6 +173,7 @@ const zh = {
   "signIn.token": "访问令牌",
   "signIn.tokenHelp": "开发环境：运行 zhiku token --user 1，把输出粘贴到这里。",
   "signIn.submit": "登录",
+  "signIn.wechat": "微信扫码登录",
   "signIn.expired": "登录已过期，请重新登录。",
   "signIn.signedOut": "已退出。",
   "signIn.notConsole": "此令牌不是控制台令牌（需要 console 受众）。",
@@ -466,6 +467,7 @@ const en: Record<Key, string> = {
   "signIn.token": "Access token",
   "signIn.tokenHelp": "Development: run zhiku token --user 1 and paste what it prints.",
   "signIn.submit": "Sign in",
+  "signIn.wechat": "Sign in with WeChat",
   "signIn.expired": "Your session expired; sign in again.",
   "signIn.signedOut": "Signed out.",
   "signIn.notConsole": "This is not a console token (its audience must be console).",
@@ -606,6 +608,10 @@ const ZH_ERRORS: Record<string, string> = {
   TOO_FAST: "操作太频繁，请稍后再试",
   WECHAT_UNAVAILABLE: "微信暂不可用",
   WECHAT_BUSY: "微信繁忙，请稍后再试",
+  NOT_STAFF: "此微信账号不是本平台的管理员或创作者",
+  INVALID_TOKEN: "登录状态已失效，请重新扫码",
+  INVALID_CODE: "登录码无效或已过期，请重新扫码",
+  CODE_USED: "登录码已使用，请重新扫码",
 };
 
 /** A language the console speaks. */

@@ -1,20 +1,29 @@
-// Sign-in: in development a console-audience token pasted from `zhiku token --user N`.
-// The token is checked against the API (`viewer`) before the session starts, and a
-// learner's token is refused with its own message: the console is for staff.
-import { useState, type FormEvent } from "react";
-import { useClient } from "urql";
-import { ConsoleViewerDocument } from "../gql/graphql";
+// Sign-in. In production, WeChat's QR sign-in (the website app): the button opens
+// WeChat's page, which returns here with `code` and `state` for `loginWithWebsite`;
+// the server lets only admins and creators in. In development, a console-audience token
+// pasted from `zhiku token --user N`, checked against the API before the session
+// starts; a learner's token is refused with its own message.
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useClient, useQuery } from "urql";
+import { ConsoleViewerDocument, LoginWithWebsiteDocument, WebsiteAuthorizeUrlDocument } from "../gql/graphql";
 import { CONSOLE_AUDIENCE, lastEndReason, signIn, tokenAudience } from "../lib/session";
 import { useT, type TextKey } from "../lib/i18n";
-import { Field } from "../ui/kit";
+import { ErrorText, Field, type ApiUserError } from "../ui/kit";
+
+/** Where WeChat returns to: the console's own first page. */
+const RETURN_TO = `${location.origin}/console/`;
 
 export function SignIn() {
   const t = useT();
   const client = useClient();
   const [token, setToken] = useState("");
   const [problem, setProblem] = useState<TextKey | null>(null);
+  const [qrError, setQrError] = useState<ApiUserError | null>(null);
   const [busy, setBusy] = useState(false);
   const ended = lastEndReason();
+  const [qr] = useQuery({ query: WebsiteAuthorizeUrlDocument, variables: { redirectUri: RETURN_TO } });
+  const qrUrl = qr.data?.websiteAuthorizeUrl;
+  useWechatReturn(setQrError);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -42,24 +51,68 @@ export function SignIn() {
 
   return (
     <main className="sign-in">
-      <form onSubmit={submit} className="card">
+      <div className="card">
         <h1>{t("signIn.title")}</h1>
         {ended && <p className="notice">{t(ended === "expired" ? "signIn.expired" : "signIn.signedOut")}</p>}
-        <Field label={t("signIn.token")} error={problem ? t(problem) : undefined} wide>
-          <textarea
-            name="token"
-            rows={5}
-            value={token}
-            onChange={(event) => setToken(event.target.value)}
-            spellCheck={false}
-            autoComplete="off"
-          />
-        </Field>
-        <p className="muted">{t("signIn.tokenHelp")}</p>
-        <button type="submit" className="primary" disabled={busy}>
-          {t("signIn.submit")}
-        </button>
-      </form>
+        {(qrUrl || qrError) && (
+          <div className="qr">
+            {qrUrl && (
+              <a className="button primary" href={qrUrl}>
+                {t("signIn.wechat")}
+              </a>
+            )}
+            {qrError && <ErrorText error={qrError} />}
+          </div>
+        )}
+        <form onSubmit={submit} className="token-form">
+          <Field label={t("signIn.token")} error={problem ? t(problem) : undefined} wide>
+            <textarea
+              name="token"
+              rows={5}
+              value={token}
+              onChange={(event) => setToken(event.target.value)}
+              spellCheck={false}
+              autoComplete="off"
+            />
+          </Field>
+          <p className="muted">{t("signIn.tokenHelp")}</p>
+          <button type="submit" className="primary" disabled={busy}>
+            {t("signIn.submit")}
+          </button>
+        </form>
+      </div>
     </main>
   );
+}
+
+/** When WeChat sent the browser back with `code` and `state`, signs in with them once
+ * and takes them out of the address (a reload must not replay a spent code). */
+function useWechatReturn(onRefused: (error: ApiUserError) => void) {
+  const client = useClient();
+  const started = useRef(false);
+  useEffect(() => {
+    const params = new URLSearchParams(location.search);
+    const code = params.get("code");
+    const state = params.get("state");
+    if (!code || !state || started.current) return;
+    started.current = true;
+    history.replaceState(null, "", location.pathname);
+    client
+      .mutation(LoginWithWebsiteDocument, { code, state })
+      .toPromise()
+      .then((result) => {
+        const payload = result.data?.loginWithWebsite;
+        const viewer = payload?.viewer;
+        if (payload?.accessToken && viewer) {
+          signIn({
+            accessToken: payload.accessToken,
+            refreshToken: payload.refreshToken ?? null,
+            expiresAt: payload.accessTokenExpiresAt ? Date.parse(payload.accessTokenExpiresAt) : null,
+            viewer: { id: viewer.id, nickname: viewer.nickname, role: viewer.role, creatorId: viewer.creator?.id ?? null },
+          });
+        } else {
+          onRefused(payload?.userErrors[0] ?? { message: result.error?.message ?? "" });
+        }
+      });
+  }, [client, onRefused]);
 }

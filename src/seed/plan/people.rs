@@ -19,7 +19,9 @@ impl Planner {
         let id = self.next_user;
         self.plan.users.push(user::Model {
             id,
-            unionid: None,
+            // Every demo person is bound to the open platform, as a real mini-program
+            // and official account are: the console's QR sign-in finds them by it.
+            unionid: Some(format!("demo-unionid-{id:05}")),
             nickname: Some(nickname),
             avatar_url: Some(format!("https://img.zhiku.example/avatars/{id}.png")),
             role,
