@@ -158,10 +158,10 @@ impl SessionQuery {
         )?)
     }
 
-    /// The WeChat address that starts the console's QR sign-in (website app,
-    /// `open.weixin.qq.com/connect/qrconnect`): show it, or open it, on the console's
-    /// sign-in page; WeChat returns to `redirectUri` (on the server's allow-list) with
-    /// `code` and `state` for `loginWithWebsite`. `state` is carried as for
+    /// The WeChat address that starts the console's QR sign-in (the website app's
+    /// `qrconnect` page, scope `snsapi_login`), to open from the console's sign-in
+    /// page. WeChat returns to `redirectUri` (on the server's allow-list) with `code`
+    /// and `state` for `loginWithWebsite`; `state` is carried as for
     /// `officialAccountAuthorizeUrl`.
     async fn website_authorize_url(
         &self,
