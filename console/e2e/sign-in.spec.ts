@@ -42,3 +42,32 @@ test("a session whose token stops working returns to sign-in", async ({ page }) 
   await expect(page.locator(".sidebar")).toHaveCount(0);
   await gql(`mutation($u: ID!) { unbanUser(input: {user: $u}) { userErrors { code } } }`, { u: creatorUser }, admin);
 });
+
+test("a QR session renews its access token shortly before it expires", async ({ page }) => {
+  // The browser's clock is moved forward; the server's tokens live two hours.
+  await page.clock.install();
+  await scannedBy("demo-unionid-00001");
+  await page.goto("/console/");
+  await page.getByRole("link", { name: "微信扫码登录" }).click();
+  await expect(page.locator(".sidebar")).toBeVisible();
+  const requests: { operation: string; bearer: string }[] = [];
+  page.on("request", (request) => {
+    if (!request.url().endsWith("/graphql") || request.method() !== "POST") return;
+    const operation = /(?:query|mutation)\s+(\w+)/.exec(request.postDataJSON()?.query ?? "")?.[1] ?? "?";
+    requests.push({ operation, bearer: request.headers()["authorization"] ?? "" });
+  });
+  await page.getByRole("link", { name: "订单" }).click();
+  await expect(page.getByTestId("orders")).toBeVisible();
+  await page.clock.fastForward("01:59:30");
+  await page.getByRole("link", { name: "用户" }).click();
+  await expect(page.getByTestId("users")).toBeVisible();
+
+  const before = requests.find((r) => r.operation === "OrdersList");
+  const renewal = requests.findIndex((r) => r.operation === "ConsoleRefresh");
+  const after = requests.find((r) => r.operation === "UsersList");
+  expect(before?.bearer).toMatch(/^Bearer /);
+  expect(renewal).toBeGreaterThan(-1);
+  expect(requests[renewal].bearer).toBe(""); // the refresh token travels in the body
+  expect(after?.bearer).toMatch(/^Bearer /);
+  expect(after?.bearer).not.toBe(before?.bearer);
+});
