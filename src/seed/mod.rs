@@ -132,6 +132,7 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
     insert_all(&txn, plan.plans).await?;
     insert_all(&txn, plan.views).await?;
     insert_all(&txn, plan.attendances).await?;
+    insert_all(&txn, plan.impressions).await?;
     insert_all(&txn, ledger.accounts).await?;
     insert_all(&txn, ledger.journals).await?;
     insert_all(&txn, ledger.entries).await?;
@@ -174,6 +175,7 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<SeedCounts> {
             "ledger_entries",
             "product_views",
             "livestream_attendances",
+            "recommendation_impressions",
         ],
     )
     .await?;

@@ -1,13 +1,16 @@
-// A product's name whatever its kind (the `Product` union names it `title` or `name`).
-
-/** The fields of a `Product` the console asks for. */
-export type ProductLike =
-  | { __typename: string; title?: string | null; name?: string | null }
-  | null
-  | undefined;
+// A product's name whatever its kind (the `Product` union names it `title` or `name`;
+// a paid question is named by the start of its question). The fields come from the
+// ProductName fragment (product.graphql).
+import type { ProductNameFragment } from "../gql/graphql";
 
 /** What to call a product in a list; a dash when the viewer may no longer see it. */
-export function productName(product: ProductLike): string {
+export function productName(product: ProductNameFragment | null | undefined): string {
   if (!product) return "—";
-  return ("title" in product && product.title) || ("name" in product && product.name) || product.__typename;
+  if ("title" in product && product.title) return product.title;
+  if ("name" in product && product.name) return product.name;
+  if ("body" in product && product.body) {
+    const excerpt = product.body.length > 24 ? `${product.body.slice(0, 24)}…` : product.body;
+    return `「${excerpt}」`;
+  }
+  return product.__typename ?? "—";
 }

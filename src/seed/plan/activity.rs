@@ -329,4 +329,49 @@ impl Planner {
                 });
         }
     }
+
+    /// Recommendations shown in the feed (the recommendation funnel): a third of the
+    /// course purchases followed a recommendation of that course the same day, which the
+    /// buyer opened (their view above); each such feed showed three other courses too,
+    /// which the learner mostly passed over.
+    pub(super) fn impressions(&mut self) {
+        let courses: Vec<i64> = self
+            .sellables
+            .iter()
+            .filter(|s| s.kind == ProductKind::Course)
+            .map(|s| s.id)
+            .collect();
+        if courses.is_empty() {
+            return;
+        }
+        let mut shown = HashSet::new();
+        let orders = self.plan.orders.clone();
+        for paid in orders
+            .iter()
+            .filter(|o| o.product_kind == ProductKind::Course)
+        {
+            if !self.rng.random_bool(1.0 / 3.0) {
+                continue;
+            }
+            let at = paid.created_at - Duration::minutes(20);
+            let day = crate::service::views::platform_day(at);
+            let mut feed = vec![paid.product_id];
+            for _ in 0..3 {
+                feed.push(courses[self.rng.random_range(0..courses.len())]);
+            }
+            for course_id in feed {
+                if shown.insert((paid.buyer_id, course_id, day.clone())) {
+                    self.plan
+                        .impressions
+                        .push(entity::recommendation_impression::Model {
+                            id: self.plan.impressions.len() as i64 + 1,
+                            user_id: paid.buyer_id,
+                            course_id,
+                            day: day.clone(),
+                            shown_at: at,
+                        });
+                }
+            }
+        }
+    }
 }

@@ -87,6 +87,8 @@ pub struct DemoPlan {
     pub(super) views: Vec<entity::product_view::Model>,
     /// The planned `livestream_attendances` rows (the live funnel).
     pub(super) attendances: Vec<entity::livestream_attendance::Model>,
+    /// The planned `recommendation_impressions` rows (the recommendation funnel).
+    pub(super) impressions: Vec<entity::recommendation_impression::Model>,
 }
 
 /// A learner joining a free group.
@@ -194,5 +196,6 @@ pub fn plan(seed: u64, now: DateTime<Utc>) -> DemoPlan {
     planner.ratings();
     planner.selling();
     planner.views();
+    planner.impressions();
     planner.plan
 }

@@ -1,7 +1,8 @@
 // The order filter as the address holds it (`status`, `kind`, `from`, `to`, `min`, `max`,
-// `buyer`, `creator`), turned into the API's `OrderFilter` and into the CSV export's
-// query parameters, so the export is exactly the list on screen.
-import type { OrderFilter, OrderStatus, ProductKind } from "../../gql/graphql";
+// `buyer`, `creator`, `coupon`, and the ordering `sort`), turned into the API's
+// `OrderFilter` and `OrderOrder` and into the CSV export's query parameters, so the
+// export is exactly the list on screen.
+import type { OrderFilter, OrderOrder, OrderStatus, ProductKind } from "../../gql/graphql";
 import { addDays, shanghaiMidnight, yuanToFen } from "../../lib/format";
 
 /** Order states, in the order a person expects them. */
@@ -11,7 +12,20 @@ export const ORDER_STATUSES: OrderStatus[] = ["PENDING", "PAID", "REFUNDING", "R
 export const PRODUCT_KINDS: ProductKind[] = ["COURSE", "LIVESTREAM", "GROUP", "BUNDLE", "MEMBERSHIP", "QUESTION"];
 
 /** The address parameters of the filter. */
-export const FILTER_PARAMS = ["status", "kind", "from", "to", "min", "max", "buyer", "creator"] as const;
+export const FILTER_PARAMS = ["status", "kind", "from", "to", "min", "max", "buyer", "creator", "coupon", "sort"] as const;
+
+/** The orderings offered, as the address names them. */
+export const SORTS: Record<string, OrderOrder> = {
+  NEWEST: { field: "NEWEST", direction: "DESC" },
+  OLDEST: { field: "NEWEST", direction: "ASC" },
+  AMOUNT_DESC: { field: "AMOUNT", direction: "DESC" },
+  AMOUNT_ASC: { field: "AMOUNT", direction: "ASC" },
+};
+
+/** The ordering the address asks for (newest first unless it names another). */
+export function orderSort(params: URLSearchParams): OrderOrder {
+  return SORTS[params.get("sort") ?? ""] ?? SORTS.NEWEST;
+}
 
 /** A filter parameter the person typed wrongly, by its name. */
 export type FilterProblems = Partial<Record<(typeof FILTER_PARAMS)[number], "amount">>;
@@ -42,6 +56,8 @@ export function orderFilter(params: URLSearchParams): { filter: OrderFilter; pro
   if (buyer) filter.buyer = buyer;
   const creator = params.get("creator");
   if (creator) filter.creator = creator;
+  const coupon = params.get("coupon");
+  if (coupon) filter.coupon = coupon;
   return { filter, problems };
 }
 
@@ -56,6 +72,7 @@ export function exportUrl(filter: OrderFilter): string {
   if (filter.maxAmountFen != null) query.set("maxAmountFen", String(filter.maxAmountFen));
   if (filter.buyer) query.set("buyer", filter.buyer);
   if (filter.creator) query.set("creator", filter.creator);
+  if (filter.coupon) query.set("coupon", filter.coupon);
   const text = query.toString();
   return text ? `/exports/orders.csv?${text}` : "/exports/orders.csv";
 }

@@ -6,12 +6,12 @@ import { Link } from "wouter";
 import { OrdersListDocument } from "../../gql/graphql";
 import { authorizedFetch } from "../../lib/client";
 import { formatTime } from "../../lib/format";
-import { useT } from "../../lib/i18n";
+import { useT, type TextKey } from "../../lib/i18n";
 import { FIRST_PAGE, pageArgs, useUrlState } from "../../lib/url";
 import { Field, PageHeader, Pager, QueryState } from "../../ui/kit";
 import { productName } from "../../ui/product";
 import { StatusBadge } from "../../ui/status";
-import { exportUrl, FILTER_PARAMS, ORDER_STATUSES, orderFilter, PRODUCT_KINDS } from "./order-filter";
+import { exportUrl, FILTER_PARAMS, ORDER_STATUSES, orderFilter, orderSort, PRODUCT_KINDS, SORTS } from "./order-filter";
 
 const PAGE_SIZE = 20;
 
@@ -22,7 +22,7 @@ export default function Orders() {
   const valid = Object.keys(problems).length === 0;
   const [result] = useQuery({
     query: OrdersListDocument,
-    variables: { filter, ...pageArgs(params, PAGE_SIZE) },
+    variables: { filter, orderBy: orderSort(params), ...pageArgs(params, PAGE_SIZE) },
     pause: !valid,
   });
   const orders = result.data?.orders;
@@ -158,6 +158,18 @@ function OrderFilterForm(props: {
       </Field>
       <Field label={t("orders.creator")}>
         <input name="creator" value={values.creator} onChange={set("creator")} />
+      </Field>
+      <Field label={t("orders.coupon")}>
+        <input name="coupon" value={values.coupon} onChange={set("coupon")} />
+      </Field>
+      <Field label={t("orders.sort")}>
+        <select name="sort" value={values.sort || "NEWEST"} onChange={set("sort")}>
+          {Object.keys(SORTS).map((sort) => (
+            <option key={sort} value={sort}>
+              {t(`orders.sort.${sort}` as TextKey)}
+            </option>
+          ))}
+        </select>
       </Field>
       <div className="filter-actions">
         <button type="submit" className="primary">

@@ -1,0 +1,1 @@
+function e(e){return e?`title`in e&&e.title?e.title:`name`in e&&e.name?e.name:`body`in e&&e.body?`「${e.body.length>24?`${e.body.slice(0,24)}…`:e.body}」`:e.__typename??`—`:`—`}export{e as t};

@@ -1,1 +1,0 @@
-function e(e){return e?`title`in e&&e.title||`name`in e&&e.name||e.__typename:`—`}export{e as t};
