@@ -61,6 +61,11 @@ test("a creator creates a course with a lesson, publishes it and finds it in the
   await lesson.getByRole("button", { name: "添加课时" }).click();
   await expect(page.getByTestId("lessons").locator("li")).toHaveCount(1);
   await expect(page.getByTestId("lessons")).toContainText("第一课：导论");
+  // Edited in place: a new title.
+  await page.getByTestId("lessons").getByRole("button", { name: "编辑" }).click();
+  await page.getByTestId("lessons").locator("input[name=lessonTitle]").fill("第一课：课程导论");
+  await page.getByTestId("lessons").getByRole("button", { name: "保存" }).click();
+  await expect(page.getByTestId("lessons")).toContainText("第一课：课程导论");
 
   await page.getByTestId("course-status").getByRole("button", { name: "发布" }).click();
   await expect(page.getByTestId("course-status")).toContainText("已发布");
@@ -72,6 +77,6 @@ test("a creator creates a course with a lesson, publishes it and finds it in the
     { t: title },
   );
   expect(data.courses.nodes).toEqual([
-    { title, status: "PUBLISHED", price: { amount: 4990 }, lessons: [{ title: "第一课：导论", freePreview: true }] },
+    { title, status: "PUBLISHED", price: { amount: 4990 }, lessons: [{ title: "第一课：课程导论", freePreview: true }] },
   ]);
 });

@@ -289,6 +289,7 @@ export const en: Record<Key, string> = {
   "courses.freePreview": "Free preview",
   "courses.up": "Up",
   "courses.down": "Down",
+  "courses.editLesson": "Edit",
   "courses.deleteLesson": "Delete",
   "courses.sales": "Sales",
   "courses.creator": "Creator",

@@ -289,6 +289,7 @@ export const zh = {
   "courses.freePreview": "免费试看",
   "courses.up": "上移",
   "courses.down": "下移",
+  "courses.editLesson": "编辑",
   "courses.deleteLesson": "删除",
   "courses.sales": "销量",
   "courses.creator": "创作者",

@@ -4,12 +4,9 @@ import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { Link, useParams } from "wouter";
 import {
-  AddLessonDocument,
   ArchiveCourseDocument,
   CourseEditorDocument,
-  DeleteLessonDocument,
   PublishCourseDocument,
-  ReorderLessonsDocument,
   UpdateCourseDocument,
   type LessonKind,
 } from "../../gql/graphql";
@@ -17,9 +14,10 @@ import { fenToYuan, yuanToFen } from "../../lib/format";
 import { useT } from "../../lib/i18n";
 import { Badge, errorFor, Field, FormErrors, formErrors, PageHeader, QueryState, type ApiUserError } from "../../ui/kit";
 import { CourseStatusBadge } from "../../ui/status";
+import { Lessons, NewLessonForm } from "./lessons";
 
 /** The course as the editor query returns it. */
-interface EditedCourse {
+export interface EditedCourse {
   id: string;
   title: string;
   subtitle?: string | null;
@@ -29,7 +27,15 @@ interface EditedCourse {
   status: "DRAFT" | "PUBLISHED" | "ARCHIVED";
   suspendedAt?: string | null;
   price: { amount: number; formatted: string };
-  lessons: { id: string; position: number; title: string; kind: LessonKind; durationSeconds: number; freePreview: boolean }[];
+  lessons: {
+    id: string;
+    position: number;
+    title: string;
+    kind: LessonKind;
+    content?: string | null;
+    durationSeconds: number;
+    freePreview: boolean;
+  }[];
 }
 
 export default function CourseEditor() {
@@ -166,136 +172,6 @@ function CourseFields(props: { course: EditedCourse }) {
           {t("app.save")}
         </button>
         {saved && <span className="muted">{t("app.done")}</span>}
-      </div>
-    </form>
-  );
-}
-
-/** The lessons in order, each movable up or down, or deleted. */
-function Lessons(props: { course: EditedCourse }) {
-  const t = useT();
-  const { course } = props;
-  const [errors, setErrors] = useState<readonly ApiUserError[]>([]);
-  const [reordering, reorder] = useMutation(ReorderLessonsDocument);
-  const [deleting, remove] = useMutation(DeleteLessonDocument);
-  const ids = course.lessons.map((lesson) => lesson.id);
-
-  async function move(index: number, by: -1 | 1) {
-    const order = [...ids];
-    [order[index], order[index + by]] = [order[index + by], order[index]];
-    setErrors((await reorder({ course: course.id, lessons: order })).data?.reorderLessons.userErrors ?? []);
-  }
-
-  return (
-    <>
-      <ol className="lessons" data-testid="lessons">
-        {course.lessons.map((lesson, index) => (
-          <li key={lesson.id}>
-            <span>
-              {lesson.title} · {t(`lesson.${lesson.kind}`)} · {Math.round(lesson.durationSeconds / 60)}′
-              {lesson.freePreview && ` · ${t("courses.freePreview")}`}
-            </span>
-            <span className="row-actions">
-              <button type="button" disabled={index === 0 || reordering.fetching} onClick={() => move(index, -1)}>
-                {t("courses.up")}
-              </button>
-              <button
-                type="button"
-                disabled={index === ids.length - 1 || reordering.fetching}
-                onClick={() => move(index, 1)}
-              >
-                {t("courses.down")}
-              </button>
-              <button
-                type="button"
-                className="danger"
-                disabled={deleting.fetching}
-                onClick={async () => setErrors((await remove({ lesson: lesson.id })).data?.deleteLesson.userErrors ?? [])}
-              >
-                {t("courses.deleteLesson")}
-              </button>
-            </span>
-          </li>
-        ))}
-      </ol>
-      <FormErrors errors={errors} />
-    </>
-  );
-}
-
-const LESSON_KINDS: LessonKind[] = ["VIDEO", "AUDIO", "ARTICLE"];
-const LESSON_FIELDS = ["title", "kind", "content", "durationSeconds", "freePreview"] as const;
-
-/** Appends a lesson. */
-function NewLessonForm(props: { courseId: string }) {
-  const t = useT();
-  const blank = { title: "", kind: "VIDEO" as LessonKind, content: "", duration: "", freePreview: false };
-  const [values, setValues] = useState(blank);
-  const [errors, setErrors] = useState<readonly ApiUserError[]>([]);
-  const [state, add] = useMutation(AddLessonDocument);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    const durationSeconds = /^\d+$/.test(values.duration.trim()) ? Number(values.duration) : -1;
-    const result = await add({
-      input: {
-        course: props.courseId,
-        title: values.title,
-        kind: values.kind,
-        content: values.content || null,
-        durationSeconds,
-        freePreview: values.freePreview,
-      },
-    });
-    const payload = result.data?.addLesson;
-    setErrors(payload?.userErrors ?? []);
-    if (payload?.lesson) setValues(blank);
-  }
-
-  return (
-    <form className="form-grid" onSubmit={submit} data-testid="new-lesson">
-      <h3 className="wide">{t("courses.addLesson")}</h3>
-      <Field label={t("courses.lessonTitle")} error={errorFor(errors, "title")}>
-        <input name="lessonTitle" value={values.title} onChange={(e) => setValues({ ...values, title: e.target.value })} />
-      </Field>
-      <Field label={t("courses.lessonKind")} error={errorFor(errors, "kind")}>
-        <select
-          name="lessonKind"
-          value={values.kind}
-          onChange={(e) => setValues({ ...values, kind: e.target.value as LessonKind })}
-        >
-          {LESSON_KINDS.map((kind) => (
-            <option key={kind} value={kind}>
-              {t(`lesson.${kind}`)}
-            </option>
-          ))}
-        </select>
-      </Field>
-      <Field label={t("courses.lessonContent")} error={errorFor(errors, "content")} wide>
-        <input name="lessonContent" value={values.content} onChange={(e) => setValues({ ...values, content: e.target.value })} />
-      </Field>
-      <Field label={t("courses.duration")} error={errorFor(errors, "durationSeconds")}>
-        <input
-          name="lessonDuration"
-          inputMode="numeric"
-          value={values.duration}
-          onChange={(e) => setValues({ ...values, duration: e.target.value })}
-        />
-      </Field>
-      <label className="check">
-        <input
-          type="checkbox"
-          name="lessonFreePreview"
-          checked={values.freePreview}
-          onChange={(e) => setValues({ ...values, freePreview: e.target.checked })}
-        />
-        {t("courses.freePreview")}
-      </label>
-      <FormErrors errors={formErrors(errors, LESSON_FIELDS)} />
-      <div className="filter-actions">
-        <button type="submit" className="primary" disabled={state.fetching}>
-          {t("courses.addLesson")}
-        </button>
       </div>
     </form>
   );
