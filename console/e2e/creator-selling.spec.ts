@@ -55,6 +55,27 @@ test("a creator pins a post in their group and reads their earnings", async ({ p
   );
   expect(digests.node.posts.totalCount).toBeGreaterThan(0);
 
+  // A member muted from the console can no longer post there.
+  const member = page.getByTestId("members").locator("tr").first();
+  const memberId = (await member.getAttribute("data-member")) ?? "";
+  await member.locator("input[name=memberReason]").fill("刷屏广告");
+  await member.getByRole("button", { name: "禁言", exact: true }).click();
+  await expect(member.getByText("已禁言")).toBeVisible();
+  const attempt = await gql(
+    `mutation($g: ID!) { createPost(input: {group: $g, body: "再发一条广告"}) { post { id } userErrors { code } } }`,
+    { g: groupId },
+    token(memberId, "miniprogram"),
+  );
+  expect(attempt.createPost.userErrors[0].code).toBe("MUTED");
+  await member.getByRole("button", { name: "解除禁言" }).click();
+  await expect(member.getByText("已解除禁言")).toBeVisible();
+  const allowed = await gql(
+    `mutation($g: ID!) { createPost(input: {group: $g, body: "我错了，下次不发广告了"}) { post { id } userErrors { code } } }`,
+    { g: groupId },
+    token(memberId, "miniprogram"),
+  );
+  expect(allowed.createPost.userErrors).toEqual([]);
+
   await page.goto("/console/creator/earnings?month=2026-05");
   await page.locator("textarea[name=token]").fill(creator);
   await page.getByRole("button", { name: "登录" }).click();

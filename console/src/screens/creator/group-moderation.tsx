@@ -1,5 +1,6 @@
 // One of the creator's groups: its posts, newest first with the pinned ones on top;
-// pin (at most three), mark as digest, remove with a reason, or mute the author.
+// pin (at most three), mark as digest, remove with a reason, or mute the author; and
+// its members beside them.
 import { useMemo, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { Link, useParams } from "wouter";
@@ -15,6 +16,7 @@ import { formatTime } from "../../lib/format";
 import { useT } from "../../lib/i18n";
 import { pageArgs, useUrlState } from "../../lib/url";
 import { Badge, FormErrors, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
+import { GroupMembers } from "./group-members";
 
 const PAGE_SIZE = 20;
 
@@ -36,15 +38,18 @@ export default function GroupModeration() {
       </PageHeader>
       <QueryState fetching={result.fetching} error={result.error} hasData={!!group} />
       {group && (
-        <>
-          <div data-testid="posts">
-            {group.posts.nodes.map((post) => (
-              <PostCard key={post.id} groupId={group.id} post={post} />
-            ))}
+        <div className="columns wide-first">
+          <div>
+            <div data-testid="posts">
+              {group.posts.nodes.map((post) => (
+                <PostCard key={post.id} groupId={group.id} post={post} />
+              ))}
+            </div>
+            {group.posts.nodes.length === 0 && <p className="muted">{t("app.empty")}</p>}
+            <Pager pageInfo={group.posts.pageInfo} totalCount={group.posts.totalCount} onPage={update} />
           </div>
-          {group.posts.nodes.length === 0 && <p className="muted">{t("app.empty")}</p>}
-          <Pager pageInfo={group.posts.pageInfo} totalCount={group.posts.totalCount} onPage={update} />
-        </>
+          <GroupMembers groupId={group.id} />
+        </div>
       )}
     </section>
   );
@@ -101,12 +106,19 @@ function PostCard(props: { groupId: string; post: Post }) {
           className="danger"
           onClick={async () =>
             setErrors(
-              (await mute({ group: props.groupId, user: post.author.id, reason: reason || null })).data?.muteMember
-                .userErrors ?? [],
+              (
+                await mute({
+                  group: props.groupId,
+                  user: post.author.id,
+                  // From a post, a mute lasts a week; the members list offers other lengths.
+                  until: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+                  reason: reason || null,
+                })
+              ).data?.muteMember.userErrors ?? [],
             )
           }
         >
-          {t("live.mute")}
+          {t("groups.muteWeek")}
         </button>
       </div>
       <FormErrors errors={errors} />
