@@ -19,6 +19,23 @@ test("a creator makes a coupon and a membership plan and puts the plan on sale",
   await page.locator("input[name=endsAt]").fill(`${day(30)}T00:00`);
   await page.getByRole("button", { name: "创建" }).click();
   await expect(page.getByTestId("coupons")).toContainText(name);
+
+  // A coupon to hand out: granted to every follower at once.
+  const gift = `E2E 赠券 ${Date.now() % 100000}`;
+  await page.locator("input[name=name]").fill(gift);
+  await page.locator("select[name=distribution]").selectOption("GRANT");
+  await page.locator("select[name=offKind]").selectOption("amount");
+  await page.locator("input[name=off]").fill("10");
+  await page.locator("input[name=quantity]").fill("5000");
+  await page.getByRole("button", { name: "创建" }).click();
+  const giftRow = page.getByTestId("coupons").locator("tr").filter({ hasText: gift });
+  await giftRow.getByRole("button", { name: "发放" }).click();
+  await expect(giftRow.getByText(/已发给 \d+ 人/)).toBeVisible();
+  const granted = Number((await giftRow.getByText(/已发给/).innerText()).match(/\d+/)?.[0]);
+  expect(granted).toBeGreaterThan(0);
+  const mine = await gql(`{ coupons(first: 50) { nodes { name remaining totalQuantity } } }`, {}, creator);
+  const stored = mine.coupons.nodes.find((c: { name: string }) => c.name === gift);
+  expect(stored.totalQuantity - stored.remaining).toBe(granted);
   await capture(page, "creator-coupons", timings);
 
   await page.getByRole("link", { name: "专栏与会员" }).click();

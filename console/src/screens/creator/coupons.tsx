@@ -3,7 +3,12 @@
 // product, one kind, or chosen products is left to the API's ALL and KIND scopes here).
 import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
-import { CreateCouponDocument, MyCouponsDocument, SetCouponDisabledDocument } from "../../gql/graphql";
+import {
+  CreateCouponDocument,
+  GrantCouponDocument,
+  MyCouponsDocument,
+  SetCouponDisabledDocument,
+} from "../../gql/graphql";
 import type { CouponDistribution, CreateCouponInput, ProductKind } from "../../gql/graphql";
 import { formatTime, shanghaiLocalToInstant, yuanToFen } from "../../lib/format";
 import { useT } from "../../lib/i18n";
@@ -60,6 +65,7 @@ export default function Coupons() {
                   </td>
                   <td>
                     <DisableToggle id={coupon.id} disabled={coupon.disabled} />
+                    {coupon.distribution === "GRANT" && !coupon.disabled && <GrantForm id={coupon.id} />}
                   </td>
                 </tr>
               ))}
@@ -97,6 +103,38 @@ function DisableToggle(props: { id: string; disabled: boolean }) {
       >
         {props.disabled ? t("coupons.enable") : t("coupons.disable")}
       </button>
+      <FormErrors errors={errors} />
+    </span>
+  );
+}
+
+/** Hands a GRANT coupon out: to every follower, or to the buyers of one product (its
+ * global ID). */
+function GrantForm(props: { id: string }) {
+  const t = useT();
+  const [audience, setAudience] = useState<"FOLLOWERS" | "BUYERS">("FOLLOWERS");
+  const [product, setProduct] = useState("");
+  const [errors, setErrors] = useState<readonly ApiUserError[]>([]);
+  const [granted, setGranted] = useState<number | null>(null);
+  const [state, grant] = useMutation(GrantCouponDocument);
+  async function submit() {
+    const result = await grant({ coupon: props.id, audience, product: audience === "BUYERS" ? product : null });
+    setErrors(result.data?.grantCoupon.userErrors ?? []);
+    setGranted(result.data?.grantCoupon.granted ?? null);
+  }
+  return (
+    <span className="row-actions" data-testid="grant">
+      <select name="audience" value={audience} onChange={(e) => setAudience(e.target.value as "FOLLOWERS" | "BUYERS")}>
+        <option value="FOLLOWERS">{t("coupons.toFollowers")}</option>
+        <option value="BUYERS">{t("coupons.toBuyers")}</option>
+      </select>
+      {audience === "BUYERS" && (
+        <input name="grantProduct" placeholder={t("coupons.productId")} value={product} onChange={(e) => setProduct(e.target.value)} />
+      )}
+      <button type="button" className="primary" disabled={state.fetching} onClick={submit}>
+        {t("coupons.grant")}
+      </button>
+      {granted !== null && <span className="muted">{t("coupons.granted", { n: granted })}</span>}
       <FormErrors errors={errors} />
     </span>
   );
