@@ -47,9 +47,18 @@ test("a creator makes a coupon and a membership plan and puts the plan on sale",
   await expect(row).toContainText("草稿");
   await row.getByRole("button", { name: "发布" }).click();
   await expect(row).toContainText("已发布");
+  // Its price changed in place.
+  await row.getByRole("button", { name: "编辑" }).click();
+  const editor = page.getByTestId("plans").locator("form");
+  await editor.locator("input[name=planPrice]").fill("299");
+  await editor.getByRole("button", { name: "保存" }).click();
+  await expect(row).toContainText("¥299.00");
   await capture(page, "creator-shelf", timings);
-  const listed = await gql(`query($c: ID!) { node(id: $c) { ... on Creator { membershipPlans { nodes { name } } } } }`, { c: CREATOR });
-  expect(listed.node.membershipPlans.nodes.map((p: { name: string }) => p.name)).toContain(plan);
+  const listed = await gql(
+    `query($c: ID!) { node(id: $c) { ... on Creator { membershipPlans { nodes { name price { amount } } } } } }`,
+    { c: CREATOR },
+  );
+  expect(listed.node.membershipPlans.nodes).toContainEqual({ name: plan, price: { amount: 29900 } });
 });
 
 test("a creator pins a post in their group and reads their earnings", async ({ page }) => {

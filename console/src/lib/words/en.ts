@@ -75,6 +75,8 @@ export const en: Record<Key, string> = {
   "coupons.enable": "Switch on",
   "shelf.bundles": "Bundles",
   "shelf.plans": "Membership plans",
+  "shelf.includesFuture": "Includes future courses",
+  "shelf.creditOwned": "Credit courses already bought",
   "shelf.newBundle": "New bundle",
   "shelf.newPlan": "New membership plan",
   "shelf.courses": "Courses (Ctrl-click for several)",

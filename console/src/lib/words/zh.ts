@@ -75,6 +75,8 @@ export const zh = {
   "coupons.enable": "启用",
   "shelf.bundles": "专栏（课程组合）",
   "shelf.plans": "会员方案",
+  "shelf.includesFuture": "包含以后的新课",
+  "shelf.creditOwned": "已购课程抵扣",
   "shelf.newBundle": "新建专栏",
   "shelf.newPlan": "新建会员方案",
   "shelf.courses": "包含的课程（按住 Ctrl 多选）",

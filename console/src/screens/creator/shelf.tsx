@@ -1,5 +1,6 @@
-// The creator's bundles (专栏) and membership plans: each with its status and the
-// action that puts it on sale or takes it off, and a form for a new one of each.
+// The creator's bundles (专栏) and membership plans: each with its status, the action
+// that puts it on sale or takes it off, and an edit in place; and a form for a new one
+// of each. Creating and editing share one form per kind.
 import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import {
@@ -8,18 +9,26 @@ import {
   MyShelfDocument,
   SetBundleStatusDocument,
   SetPlanStatusDocument,
+  UpdateBundleDocument,
+  UpdateMembershipPlanDocument,
   type CourseStatus,
+  type MyShelfQuery,
 } from "../../gql/graphql";
-import { yuanToFen } from "../../lib/format";
+import { fenToYuan, yuanToFen } from "../../lib/format";
 import { useT } from "../../lib/i18n";
 import { session } from "../../lib/session";
 import { useUrlState } from "../../lib/url";
 import { errorFor, Field, FormErrors, formErrors, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
 import { CourseStatusBadge } from "../../ui/status";
 
-export default function Shelf() {
+type Shelf = Extract<NonNullable<MyShelfQuery["node"]>, { bundles: unknown }>;
+type Bundle = Shelf["bundles"]["nodes"][number];
+type Plan = Shelf["membershipPlans"]["nodes"][number];
+
+export default function ShelfScreen() {
   const t = useT();
   const [params, update] = useUrlState();
+  const [editing, setEditing] = useState<string | null>(null);
   const context = useMemo(() => ({ additionalTypenames: ["Bundle", "MembershipPlan"] }), []);
   const [result] = useQuery({
     query: MyShelfDocument,
@@ -27,7 +36,11 @@ export default function Shelf() {
     context,
   });
   const node = result.data?.node;
-  const shelf = node && "bundles" in node ? node : null;
+  const shelf = node && "bundles" in node ? (node as Shelf) : null;
+  const [, createBundle] = useMutation(CreateBundleDocument);
+  const [, updateBundle] = useMutation(UpdateBundleDocument);
+  const [, createPlan] = useMutation(CreateMembershipPlanDocument);
+  const [, updatePlan] = useMutation(UpdateMembershipPlanDocument);
   return (
     <section>
       <PageHeader title={t("nav.shelf")} />
@@ -38,47 +51,94 @@ export default function Shelf() {
             <h2>{t("shelf.bundles")}</h2>
             <table data-testid="bundles">
               <tbody>
-                {shelf.bundles.nodes.map((bundle) => (
-                  <tr key={bundle.id}>
-                    <td>
-                      {bundle.title}
-                      <div className="muted">{bundle.courses.map((course) => course.title).join("、")}</div>
-                    </td>
-                    <td className="number">{bundle.price.formatted}</td>
-                    <td>
-                      <StatusAction kind="bundle" id={bundle.id} status={bundle.status} />
-                    </td>
-                  </tr>
-                ))}
+                {shelf.bundles.nodes.map((bundle) =>
+                  editing === bundle.id ? (
+                    <tr key={bundle.id}>
+                      <td colSpan={3}>
+                        <BundleForm
+                          initial={bundle}
+                          courses={shelf.courses.nodes}
+                          submitLabel={t("app.save")}
+                          onCancel={() => setEditing(null)}
+                          onSubmit={async (values) => {
+                            const payload = (await updateBundle({ input: { bundle: bundle.id, ...values } })).data?.updateBundle;
+                            if (payload?.bundle) setEditing(null);
+                            return payload?.userErrors ?? [];
+                          }}
+                        />
+                      </td>
+                    </tr>
+                  ) : (
+                    <tr key={bundle.id}>
+                      <td>
+                        {bundle.title}
+                        <div className="muted">{bundle.courses.map((course) => course.title).join("、")}</div>
+                      </td>
+                      <td className="number">{bundle.price.formatted}</td>
+                      <td>
+                        <StatusAction kind="bundle" id={bundle.id} status={bundle.status} onEdit={() => setEditing(bundle.id)} />
+                      </td>
+                    </tr>
+                  ),
+                )}
               </tbody>
             </table>
             <Pager pageInfo={shelf.bundles.pageInfo} totalCount={shelf.bundles.totalCount} onPage={update} />
-            <NewBundleForm courses={shelf.courses.nodes} />
+            <h3>{t("shelf.newBundle")}</h3>
+            <BundleForm
+              courses={shelf.courses.nodes}
+              submitLabel={t("courses.create")}
+              onSubmit={async (values) => (await createBundle({ input: values })).data?.createBundle.userErrors ?? []}
+            />
           </div>
           <div className="panel">
             <h2>{t("shelf.plans")}</h2>
             <table data-testid="plans">
               <tbody>
-                {shelf.membershipPlans.nodes.map((plan) => (
-                  <tr key={plan.id}>
-                    <td>
-                      {plan.name}
-                      <div className="muted">
-                        {t("shelf.months", { n: plan.periodMonths })}
-                        {plan.includesGroups && ` · ${t("shelf.withGroups")}`}
-                        {plan.earlyRenewalPrice && ` · ${t("shelf.early")} ${plan.earlyRenewalPrice.formatted}`}
-                        {plan.lapsedRenewalPrice && ` · ${t("shelf.lapsed")} ${plan.lapsedRenewalPrice.formatted}`}
-                      </div>
-                    </td>
-                    <td className="number">{plan.price.formatted}</td>
-                    <td>
-                      <StatusAction kind="plan" id={plan.id} status={plan.status} />
-                    </td>
-                  </tr>
-                ))}
+                {shelf.membershipPlans.nodes.map((plan) =>
+                  editing === plan.id ? (
+                    <tr key={plan.id}>
+                      <td colSpan={3}>
+                        <PlanForm
+                          initial={plan}
+                          submitLabel={t("app.save")}
+                          onCancel={() => setEditing(null)}
+                          onSubmit={async ({ periodMonths: _fixed, ...values }) => {
+                            const payload = (await updatePlan({ input: { plan: plan.id, ...values } })).data
+                              ?.updateMembershipPlan;
+                            if (payload?.plan) setEditing(null);
+                            return payload?.userErrors ?? [];
+                          }}
+                        />
+                      </td>
+                    </tr>
+                  ) : (
+                    <tr key={plan.id}>
+                      <td>
+                        {plan.name}
+                        <div className="muted">
+                          {t("shelf.months", { n: plan.periodMonths })}
+                          {plan.includesGroups && ` · ${t("shelf.withGroups")}`}
+                          {plan.earlyRenewalPrice && ` · ${t("shelf.early")} ${plan.earlyRenewalPrice.formatted}`}
+                          {plan.lapsedRenewalPrice && ` · ${t("shelf.lapsed")} ${plan.lapsedRenewalPrice.formatted}`}
+                        </div>
+                      </td>
+                      <td className="number">{plan.price.formatted}</td>
+                      <td>
+                        <StatusAction kind="plan" id={plan.id} status={plan.status} onEdit={() => setEditing(plan.id)} />
+                      </td>
+                    </tr>
+                  ),
+                )}
               </tbody>
             </table>
-            <NewPlanForm />
+            <h3>{t("shelf.newPlan")}</h3>
+            <PlanForm
+              submitLabel={t("courses.create")}
+              onSubmit={async (values) =>
+                (await createPlan({ input: values })).data?.createMembershipPlan.userErrors ?? []
+              }
+            />
           </div>
         </div>
       )}
@@ -86,9 +146,9 @@ export default function Shelf() {
   );
 }
 
-/** A status badge with the action that moves it: publish a draft or an archived one,
+/** A status badge with its actions: edit, and publish a draft or an archived one or
  * archive a published one. */
-function StatusAction(props: { kind: "bundle" | "plan"; id: string; status: CourseStatus }) {
+function StatusAction(props: { kind: "bundle" | "plan"; id: string; status: CourseStatus; onEdit: () => void }) {
   const t = useT();
   const [errors, setErrors] = useState<readonly ApiUserError[]>([]);
   const [, setBundle] = useMutation(SetBundleStatusDocument);
@@ -104,6 +164,9 @@ function StatusAction(props: { kind: "bundle" | "plan"; id: string; status: Cour
   return (
     <span className="row-actions">
       <CourseStatusBadge status={props.status} />
+      <button type="button" onClick={props.onEdit}>
+        {t("courses.editLesson")}
+      </button>
       <button type="button" onClick={move}>
         {next === "PUBLISHED" ? t("courses.publish") : t("courses.archive")}
       </button>
@@ -112,20 +175,40 @@ function StatusAction(props: { kind: "bundle" | "plan"; id: string; status: Cour
   );
 }
 
-function NewBundleForm(props: { courses: { id: string; title: string }[] }) {
+/** What the bundle form submits. */
+interface BundleValues {
+  title: string;
+  priceFen: number;
+  courses: string[];
+  includesFuture: boolean;
+  creditOwned: boolean;
+}
+
+/** A bundle's fields; `onSubmit` answers with the API's userErrors. */
+function BundleForm(props: {
+  initial?: Bundle;
+  courses: { id: string; title: string }[];
+  submitLabel: string;
+  onSubmit: (values: BundleValues) => Promise<readonly ApiUserError[]>;
+  onCancel?: () => void;
+}) {
   const t = useT();
-  const [title, setTitle] = useState("");
-  const [price, setPrice] = useState("");
-  const [chosen, setChosen] = useState<string[]>([]);
+  const { initial } = props;
+  const [title, setTitle] = useState(initial?.title ?? "");
+  const [price, setPrice] = useState(initial ? fenToYuan(initial.price.amount) : "");
+  const [chosen, setChosen] = useState<string[]>(initial?.courses.map((course) => course.id) ?? []);
+  const [includesFuture, setIncludesFuture] = useState(initial?.includesFuture ?? false);
+  const [creditOwned, setCreditOwned] = useState(initial?.creditOwned ?? true);
   const [errors, setErrors] = useState<readonly ApiUserError[]>([]);
-  const [state, create] = useMutation(CreateBundleDocument);
+  // The bundle's own courses stay listed even when they are no longer on sale.
+  const options = [...(initial?.courses ?? []), ...props.courses.filter((c) => !initial?.courses.some((o) => o.id === c.id))];
   async function submit(event: FormEvent) {
     event.preventDefault();
     const priceFen = yuanToFen(price);
     if (priceFen === null) return setErrors([{ field: ["priceFen"], message: t("orders.badAmount") }]);
-    const result = await create({ input: { title, priceFen, courses: chosen } });
-    setErrors(result.data?.createBundle.userErrors ?? []);
-    if (result.data?.createBundle.bundle) {
+    const refused = await props.onSubmit({ title, priceFen, courses: chosen, includesFuture, creditOwned });
+    setErrors(refused);
+    if (refused.length === 0 && !initial) {
       setTitle("");
       setPrice("");
       setChosen([]);
@@ -133,7 +216,6 @@ function NewBundleForm(props: { courses: { id: string; title: string }[] }) {
   }
   return (
     <form className="form-grid" onSubmit={submit}>
-      <h3 className="wide">{t("shelf.newBundle")}</h3>
       <Field label={t("courses.name")} error={errorFor(errors, "title")}>
         <input name="bundleTitle" value={title} onChange={(event) => setTitle(event.target.value)} />
       </Field>
@@ -148,28 +230,68 @@ function NewBundleForm(props: { courses: { id: string; title: string }[] }) {
           value={chosen}
           onChange={(event) => setChosen(Array.from(event.target.selectedOptions, (option) => option.value))}
         >
-          {props.courses.map((course) => (
+          {options.map((course) => (
             <option key={course.id} value={course.id}>
               {course.title}
             </option>
           ))}
         </select>
       </Field>
+      <label className="check">
+        <input type="checkbox" checked={includesFuture} onChange={(e) => setIncludesFuture(e.target.checked)} />
+        {t("shelf.includesFuture")}
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={creditOwned} onChange={(e) => setCreditOwned(e.target.checked)} />
+        {t("shelf.creditOwned")}
+      </label>
       <FormErrors errors={formErrors(errors, ["title", "priceFen", "courses"])} />
       <div className="filter-actions">
-        <button type="submit" className="primary" disabled={state.fetching}>
-          {t("courses.create")}
+        <button type="submit" className="primary">
+          {props.submitLabel}
         </button>
+        {props.onCancel && (
+          <button type="button" onClick={props.onCancel}>
+            {t("app.cancel")}
+          </button>
+        )}
       </div>
     </form>
   );
 }
 
-function NewPlanForm() {
+/** What the plan form submits. */
+interface PlanValues {
+  name: string;
+  periodMonths: number;
+  priceFen: number;
+  earlyRenewalPriceFen: number | null;
+  lapsedRenewalPriceFen: number | null;
+  includesGroups: boolean;
+}
+
+const PLAN_FIELDS = ["name", "periodMonths", "priceFen", "earlyRenewalPriceFen", "lapsedRenewalPriceFen"];
+
+/** A membership plan's fields (the period is fixed once made); `onSubmit` answers with
+ * the API's userErrors. */
+function PlanForm(props: {
+  initial?: Plan;
+  submitLabel: string;
+  onSubmit: (values: PlanValues) => Promise<readonly ApiUserError[]>;
+  onCancel?: () => void;
+}) {
   const t = useT();
-  const [values, setValues] = useState({ name: "", months: "12", price: "", early: "", lapsed: "", groups: false });
+  const { initial } = props;
+  const yuan = (money?: { amount: number } | null) => (money ? fenToYuan(money.amount) : "");
+  const [values, setValues] = useState({
+    name: initial?.name ?? "",
+    months: String(initial?.periodMonths ?? 12),
+    price: yuan(initial?.price),
+    early: yuan(initial?.earlyRenewalPrice),
+    lapsed: yuan(initial?.lapsedRenewalPrice),
+    groups: initial?.includesGroups ?? false,
+  });
   const [errors, setErrors] = useState<readonly ApiUserError[]>([]);
-  const [state, create] = useMutation(CreateMembershipPlanDocument);
   const set = (name: "name" | "months" | "price" | "early" | "lapsed") => (event: { target: { value: string } }) =>
     setValues((old) => ({ ...old, [name]: event.target.value }));
   async function submit(event: FormEvent) {
@@ -182,26 +304,24 @@ function NewPlanForm() {
     if (values.early && early === null) local.push({ field: ["earlyRenewalPriceFen"], message: t("orders.badAmount") });
     if (values.lapsed && lapsed === null) local.push({ field: ["lapsedRenewalPriceFen"], message: t("orders.badAmount") });
     if (local.length > 0 || priceFen === null) return setErrors(local);
-    const result = await create({
-      input: {
+    setErrors(
+      await props.onSubmit({
         name: values.name,
         periodMonths: Number(values.months) || 0,
         priceFen,
         earlyRenewalPriceFen: early,
         lapsedRenewalPriceFen: lapsed,
         includesGroups: values.groups,
-      },
-    });
-    setErrors(result.data?.createMembershipPlan.userErrors ?? []);
+      }),
+    );
   }
   return (
     <form className="form-grid" onSubmit={submit}>
-      <h3 className="wide">{t("shelf.newPlan")}</h3>
       <Field label={t("shelf.planName")} error={errorFor(errors, "name")}>
         <input name="planName" value={values.name} onChange={set("name")} />
       </Field>
       <Field label={t("shelf.period")} error={errorFor(errors, "periodMonths")}>
-        <input name="planMonths" inputMode="numeric" value={values.months} onChange={set("months")} />
+        <input name="planMonths" inputMode="numeric" value={values.months} onChange={set("months")} disabled={!!initial} />
       </Field>
       <Field label={t("courses.priceYuan")} error={errorFor(errors, "priceFen")}>
         <input name="planPrice" inputMode="decimal" value={values.price} onChange={set("price")} />
@@ -221,13 +341,16 @@ function NewPlanForm() {
         />
         {t("shelf.withGroups")}
       </label>
-      <FormErrors
-        errors={formErrors(errors, ["name", "periodMonths", "priceFen", "earlyRenewalPriceFen", "lapsedRenewalPriceFen"])}
-      />
+      <FormErrors errors={formErrors(errors, PLAN_FIELDS)} />
       <div className="filter-actions">
-        <button type="submit" className="primary" disabled={state.fetching}>
-          {t("courses.create")}
+        <button type="submit" className="primary">
+          {props.submitLabel}
         </button>
+        {props.onCancel && (
+          <button type="button" onClick={props.onCancel}>
+            {t("app.cancel")}
+          </button>
+        )}
       </div>
     </form>
   );
