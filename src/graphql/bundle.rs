@@ -80,7 +80,12 @@ impl Bundle {
     }
     /// Its courses, in order (those the viewer may see).
     async fn courses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Course>> {
-        let ids = bundles::course_ids(ctx.db()?, self.0.id).await?;
+        // Batched: a page of bundles reads its courses in one query.
+        let ids = ctx
+            .loader()?
+            .load_one(crate::graphql::loaders::CoursesOfBundle(self.0.id))
+            .await?
+            .unwrap_or_default();
         // Together, so the loader reads the rows in one batch.
         let loaded = futures_util::future::try_join_all(
             ids.into_iter().map(|id| Course::load_visible(ctx, id)),

@@ -407,6 +407,26 @@ impl Loader<PaymentEventsOfOrder> for DbLoader {
 }
 
 key!(
+    /// The course ids of a bundle, in order, by bundle id.
+    CoursesOfBundle
+);
+
+impl Loader<CoursesOfBundle> for DbLoader {
+    type Value = Vec<i64>;
+    type Error = AppError;
+    async fn load(
+        &self,
+        keys: &[CoursesOfBundle],
+    ) -> Result<HashMap<CoursesOfBundle, Self::Value>, AppError> {
+        let rows = crate::service::bundles::course_ids_of(&self.db, &ids(keys, |k| k.0)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, courses)| (CoursesOfBundle(id), courses))
+            .collect())
+    }
+}
+
+key!(
     /// The coupons a user may use now, by user id.
     UsableCoupons
 );

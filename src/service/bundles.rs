@@ -59,6 +59,28 @@ pub async fn course_ids(db: &impl ConnectionTrait, bundle_id: i64) -> AppResult<
         .await?)
 }
 
+/// The course ids of several bundles, by bundle, each in order (one query, for lists).
+pub async fn course_ids_of(
+    db: &impl ConnectionTrait,
+    bundle_ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<i64>>> {
+    let rows: Vec<(i64, i64)> = bundle_course::Entity::find()
+        .select_only()
+        .column(bundle_course::Column::BundleId)
+        .column(bundle_course::Column::CourseId)
+        .filter(bundle_course::Column::BundleId.is_in(bundle_ids.iter().copied()))
+        .order_by_asc(bundle_course::Column::BundleId)
+        .order_by_asc(bundle_course::Column::Position)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_bundle: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for (bundle_id, course_id) in rows {
+        by_bundle.entry(bundle_id).or_default().push(course_id);
+    }
+    Ok(by_bundle)
+}
+
 /// A bundle to make, or what to change of one (None: unchanged).
 #[derive(Debug, Clone, Default)]
 pub struct BundleFields {

@@ -217,3 +217,51 @@ async fn fixture_admin(app: &TestApp) -> i64 {
         .await
         .id
 }
+
+/// The console's lists: orders with their refunds and payment notifications, and a
+/// creator's bundles with their courses, cost the same statements for any page size.
+#[tokio::test]
+async fn console_lists_with_nested_history_cost_a_fixed_number_of_statements() {
+    let app = uncached().await;
+    let creators = catalogue(&app, 2, 20).await;
+    let seller = app.token(creators[0].user_id);
+    for b in 0..12 {
+        let courses: Vec<String> = [1 + 2 * (b % 10), 3 + 2 * (b % 9)]
+            .iter()
+            .map(|id| crate::helpers::gid("Course", *id as i64))
+            .collect();
+        let made = app
+            .mutate(
+                &seller,
+                r#"mutation($c: [ID!]!, $t: String!) { createBundle(input: {title: $t, priceFen: 100, courses: $c}) { bundle { id } userErrors { code } } }"#,
+                json!({ "c": courses, "t": format!("bundle {b}") }),
+            )
+            .await;
+        assert_eq!(made["userErrors"], json!([]), "{made}");
+    }
+    let shelf = "query($c: ID!, $n: Int) { node(id: $c) { ... on Creator { bundles(first: $n) { nodes { title courses { title } } } } } }";
+    let creator = crate::helpers::gid("Creator", creators[0].id);
+    statements_of(&app, Some(&seller), shelf, json!({ "c": creator, "n": 1 })).await;
+    let few = statements_of(&app, Some(&seller), shelf, json!({ "c": creator, "n": 3 })).await;
+    let many = statements_of(&app, Some(&seller), shelf, json!({ "c": creator, "n": 12 })).await;
+    assert_eq!(few, many, "bundles with courses: {few} then {many}");
+
+    let learner = Fixture::new(&app.db)
+        .user("history-learner", entity::enums::Role::Learner)
+        .await;
+    let buyer = app.token_for(learner.id, zhiku::auth::tokens::Audience::MiniProgram);
+    for id in 1..=20 {
+        app.mutate(
+            &buyer,
+            r#"mutation($p: ID!, $k: String!) { createOrder(input: {product: $p, idempotencyKey: $k}) { userErrors { code } } }"#,
+            json!({ "p": crate::helpers::gid("Course", id), "k": format!("free-{id}") }),
+        )
+        .await;
+    }
+    let admin = app.token(fixture_admin(&app).await);
+    let orders = "query($n: Int) { orders(first: $n) { nodes { outTradeNo refunds { status } paymentEvents { eventType } } } }";
+    statements_of(&app, Some(&admin), orders, json!({ "n": 1 })).await;
+    let few = statements_of(&app, Some(&admin), orders, json!({ "n": 5 })).await;
+    let many = statements_of(&app, Some(&admin), orders, json!({ "n": 20 })).await;
+    assert_eq!(few, many, "orders with history: {few} then {many}");
+}

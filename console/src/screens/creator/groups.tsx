@@ -1,4 +1,5 @@
-// The creator's community groups: the list with member counts, and the form that opens
+// The creator's community groups: the list (members are counted on each group's page),
+// and the form that opens
 // a new group (free, or paid for a number of days).
 import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
@@ -41,7 +42,6 @@ export default function Groups() {
                 <th>{t("groups.name")}</th>
                 <th className="number">{t("courses.priceYuan")}</th>
                 <th className="number">{t("groups.days")}</th>
-                <th className="number">{t("groups.members")}</th>
                 <th>{t("app.createdAt")}</th>
               </tr>
             </thead>
@@ -53,7 +53,6 @@ export default function Groups() {
                   </td>
                   <td className="number">{group.price.formatted}</td>
                   <td className="number">{group.membershipDays ?? "∞"}</td>
-                  <td className="number">{group.members.totalCount}</td>
                   <td>{formatTime(group.createdAt)}</td>
                 </tr>
               ))}
