@@ -13,7 +13,10 @@ export const SCREENSHOTS = "e2e/screenshots";
 /** A console token for a seeded user (database id or global ID), from `zhiku token`. */
 export function token(user: string | number, audience = "console"): string {
   return execFileSync(process.env.ZHIKU_BIN ?? "", ["token", "--user", String(user), "--audience", audience], {
-    env: { ...process.env, DATABASE_URL: `sqlite://${process.env.E2E_DATA_DIR}/demo.db?mode=rwc` },
+    env: {
+      ...process.env,
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${process.env.E2E_DATA_DIR}/demo.db?mode=rwc`,
+    },
     encoding: "utf8",
   }).trim();
 }

@@ -29,6 +29,7 @@ mod m20261204_000023_threads_and_moderation;
 mod m20261204_000024_check_ins;
 mod m20261204_000025_paid_questions;
 mod m20261204_000026_sales_days;
+mod m20261204_000027_orders_by_buyer_product;
 mod support;
 
 /// Runs every migration of Zhiku in order.
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000024_check_ins::Migration),
             Box::new(m20261204_000025_paid_questions::Migration),
             Box::new(m20261204_000026_sales_days::Migration),
+            Box::new(m20261204_000027_orders_by_buyer_product::Migration),
         ]
     }
 }

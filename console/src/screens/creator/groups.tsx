@@ -1,6 +1,5 @@
 // The creator's community groups: the list (members are counted on each group's page),
-// and the form that opens
-// a new group (free, or paid for a number of days).
+// and the form that opens a new group (free, or paid for a number of days).
 import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { Link, useLocation } from "wouter";
