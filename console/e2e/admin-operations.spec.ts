@@ -52,3 +52,25 @@ test("an admin reads the reports, the outbox and runs operations", async ({ page
   const model = await gql(`mutation { rebuildRecommendations { stats { users items } } }`, {}, admin);
   await expect(stats).toContainText(String(model.rebuildRecommendations.stats.items));
 });
+
+test("an admin sets a creator's fee; an impossible one is refused beside the field", async ({ page }) => {
+  const admin = token(1);
+  const timings = timeOperations(page);
+  await signIn(page, admin, `/console/creators?q=${encodeURIComponent("·5老师")}`);
+  const row = page.getByTestId("creators").locator("tbody tr").first();
+  await expect(row).toContainText("5老师");
+  const creator = (await row.getAttribute("data-creator")) ?? "";
+  await row.locator("input[name=fee]").fill("150");
+  await row.locator("form").filter({ has: page.locator("input[name=fee]") }).getByRole("button", { name: "保存" }).click();
+  await expect(row.locator(".field-error")).toHaveAttribute("data-code", "OUT_OF_RANGE");
+  const unchanged = await gql(`query($c: ID!) { node(id: $c) { ... on Creator { feeBasisPoints } } }`, { c: creator }, admin);
+  expect(unchanged.node.feeBasisPoints).toBeNull();
+
+  await row.locator("input[name=fee]").fill("12.5");
+  await row.locator("form").filter({ has: page.locator("input[name=fee]") }).getByRole("button", { name: "保存" }).click();
+  await expect(row.locator(".field-error")).toHaveCount(0);
+  await expect
+    .poll(async () => (await gql(`query($c: ID!) { node(id: $c) { ... on Creator { feeBasisPoints } } }`, { c: creator }, admin)).node.feeBasisPoints)
+    .toBe(1250);
+  await capture(page, "admin-creators", timings);
+});

@@ -23,6 +23,7 @@ const ADMIN_SCREENS: Screen[] = [
   { path: "/orders/:id", component: lazy(() => import("./screens/admin/order-detail")) },
   { path: "/users", label: "nav.users", component: lazy(() => import("./screens/admin/users")) },
   { path: "/courses", label: "nav.courses", component: lazy(() => import("./screens/admin/courses")) },
+  { path: "/creators", label: "nav.creators", component: lazy(() => import("./screens/admin/creators")) },
   { path: "/ratings", label: "nav.ratings", component: lazy(() => import("./screens/admin/ratings")) },
   { path: "/reports", label: "nav.reports", component: lazy(() => import("./screens/admin/reports")) },
   { path: "/outbox", label: "nav.outbox", component: lazy(() => import("./screens/admin/outbox")) },
