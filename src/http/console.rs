@@ -51,7 +51,12 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
         .any(|item| {
             let mut parts = item.split(';').map(str::trim);
             let name = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| p.replace(' ', "") == "q=0" || p == "q=0.0");
+            // A weight of zero (`q=0`, `q=0.000`) means "not this one".
+            let refused = parts.any(|part| {
+                part.strip_prefix("q=")
+                    .and_then(|weight| weight.trim().parse::<f32>().ok())
+                    .is_some_and(|weight| weight <= 0.0)
+            });
             name.eq_ignore_ascii_case(coding) && !refused
         })
 }
@@ -146,6 +151,8 @@ mod tests {
         assert!(accepts(&accepting("gzip, deflate, br"), "br"));
         assert!(accepts(&accepting("GZIP;q=0.5"), "gzip"));
         assert!(!accepts(&accepting("gzip;q=0, deflate"), "gzip"));
+        assert!(!accepts(&accepting("br;q=0.000"), "br"));
+        assert!(accepts(&accepting("br;q=0.001"), "br"));
         assert!(!accepts(&accepting("identity"), "br"));
         assert!(!accepts(&HeaderMap::new(), "gzip"));
     }

@@ -3,13 +3,9 @@
 // `OrderFilter` and `OrderOrder` and into the CSV export's query parameters, so the
 // export is exactly the list on screen.
 import type { OrderFilter, OrderOrder, OrderStatus, ProductKind } from "../../gql/graphql";
+import { ORDER_STATUSES, PRODUCT_KINDS } from "../../lib/enums";
 import { addDays, shanghaiMidnight, yuanToFen } from "../../lib/format";
 
-/** Order states, in the order a person expects them. */
-export const ORDER_STATUSES: OrderStatus[] = ["PENDING", "PAID", "REFUNDING", "REFUNDED", "CLOSED"];
-
-/** Product kinds an order can be for. */
-export const PRODUCT_KINDS: ProductKind[] = ["COURSE", "LIVESTREAM", "GROUP", "BUNDLE", "MEMBERSHIP", "QUESTION"];
 
 /** The address parameters of the filter. */
 export const FILTER_PARAMS = ["status", "kind", "from", "to", "min", "max", "buyer", "creator", "coupon", "sort"] as const;

@@ -11,7 +11,8 @@ import { FIRST_PAGE, pageArgs, useUrlState } from "../../lib/url";
 import { Field, PageHeader, Pager, QueryState } from "../../ui/kit";
 import { productName } from "../../ui/product";
 import { StatusBadge } from "../../ui/status";
-import { exportUrl, FILTER_PARAMS, ORDER_STATUSES, orderFilter, orderSort, PRODUCT_KINDS, SORTS } from "./order-filter";
+import { ORDER_STATUSES, PRODUCT_KINDS } from "../../lib/enums";
+import { exportUrl, FILTER_PARAMS, orderFilter, orderSort, SORTS } from "./order-filter";
 
 const PAGE_SIZE = 20;
 

@@ -14,7 +14,7 @@ import { formatTime, shanghaiLocalToInstant, yuanToFen } from "../../lib/format"
 import { useT } from "../../lib/i18n";
 import { FIRST_PAGE, useUrlState } from "../../lib/url";
 import { Badge, errorFor, Field, FormErrors, formErrors, PageHeader, QueryState, type ApiUserError } from "../../ui/kit";
-import { PRODUCT_KINDS } from "../admin/order-filter";
+import { PRODUCT_KINDS } from "../../lib/enums";
 
 const PAGE_SIZE = 20;
 
