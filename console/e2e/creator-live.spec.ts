@@ -20,9 +20,18 @@ test("a creator goes live and moderates the chat as it happens", async ({ page }
   await expect(page).toHaveURL(/\/console\/creator\/livestreams\/[^/?]+$/);
   await expect(page.getByTestId("push-url")).toContainText("rtmp://");
 
+  // Still scheduled, its details change: a new title and a price.
+  await page.getByTestId("live-status").getByRole("button", { name: "编辑" }).click();
+  const edit = page.getByTestId("edit-livestream");
+  await edit.locator("input[name=title]").fill(`${title}（加场）`);
+  await edit.getByRole("button", { name: "保存" }).click();
+  await expect(page.getByRole("heading", { name: `${title}（加场）` })).toBeVisible();
+
   await page.getByRole("button", { name: "开始直播" }).click();
   await expect(page.getByTestId("live-status")).toContainText("直播中");
   const id = decodeURIComponent(page.url().split("/livestreams/")[1]);
+  const stored = await gql(`query($l: ID!) { node(id: $l) { ... on Livestream { title } } }`, { l: id });
+  expect(stored.node.title).toBe(`${title}（加场）`);
 
   // A learner in the mini-program says something; the console shows it without reload.
   const learner = token(LEARNER_USER, "miniprogram");

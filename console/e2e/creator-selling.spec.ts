@@ -81,6 +81,18 @@ test("a creator pins a post in their group and reads their earnings", async ({ p
   );
   expect(digests.node.posts.totalCount).toBeGreaterThan(0);
 
+  // A reply under a post is removed from the console.
+  const discussed = page.getByTestId("posts").locator("article").filter({ has: page.getByRole("button", { name: /回复（[1-9]/ }) }).first();
+  const discussedId = (await discussed.getAttribute("data-post")) ?? "";
+  const replyCount = async () =>
+    (await gql(`query($p: ID!) { node(id: $p) { ... on GroupPost { replyCount } } }`, { p: discussedId }, creator)).node.replyCount;
+  const before = await replyCount();
+  await discussed.getByRole("button", { name: /回复（/ }).click();
+  const reply = discussed.getByTestId("replies").locator("li").first();
+  await discussed.locator("input[name=replyReason]").fill("与主题无关");
+  await reply.getByRole("button", { name: "删除" }).click();
+  await expect.poll(replyCount).toBe(before - 1);
+
   // A member muted from the console can no longer post there.
   const member = page.getByTestId("members").locator("tr").first();
   const memberId = (await member.getAttribute("data-member")) ?? "";

@@ -65,3 +65,19 @@ export function percent(ratio: number | null | undefined): string {
 export function shanghaiLocalToInstant(value: string): string | null {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value) ? `${value}:00+08:00` : null;
 }
+
+const localFormat = new Intl.DateTimeFormat("en-CA", {
+  timeZone: ZONE,
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+/** An instant as a `datetime-local` value in Shanghai time (`2026-12-05T20:00`). */
+export function instantToShanghaiLocal(instant: string): string {
+  const part = (type: string) => localFormat.formatToParts(new Date(instant)).find((p) => p.type === type)?.value ?? "";
+  return `${part("year")}-${part("month")}-${part("day")}T${part("hour")}:${part("minute")}`;
+}

@@ -39,6 +39,7 @@ export const en: Record<Key, string> = {
   "groups.unmuted": "Unmuted",
   "groups.muteWeek": "Mute for 7 days",
   "groups.days.n": "{n} days",
+  "groups.replies": "Replies ({n})",
   "groups.pinned": "Pinned",
   "groups.digest": "Digest",
   "groups.pin": "Pin",

@@ -39,6 +39,7 @@ export const zh = {
   "groups.unmuted": "已解除禁言",
   "groups.muteWeek": "禁言 7 天",
   "groups.days.n": "{n} 天",
+  "groups.replies": "回复（{n}）",
   "groups.pinned": "置顶",
   "groups.digest": "精华",
   "groups.pin": "置顶",

@@ -17,6 +17,7 @@ import { useT } from "../../lib/i18n";
 import { pageArgs, useUrlState } from "../../lib/url";
 import { Badge, FormErrors, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
 import { GroupMembers } from "./group-members";
+import { PostReplies } from "./post-replies";
 
 const PAGE_SIZE = 20;
 
@@ -60,6 +61,7 @@ function PostCard(props: { groupId: string; post: Post }) {
   const { post } = props;
   const [errors, setErrors] = useState<readonly ApiUserError[]>([]);
   const [reason, setReason] = useState("");
+  const [repliesOpen, setRepliesOpen] = useState(false);
   const [, pin] = useMutation(PinPostDocument);
   const [, digest] = useMutation(MarkDigestDocument);
   const [, remove] = useMutation(RemovePostDocument);
@@ -120,7 +122,11 @@ function PostCard(props: { groupId: string; post: Post }) {
         >
           {t("groups.muteWeek")}
         </button>
+        <button type="button" onClick={() => setRepliesOpen(!repliesOpen)}>
+          {t("groups.replies", { n: post.replyCount })}
+        </button>
       </div>
+      {repliesOpen && <PostReplies postId={post.id} />}
       <FormErrors errors={errors} />
     </article>
   );

@@ -1,6 +1,7 @@
-// One livestream as its creator runs it: the push address for OBS (copyable), going
-// live and ending with the replay address, calling it off, and the room's chat in real
-// time (a subscription from the last logged event on) with delete, pin and mute.
+// One livestream as its creator runs it: its details while scheduled, the push address
+// for OBS (copyable), going live and ending with the replay address, calling it off,
+// and the room's chat in real time (a subscription from the last logged event on)
+// with delete, pin and mute.
 import { useEffect, useMemo, useState } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { Link, useParams } from "wouter";
@@ -20,6 +21,7 @@ import { formatTime } from "../../lib/format";
 import { useT } from "../../lib/i18n";
 import { Field, Figure, FormErrors, PageHeader, QueryState, type ApiUserError } from "../../ui/kit";
 import { LiveBadge } from "../../ui/status";
+import { LivestreamEdit } from "./livestream-edit";
 
 type Room = Extract<NonNullable<LivestreamRoomQuery["node"]>, { __typename?: "Livestream"; title: string }>;
 type ChatMessage = Room["messages"]["nodes"][number];
@@ -46,6 +48,7 @@ function RoomView(props: { room: Room }) {
   const { room } = props;
   const [errors, setErrors] = useState<readonly ApiUserError[]>([]);
   const [replayUrl, setReplayUrl] = useState("");
+  const [editing, setEditing] = useState(false);
   const [starting, start] = useMutation(StartLivestreamDocument);
   const [ending, end] = useMutation(EndLivestreamDocument);
   const [cancelling, cancel] = useMutation(CancelLivestreamDocument);
@@ -68,6 +71,9 @@ function RoomView(props: { room: Room }) {
             >
               {t("live.goLive")}
             </button>
+            <button type="button" onClick={() => setEditing(!editing)}>
+              {t("courses.editLesson")}
+            </button>
             <button
               type="button"
               className="danger"
@@ -80,6 +86,7 @@ function RoomView(props: { room: Room }) {
         )}
         <FormErrors errors={errors} />
       </div>
+      {editing && live.status === "SCHEDULED" && <LivestreamEdit livestream={room} onDone={() => setEditing(false)} />}
       <div className="figures">
         <Figure testId="viewers" label={t("live.viewersNow")} value={live.viewerCount} />
         <Figure label={t("dash.peak")} value={room.peakViewers} />
