@@ -80,3 +80,24 @@ test("a creator creates a course with a lesson, publishes it and finds it in the
     { title, status: "PUBLISHED", price: { amount: 4990 }, lessons: [{ title: "第一课：课程导论", freePreview: true }] },
   ]);
 });
+
+test("a creator lists the orders of their products", async ({ page }) => {
+  const creator = token(CREATOR_USER);
+  const timings = timeOperations(page);
+  await signIn(page, creator, "/console/creator/orders?status=PAID");
+  await expect(page.getByTestId("orders").locator("tbody tr").first()).toBeVisible();
+  const sold = await gql(
+    `query($c: ID!) { orders(filter: {creator: $c, status: PAID}) { totalCount } }`,
+    { c: "Q3JlYXRvcjozNg==" },
+    creator,
+  );
+  expect(sold.orders.totalCount).toBeGreaterThan(0);
+  await expect(page.locator(".pager")).toContainText(`共 ${sold.orders.totalCount} 条`);
+  // No export and no buyer filter: those are the admins'.
+  await expect(page.getByRole("button", { name: "导出 CSV" })).toHaveCount(0);
+  await expect(page.locator("input[name=buyer]")).toHaveCount(0);
+  await page.getByTestId("orders").locator("tbody tr").first().getByRole("link").click();
+  await expect(page).toHaveURL(/\/console\/creator\/orders\/[^/?]+$/);
+  await expect(page.getByTestId("order-status")).toHaveText("已支付");
+  await capture(page, "creator-orders", timings);
+});

@@ -33,6 +33,8 @@ const ADMIN_SCREENS: Screen[] = [
 const CREATOR_SCREENS: Screen[] = [
   { path: "/creator", label: "nav.myDashboard", component: lazy(() => import("./screens/creator/dashboard")) },
   { path: "/creator/courses", label: "nav.myCourses", component: lazy(() => import("./screens/creator/courses")) },
+  { path: "/creator/orders", label: "nav.sold", component: lazy(() => import("./screens/admin/orders")) },
+  { path: "/creator/orders/:id", component: lazy(() => import("./screens/admin/order-detail")) },
   { path: "/creator/courses/:id", component: lazy(() => import("./screens/creator/course-editor")) },
   {
     path: "/creator/livestreams",

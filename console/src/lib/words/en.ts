@@ -187,6 +187,8 @@ export const en: Record<Key, string> = {
   "creators.mchid": "Profit-sharing merchant id",
   "creators.transfer": "blank: transfers to their wallet",
   "creators.merchantName": "Merchant's registered name (WeChat Pay checks it)",
+  "nav.sold": "My sales",
+  "orders.sold": "Orders of my products",
   "nav.ratings": "Ratings",
   "nav.reports": "Reports",
   "nav.outbox": "Messages",

@@ -187,6 +187,8 @@ export const zh = {
   "creators.mchid": "分账商户号",
   "creators.transfer": "留空为转账到零钱",
   "creators.merchantName": "商户登记名称（微信支付核对）",
+  "nav.sold": "我的订单",
+  "orders.sold": "我卖出的订单",
   "nav.ratings": "评价",
   "nav.reports": "举报",
   "nav.outbox": "消息",

@@ -1,5 +1,6 @@
-// One order (admins): what was bought and paid, the discounts, the payment notifications
-// and refunds, and the refund action with its reason.
+// One order: what was bought and paid, the discounts, the refunds (and, for admins, the
+// payment notifications), and the refund action with its reason (admins, and the
+// seller within the refund window: the API decides).
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { Link, useParams } from "wouter";
@@ -10,16 +11,18 @@ import { useT } from "../../lib/i18n";
 import { errorFor, Field, FormErrors, formErrors, PageHeader, QueryState, type ApiUserError } from "../../ui/kit";
 import { productName } from "../../ui/product";
 import { StatusBadge } from "../../ui/status";
+import { useOrdersBase } from "./orders";
 
 export default function OrderDetail() {
   const t = useT();
+  const base = useOrdersBase();
   const id = decodeURIComponent(useParams<{ id: string }>().id);
   const [result] = useQuery({ query: OrderDetailDocument, variables: { id } });
   const order = result.data?.order;
   return (
     <section>
       <PageHeader title={t("orders.detail")}>
-        <Link href="/orders">{t("orders.back")}</Link>
+        <Link href={base}>{t("orders.back")}</Link>
       </PageHeader>
       <QueryState fetching={result.fetching} error={result.error} hasData={!!order} />
       {order && (

@@ -1,12 +1,15 @@
-// Orders (admins): every filter of the API, held in the address; keyset pages; each row
-// opens the order; the export downloads the same filter as CSV.
+// Orders: every filter of the API, held in the address; keyset pages; each row opens
+// the order. Admins see every order and export the same filter as CSV; a creator (at
+// /creator/orders) sees what they sold, without the buyer and creator filters, which
+// are the admins'.
 import { useState, type FormEvent } from "react";
 import { useQuery } from "urql";
-import { Link } from "wouter";
+import { Link, useLocation } from "wouter";
 import { OrdersListDocument } from "../../gql/graphql";
 import { authorizedFetch } from "../../lib/client";
 import { formatTime } from "../../lib/format";
 import { useT, type TextKey } from "../../lib/i18n";
+import { session } from "../../lib/session";
 import { FIRST_PAGE, pageArgs, useUrlState } from "../../lib/url";
 import { Field, PageHeader, Pager, QueryState } from "../../ui/kit";
 import { productName } from "../../ui/product";
@@ -16,10 +19,20 @@ import { exportUrl, FILTER_PARAMS, orderFilter, orderSort, SORTS } from "./order
 
 const PAGE_SIZE = 20;
 
+/** Where this order list lives: the admins' `/orders` or a creator's `/creator/orders`. */
+export function useOrdersBase(): string {
+  const [location] = useLocation();
+  return location.startsWith("/creator") ? "/creator/orders" : "/orders";
+}
+
 export default function Orders() {
   const t = useT();
+  const base = useOrdersBase();
+  const isAdmin = base === "/orders" && session()?.viewer.role === "ADMIN";
   const [params, update] = useUrlState();
   const { filter, problems } = orderFilter(params);
+  // A creator's page lists their own sales, for admins with a creator profile too.
+  if (base !== "/orders") filter.creator = session()?.viewer.creatorId ?? null;
   const valid = Object.keys(problems).length === 0;
   const [result] = useQuery({
     query: OrdersListDocument,
@@ -46,13 +59,16 @@ export default function Orders() {
 
   return (
     <section>
-      <PageHeader title={t("orders.title")}>
-        <button type="button" onClick={download} disabled={exporting || !valid}>
-          {t("orders.export")}
-        </button>
+      <PageHeader title={t(isAdmin ? "orders.title" : "orders.sold")}>
+        {isAdmin && (
+          <button type="button" onClick={download} disabled={exporting || !valid}>
+            {t("orders.export")}
+          </button>
+        )}
       </PageHeader>
       <OrderFilterForm
         key={FILTER_PARAMS.map((name) => params.get(name)).join("|")}
+        admin={isAdmin}
         params={params}
         problems={problems}
         onApply={(values) => update({ ...values, ...FIRST_PAGE })}
@@ -75,7 +91,7 @@ export default function Orders() {
               {orders.nodes.map((order) => (
                 <tr key={order.id}>
                   <td>
-                    <Link href={`/orders/${encodeURIComponent(order.id)}`}>{order.outTradeNo}</Link>
+                    <Link href={`${base}/${encodeURIComponent(order.id)}`}>{order.outTradeNo}</Link>
                   </td>
                   <td>{productName(order.product)}</td>
                   <td>{order.buyer.nickname ?? order.buyer.id}</td>
@@ -98,6 +114,7 @@ export default function Orders() {
 
 /** The filter inputs, filled from the address and applied together. */
 function OrderFilterForm(props: {
+  admin: boolean;
   params: URLSearchParams;
   problems: ReturnType<typeof orderFilter>["problems"];
   onApply: (values: Record<string, string | null>) => void;
@@ -154,12 +171,16 @@ function OrderFilterForm(props: {
       <Field label={t("orders.maxYuan")} error={amountError("max")}>
         <input name="max" inputMode="decimal" value={values.max} onChange={set("max")} />
       </Field>
-      <Field label={t("orders.buyer")}>
-        <input name="buyer" value={values.buyer} onChange={set("buyer")} />
-      </Field>
-      <Field label={t("orders.creator")}>
-        <input name="creator" value={values.creator} onChange={set("creator")} />
-      </Field>
+      {props.admin && (
+        <>
+          <Field label={t("orders.buyer")}>
+            <input name="buyer" value={values.buyer} onChange={set("buyer")} />
+          </Field>
+          <Field label={t("orders.creator")}>
+            <input name="creator" value={values.creator} onChange={set("creator")} />
+          </Field>
+        </>
+      )}
       <Field label={t("orders.coupon")}>
         <input name="coupon" value={values.coupon} onChange={set("coupon")} />
       </Field>
