@@ -5,13 +5,14 @@ use chrono::Utc;
 use entity::course;
 use entity::enums::CourseStatus;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel,
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
     QuerySelect,
 };
 
 use crate::auth::Actor;
 use crate::error::AppResult;
-use crate::service::effects::{Effects, Event};
+use crate::service::courses::save_and_announce;
+use crate::service::effects::Effects;
 use crate::service::not_found;
 
 /// Admin moderation: archives the course and marks it suspended, so its creator cannot
@@ -24,28 +25,14 @@ pub async fn suspend(
 ) -> AppResult<course::Model> {
     actor.require_console_admin()?;
     let txn = crate::db::begin_write(db).await?;
-    let row = course::Entity::find_by_id(course_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| not_found("course"))?;
+    let row = locked(&txn, course_id).await?;
     let now = Utc::now();
     let suspended_at = row.suspended_at.unwrap_or(now);
     let mut model = row.into_active_model();
     model.status = Set(CourseStatus::Archived);
     model.suspended_at = Set(Some(suspended_at));
     model.updated_at = Set(now);
-    let updated = model.update(&txn).await?;
-    txn.commit().await?;
-    effects
-        .publish(
-            db,
-            Event::CourseChanged {
-                course_id: updated.id,
-            },
-        )
-        .await;
-    Ok(updated)
+    save_and_announce(db, effects, txn, model).await
 }
 
 /// Admin moderation: lifts a suspension. The course stays archived; its creator may
@@ -58,11 +45,7 @@ pub async fn restore(
 ) -> AppResult<course::Model> {
     actor.require_console_admin()?;
     let txn = crate::db::begin_write(db).await?;
-    let row = course::Entity::find_by_id(course_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| not_found("course"))?;
+    let row = locked(&txn, course_id).await?;
     if row.suspended_at.is_none() {
         txn.commit().await?;
         return Ok(row);
@@ -70,15 +53,14 @@ pub async fn restore(
     let mut model = row.into_active_model();
     model.suspended_at = Set(None);
     model.updated_at = Set(Utc::now());
-    let updated = model.update(&txn).await?;
-    txn.commit().await?;
-    effects
-        .publish(
-            db,
-            Event::CourseChanged {
-                course_id: updated.id,
-            },
-        )
-        .await;
-    Ok(updated)
+    save_and_announce(db, effects, txn, model).await
+}
+
+/// The course, locked for the moderation's transaction; NOT_FOUND on `course`.
+async fn locked(txn: &DatabaseTransaction, course_id: i64) -> AppResult<course::Model> {
+    course::Entity::find_by_id(course_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_found("course"))
 }

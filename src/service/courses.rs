@@ -415,17 +415,7 @@ pub async fn update(
     }
     checks.finish()?;
     model.updated_at = Set(Utc::now());
-    let updated = model.update(&txn).await?;
-    txn.commit().await?;
-    effects
-        .publish(
-            db,
-            Event::CourseChanged {
-                course_id: updated.id,
-            },
-        )
-        .await;
-    Ok(updated)
+    save_and_announce(db, effects, txn, model).await
 }
 
 /// Publishes a draft or archived course: it needs a lesson, a cover and valid details,
@@ -478,17 +468,7 @@ pub async fn publish(
     model.status = Set(CourseStatus::Published);
     model.published_at = Set(Some(published_at));
     model.updated_at = Set(now);
-    let updated = model.update(&txn).await?;
-    txn.commit().await?;
-    effects
-        .publish(
-            db,
-            Event::CourseChanged {
-                course_id: updated.id,
-            },
-        )
-        .await;
-    Ok(updated)
+    save_and_announce(db, effects, txn, model).await
 }
 
 /// Withdraws a course from sale; buyers keep their access.
@@ -506,6 +486,17 @@ pub async fn archive(
     let mut model = row.into_active_model();
     model.status = Set(CourseStatus::Archived);
     model.updated_at = Set(Utc::now());
+    save_and_announce(db, effects, txn, model).await
+}
+
+/// Writes a change to a course, commits the change's transaction, and then tells the
+/// caches (the read cache, the recommendation model) that the course changed.
+pub(crate) async fn save_and_announce(
+    db: &DatabaseConnection,
+    effects: &Effects,
+    txn: sea_orm::DatabaseTransaction,
+    model: course::ActiveModel,
+) -> AppResult<course::Model> {
     let updated = model.update(&txn).await?;
     txn.commit().await?;
     effects

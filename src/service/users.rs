@@ -29,7 +29,9 @@ pub async fn by_ids(
 use chrono::Utc;
 use entity::creator;
 use entity::enums::Role;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel, QuerySelect,
+};
 
 use crate::auth::Actor;
 use crate::error::AppError;
@@ -118,14 +120,7 @@ pub async fn become_creator(
     }
     txn.commit().await?;
     // May sell from the next request on.
-    effects
-        .publish(
-            db,
-            Event::UserChanged {
-                user_id: profile.user_id,
-            },
-        )
-        .await;
+    announce(db, effects, profile.user_id).await;
     Ok(profile)
 }
 
@@ -157,14 +152,7 @@ pub async fn ban(
     crate::service::sessions::revoke_all(&txn, user_id, now).await?;
     txn.commit().await?;
     // The ban bites on the next request.
-    effects
-        .publish(
-            db,
-            Event::UserChanged {
-                user_id: updated.id,
-            },
-        )
-        .await;
+    announce(db, effects, updated.id).await;
     Ok(updated)
 }
 
@@ -188,14 +176,7 @@ pub async fn unban(
         row
     };
     txn.commit().await?;
-    effects
-        .publish(
-            db,
-            Event::UserChanged {
-                user_id: updated.id,
-            },
-        )
-        .await;
+    announce(db, effects, updated.id).await;
     Ok(updated)
 }
 
@@ -253,20 +234,22 @@ pub async fn set_admin(
     };
     txn.commit().await?;
     // The new role counts from the next request (each request reads the user).
-    effects
-        .publish(
-            db,
-            Event::UserChanged {
-                user_id: updated.id,
-            },
-        )
-        .await;
+    announce(db, effects, updated.id).await;
     Ok(updated)
 }
 
-/// The user an admin named in the input, or a `user` field error.
+/// Tells the caches (the actor cache above all) that a user changed: their next
+/// request reads them again.
+async fn announce(db: &DatabaseConnection, effects: &Effects, user_id: i64) {
+    effects.publish(db, Event::UserChanged { user_id }).await;
+}
+
+/// The user an admin named in the input, locked for the admin's transaction so that a
+/// ban and a promotion of one user cannot both pass their checks (a banned admin), or
+/// a `user` field error.
 async fn find_named(db: &impl ConnectionTrait, user_id: i64) -> AppResult<user::Model> {
     user::Entity::find_by_id(user_id)
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or_else(|| {

@@ -4,6 +4,7 @@
 import type { ReactNode } from "react";
 import type { CombinedError } from "urql";
 import { useErrorText, useT } from "../lib/i18n";
+import { useUrlState } from "../lib/url";
 
 /** A userError as the API returns it. */
 export interface ApiUserError {
@@ -131,5 +132,32 @@ export function PageHeader(props: { title: string; children?: ReactNode }) {
       <h1>{props.title}</h1>
       <div className="actions">{props.children}</div>
     </header>
+  );
+}
+
+/** First page and next for a list the API pages forward only; the cursor goes into the
+ * address as `param` (`after` unless the page holds two such lists). */
+export function ForwardPager(props: {
+  pageInfo: { hasNextPage: boolean; endCursor?: string | null };
+  totalCount?: number;
+  param?: string;
+}) {
+  const t = useT();
+  const [params, update] = useUrlState();
+  const param = props.param ?? "after";
+  return (
+    <nav className="pager">
+      {props.totalCount !== undefined && <span className="muted">{t("app.total", { n: props.totalCount })}</span>}
+      <button type="button" disabled={!params.get(param)} onClick={() => update({ [param]: null })}>
+        {t("app.first")}
+      </button>
+      <button
+        type="button"
+        disabled={!props.pageInfo.hasNextPage}
+        onClick={() => update({ [param]: props.pageInfo.endCursor ?? null })}
+      >
+        {t("app.next")}
+      </button>
+    </nav>
   );
 }

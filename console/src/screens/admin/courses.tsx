@@ -1,12 +1,13 @@
 // Courses (admins): the whole catalogue in any status, searchable; suspend a course
 // (archived, and its creator cannot republish it) or restore it.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { AdminCoursesDocument, RestoreCourseDocument, SuspendCourseDocument } from "../../gql/graphql";
 import type { CourseFilter, CourseStatus } from "../../gql/graphql";
 import { useT } from "../../lib/i18n";
 import { FIRST_PAGE, pageArgs, useUrlState } from "../../lib/url";
 import { Badge, Field, FormErrors, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
+import { SearchForm } from "../../ui/search";
 import { CourseStatusBadge } from "../../ui/status";
 
 const PAGE_SIZE = 20;
@@ -22,20 +23,12 @@ export default function AdminCourses() {
   };
   const [result] = useQuery({ query: AdminCoursesDocument, variables: { filter, ...pageArgs(params, PAGE_SIZE) } });
   const courses = result.data?.courses;
-  const [q, setQ] = useState(params.get("q") ?? "");
 
-  function search(event: FormEvent) {
-    event.preventDefault();
-    update({ q, ...FIRST_PAGE });
-  }
 
   return (
     <section>
       <PageHeader title={t("courses.title")} />
-      <form className="filters" onSubmit={search}>
-        <Field label={t("courses.name")}>
-          <input name="q" value={q} onChange={(event) => setQ(event.target.value)} />
-        </Field>
+      <SearchForm label={t("courses.name")}>
         <Field label={t("courses.status")}>
           <select name="status" value={filter.status ?? ""} onChange={(e) => update({ status: e.target.value, ...FIRST_PAGE })}>
             {STATUSES.map((value) => (
@@ -45,12 +38,7 @@ export default function AdminCourses() {
             ))}
           </select>
         </Field>
-        <div className="filter-actions">
-          <button type="submit" className="primary">
-            {t("app.apply")}
-          </button>
-        </div>
-      </form>
+      </SearchForm>
       <QueryState fetching={result.fetching} error={result.error} hasData={!!courses} />
       {courses && (
         <>

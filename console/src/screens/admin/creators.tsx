@@ -5,37 +5,24 @@ import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
 import { AdminCreatorsDocument, SetCreatorFeeDocument, SetCreatorMerchantDocument } from "../../gql/graphql";
 import { useT } from "../../lib/i18n";
-import { FIRST_PAGE, pageArgs, useUrlState } from "../../lib/url";
+import { pageArgs, useUrlState } from "../../lib/url";
 import { errorFor, Field, FormErrors, formErrors, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
+import { SearchForm } from "../../ui/search";
 
 const PAGE_SIZE = 20;
 
 export default function Creators() {
   const t = useT();
   const [params, update] = useUrlState();
-  const [name, setName] = useState(params.get("q") ?? "");
   const [result] = useQuery({
     query: AdminCreatorsDocument,
     variables: { name: params.get("q") || null, ...pageArgs(params, PAGE_SIZE) },
   });
   const creators = result.data?.creators;
-  function search(event: FormEvent) {
-    event.preventDefault();
-    update({ q: name, ...FIRST_PAGE });
-  }
   return (
     <section>
       <PageHeader title={t("nav.creators")} />
-      <form className="filters" onSubmit={search}>
-        <Field label={t("creators.name")}>
-          <input name="q" value={name} onChange={(event) => setName(event.target.value)} />
-        </Field>
-        <div className="filter-actions">
-          <button type="submit" className="primary">
-            {t("app.apply")}
-          </button>
-        </div>
-      </form>
+      <SearchForm label={t("creators.name")} />
       <QueryState fetching={result.fetching} error={result.error} hasData={!!creators} />
       {creators && (
         <>

@@ -8,7 +8,7 @@ import type { MessageKind, NotificationFilter, NotificationStatus } from "../../
 import { formatTime } from "../../lib/format";
 import { useT } from "../../lib/i18n";
 import { FIRST_PAGE, useUrlState } from "../../lib/url";
-import { Badge, Field, FormErrors, PageHeader, QueryState, type ApiUserError } from "../../ui/kit";
+import { Badge, Field, FormErrors, PageHeader, QueryState, ForwardPager, type ApiUserError } from "../../ui/kit";
 
 const PAGE_SIZE = 30;
 const STATUSES: NotificationStatus[] = ["PENDING", "SENDING", "SENT", "FAILED", "SKIPPED"];
@@ -101,19 +101,7 @@ export default function Outbox() {
             </tbody>
           </table>
           {page.nodes.length === 0 && <p className="muted">{t("app.empty")}</p>}
-          <nav className="pager">
-            <span className="muted">{t("app.total", { n: page.totalCount })}</span>
-            <button type="button" disabled={!params.get("after")} onClick={() => update(FIRST_PAGE)}>
-              {t("app.first")}
-            </button>
-            <button
-              type="button"
-              disabled={!page.pageInfo.hasNextPage}
-              onClick={() => update({ after: page.pageInfo.endCursor ?? null })}
-            >
-              {t("app.next")}
-            </button>
-          </nav>
+          <ForwardPager pageInfo={page.pageInfo} totalCount={page.totalCount} />
         </>
       )}
     </section>

@@ -1,6 +1,6 @@
 // Users (admins): search by nickname, role and ban; ban and unban; make or unmake admins.
 // Each row shows the userErrors of its last action beside it.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { BanUserDocument, SetAdminDocument, UnbanUserDocument, UsersListDocument } from "../../gql/graphql";
 import type { Role, UserFilter } from "../../gql/graphql";
@@ -9,6 +9,7 @@ import { useT } from "../../lib/i18n";
 import { session } from "../../lib/session";
 import { FIRST_PAGE, pageArgs, useUrlState } from "../../lib/url";
 import { Badge, Field, FormErrors, PageHeader, Pager, QueryState, type ApiUserError } from "../../ui/kit";
+import { SearchForm } from "../../ui/search";
 
 const PAGE_SIZE = 20;
 const ROLES: Role[] = ["ADMIN", "CREATOR", "LEARNER"];
@@ -33,20 +34,12 @@ export default function Users() {
     variables: { filter: userFilter(params), ...pageArgs(params, PAGE_SIZE) },
   });
   const users = result.data?.users;
-  const [q, setQ] = useState(params.get("q") ?? "");
 
-  function search(event: FormEvent) {
-    event.preventDefault();
-    update({ q, ...FIRST_PAGE });
-  }
 
   return (
     <section>
       <PageHeader title={t("users.title")} />
-      <form className="filters" onSubmit={search}>
-        <Field label={t("users.search")}>
-          <input name="q" value={q} onChange={(event) => setQ(event.target.value)} />
-        </Field>
+      <SearchForm label={t("users.search")}>
         <Field label={t("users.role")}>
           <select
             name="role"
@@ -72,12 +65,7 @@ export default function Users() {
             <option value="false">{t("app.no")}</option>
           </select>
         </Field>
-        <div className="filter-actions">
-          <button type="submit" className="primary">
-            {t("app.apply")}
-          </button>
-        </div>
-      </form>
+      </SearchForm>
       <QueryState fetching={result.fetching} error={result.error} hasData={!!users} />
       {users && (
         <>

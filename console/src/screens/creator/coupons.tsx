@@ -12,8 +12,8 @@ import {
 import type { CouponDistribution, CreateCouponInput, ProductKind } from "../../gql/graphql";
 import { formatTime, shanghaiLocalToInstant, yuanToFen } from "../../lib/format";
 import { useT } from "../../lib/i18n";
-import { FIRST_PAGE, useUrlState } from "../../lib/url";
-import { Badge, errorFor, Field, FormErrors, formErrors, PageHeader, QueryState, type ApiUserError } from "../../ui/kit";
+import { useUrlState } from "../../lib/url";
+import { Badge, errorFor, Field, FormErrors, formErrors, PageHeader, QueryState, ForwardPager, type ApiUserError } from "../../ui/kit";
 import { PRODUCT_KINDS } from "../../lib/enums";
 
 const PAGE_SIZE = 20;
@@ -72,15 +72,7 @@ export default function Coupons() {
             </tbody>
           </table>
           {page.nodes.length === 0 && <p className="muted">{t("app.empty")}</p>}
-          <nav className="pager">
-            <span className="muted">{t("app.total", { n: page.totalCount })}</span>
-            <button type="button" disabled={!params.get("after")} onClick={() => update(FIRST_PAGE)}>
-              {t("app.first")}
-            </button>
-            <button type="button" disabled={!page.pageInfo.hasNextPage} onClick={() => update({ after: page.pageInfo.endCursor ?? null })}>
-              {t("app.next")}
-            </button>
-          </nav>
+          <ForwardPager pageInfo={page.pageInfo} totalCount={page.totalCount} />
         </>
       )}
     </section>

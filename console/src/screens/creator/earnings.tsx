@@ -6,8 +6,8 @@ import { MyEarningsDocument } from "../../gql/graphql";
 import { formatTime, shanghaiDay } from "../../lib/format";
 import { useT } from "../../lib/i18n";
 import { session } from "../../lib/session";
-import { FIRST_PAGE, useUrlState } from "../../lib/url";
-import { Field, Figure, PageHeader, QueryState } from "../../ui/kit";
+import { useUrlState } from "../../lib/url";
+import { Field, Figure, PageHeader, QueryState, ForwardPager } from "../../ui/kit";
 
 export default function Earnings() {
   const t = useT();
@@ -73,18 +73,7 @@ export default function Earnings() {
                   ))}
                 </tbody>
               </table>
-              <nav className="pager">
-                <button type="button" disabled={!params.get("after")} onClick={() => update(FIRST_PAGE)}>
-                  {t("app.first")}
-                </button>
-                <button
-                  type="button"
-                  disabled={!books.ledgerEntries.pageInfo.hasNextPage}
-                  onClick={() => update({ after: books.ledgerEntries.pageInfo.endCursor ?? null })}
-                >
-                  {t("app.next")}
-                </button>
-              </nav>
+              <ForwardPager pageInfo={books.ledgerEntries.pageInfo} />
             </div>
           </div>
         </>

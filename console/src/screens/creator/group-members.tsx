@@ -6,13 +6,13 @@ import { useMutation, useQuery } from "urql";
 import { GroupMembersDocument, MuteMemberDocument, RemoveMemberDocument } from "../../gql/graphql";
 import { useT } from "../../lib/i18n";
 import { useUrlState } from "../../lib/url";
-import { FormErrors, QueryState, type ApiUserError } from "../../ui/kit";
+import { FormErrors, QueryState, ForwardPager, type ApiUserError } from "../../ui/kit";
 
 const PAGE_SIZE = 20;
 
 export function GroupMembers(props: { groupId: string }) {
   const t = useT();
-  const [params, update] = useUrlState();
+  const [params] = useUrlState();
   const context = useMemo(() => ({ additionalTypenames: ["User", "CommunityGroup"] }), []);
   const [result] = useQuery({
     query: GroupMembersDocument,
@@ -36,18 +36,7 @@ export function GroupMembers(props: { groupId: string }) {
               ))}
             </tbody>
           </table>
-          <nav className="pager">
-            <button type="button" disabled={!params.get("members")} onClick={() => update({ members: null })}>
-              {t("app.first")}
-            </button>
-            <button
-              type="button"
-              disabled={!members.pageInfo.hasNextPage}
-              onClick={() => update({ members: members.pageInfo.endCursor ?? null })}
-            >
-              {t("app.next")}
-            </button>
-          </nav>
+          <ForwardPager pageInfo={members.pageInfo} param="members" />
         </>
       )}
     </div>
